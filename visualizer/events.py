@@ -1,0 +1,201 @@
+"""Event kinds, the event record, and the recorder that threads append to.
+
+Why raw tuples: a traced point is hit several times per queue operation, so the
+hot path must cost little more than building a tuple and one ``deque.append``
+(a single atomic C call under the GIL, needing no lock of our own).  Every event
+is a 6-tuple with the layout of :class:`Event`::
+
+    (t_ns, thread_ident, kind, subject, a, b)
+
+``subject`` is a lock name, a task id or a thread name; ``a`` and ``b`` depend on
+the kind (see :data:`KIND_FIELDS`).  Readers that want names use ``Event(*raw)``.
+
+Ordering: the deque's append order *is* the order of the stream.  Traced locks
+append ``LOCK_ACQUIRED`` after acquiring and ``LOCK_RELEASED`` before releasing,
+so for any one lock the stream never shows two holders at once, even though a
+thread switch can fall between taking a time stamp and appending.  Sequence
+numbers are given out by the single consumer as it drains, so they are dense and
+match the stream order exactly.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from enum import IntEnum
+from time import perf_counter_ns
+from typing import NamedTuple
+
+
+class Kind(IntEnum):
+    """What happened.  Plain ints on the hot path; IntEnum for readers."""
+
+    # Threads (subject = thread name, a = role).
+    THREAD_STARTED = 1
+    THREAD_ENDED = 2
+    # Locks of every sort (subject = lock name, a = mode, b = depth or count).
+    LOCK_CREATED = 9  # a = type label ("Lock", "RLock", "Semaphore(3)", ...)
+    LOCK_REQUESTED = 10  # only when the lock was contended: the thread must wait
+    LOCK_ACQUIRED = 11
+    LOCK_RELEASED = 12  # appended while still holding, just before the release
+    LOCK_TIMED_OUT = 13  # an acquire with a timeout gave up
+    # Conditions (subject = condition name).
+    COND_WAIT = 20  # a = timeout (s) or None
+    COND_WOKEN = 21  # a = True if notified, False on timeout
+    COND_NOTIFY = 22  # a = how many waiters were asked to wake
+    # Tasks (subject = task id).
+    TASK_ADDED = 30  # a = priority, b = the queue's added-counter after this add
+    TASK_POPPED = 31  # a = priority; the task is now "processing"
+    TASK_STARTED = 32  # the worker begins the work (engine level)
+    TASK_COMPLETED = 33  # a = status before
+    TASK_CANCELLED = 34  # a = status before
+    HEAP_DISCARDED = 35  # a cancelled entry left the heap (lazy deletion)
+    # Run control and the checker.
+    GATE_WAIT = 40  # subject = checkpoint label: the thread is parked at a step gate
+    VIOLATION = 50  # subject = violation kind, a = task id or lock, b = detail text
+    MARK = 60  # subject = free text (run started, stopped, scenario phase)
+
+
+# Hot-path aliases: module-level ints are cheaper than enum attribute lookups.
+THREAD_STARTED = int(Kind.THREAD_STARTED)
+THREAD_ENDED = int(Kind.THREAD_ENDED)
+LOCK_CREATED = int(Kind.LOCK_CREATED)
+LOCK_REQUESTED = int(Kind.LOCK_REQUESTED)
+LOCK_ACQUIRED = int(Kind.LOCK_ACQUIRED)
+LOCK_RELEASED = int(Kind.LOCK_RELEASED)
+LOCK_TIMED_OUT = int(Kind.LOCK_TIMED_OUT)
+COND_WAIT = int(Kind.COND_WAIT)
+COND_WOKEN = int(Kind.COND_WOKEN)
+COND_NOTIFY = int(Kind.COND_NOTIFY)
+TASK_ADDED = int(Kind.TASK_ADDED)
+TASK_POPPED = int(Kind.TASK_POPPED)
+TASK_STARTED = int(Kind.TASK_STARTED)
+TASK_COMPLETED = int(Kind.TASK_COMPLETED)
+TASK_CANCELLED = int(Kind.TASK_CANCELLED)
+HEAP_DISCARDED = int(Kind.HEAP_DISCARDED)
+GATE_WAIT = int(Kind.GATE_WAIT)
+VIOLATION = int(Kind.VIOLATION)
+MARK = int(Kind.MARK)
+
+# Lock modes carried in ``a`` of lock events.
+EXCLUSIVE = "x"
+READ = "r"
+WRITE = "w"
+PERMIT = "s"  # a semaphore permit
+
+KIND_FIELDS: dict[Kind, tuple[str, str, str]] = {
+    Kind.THREAD_STARTED: ("thread name", "role", "-"),
+    Kind.THREAD_ENDED: ("thread name", "role", "-"),
+    Kind.LOCK_CREATED: ("lock", "type", "-"),
+    Kind.LOCK_REQUESTED: ("lock", "mode", "holder ident(s) or None"),
+    Kind.LOCK_ACQUIRED: ("lock", "mode", "depth / readers / permits in use"),
+    Kind.LOCK_RELEASED: ("lock", "mode", "depth / readers / permits left in use"),
+    Kind.LOCK_TIMED_OUT: ("lock", "mode", "-"),
+    Kind.COND_WAIT: ("condition", "timeout", "-"),
+    Kind.COND_WOKEN: ("condition", "notified", "-"),
+    Kind.COND_NOTIFY: ("condition", "count", "-"),
+    Kind.TASK_ADDED: ("task", "priority", "added counter"),
+    Kind.TASK_POPPED: ("task", "priority", "-"),
+    Kind.TASK_STARTED: ("task", "-", "-"),
+    Kind.TASK_COMPLETED: ("task", "status before", "-"),
+    Kind.TASK_CANCELLED: ("task", "status before", "-"),
+    Kind.HEAP_DISCARDED: ("task", "-", "-"),
+    Kind.GATE_WAIT: ("checkpoint", "-", "-"),
+    Kind.VIOLATION: ("violation", "task or lock", "detail"),
+    Kind.MARK: ("text", "-", "-"),
+}
+
+
+class Event(NamedTuple):
+    """A readable view of one raw event tuple (same field order)."""
+
+    t_ns: int
+    thread: int
+    kind: int
+    subject: object
+    a: object = None
+    b: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Events drained together; ``first_seq`` numbers the first of them."""
+
+    first_seq: int
+    events: list[tuple]
+    dropped: int  # dropped by the recorder since the previous batch
+
+    def numbered(self):
+        """Yield ``(seq, raw_event)`` pairs."""
+        return enumerate(self.events, self.first_seq)
+
+
+class Recorder:
+    """Bounded, thread-safe event buffer with one consumer.
+
+    Producers call :meth:`record` (or the bound :attr:`append` with a ready
+    tuple).  ``deque.append`` is atomic, so recording takes no lock.  The single
+    consumer calls :meth:`drain`; if more than ``capacity`` events are waiting it
+    keeps the newest ``capacity`` and counts the rest in :attr:`dropped`, so a
+    consumer that falls behind never makes memory grow past one drain interval's
+    worth beyond the bound, and nothing is lost without being counted.
+    """
+
+    def __init__(self, capacity: int = 1_000_000) -> None:
+        if capacity < 1:
+            raise ValueError("recorder capacity must be at least 1")
+        self.capacity = capacity
+        self._buffer: deque[tuple] = deque()
+        self.append = self._buffer.append
+        self._next_seq = 0
+        self.dropped = 0
+        self._names: dict[int, str] = {}
+
+    def record(self, kind: int, subject: object, a: object = None, b: object = None) -> None:
+        """Append one event stamped with the time and the calling thread."""
+        self.append((perf_counter_ns(), threading.get_ident(), kind, subject, a, b))
+
+    def register_thread(self, role: str) -> None:
+        """Announce the calling thread by name (call first thing in a thread)."""
+        thread = threading.current_thread()
+        self._names[thread.ident] = thread.name
+        self.record(THREAD_STARTED, thread.name, role)
+
+    def thread_name(self, ident: int) -> str:
+        """The name a thread registered with, else its live name, else its ident."""
+        name = self._names.get(ident)
+        if name is None:
+            for thread in threading.enumerate():
+                if thread.ident == ident:
+                    name = self._names[ident] = thread.name
+                    break
+            else:
+                name = f"thread-{ident}"
+        return name
+
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    def drain(self, limit: int | None = None) -> Batch:
+        """Take waiting events (at most ``limit``) in stream order."""
+        buffer = self._buffer
+        waiting = len(buffer)
+        dropped = 0
+        if waiting > self.capacity:
+            dropped = waiting - self.capacity
+            for _ in range(dropped):
+                buffer.popleft()
+            self.dropped += dropped
+            waiting = self.capacity
+        count = waiting if limit is None else min(limit, waiting)
+        popleft = buffer.popleft
+        events = [popleft() for _ in range(count)]
+        batch = Batch(self._next_seq + dropped, events, dropped)
+        self._next_seq += dropped + count
+        return batch
+
+    @property
+    def next_seq(self) -> int:
+        """Sequence number the next drained event will get."""
+        return self._next_seq

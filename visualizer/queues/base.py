@@ -1,0 +1,158 @@
+"""What every strategy shares: the task record, the statuses, and the bare heap.
+
+:class:`TaskTable` is the priority queue with *no* locking at all: a binary heap
+(``heapq``) of entries plus a table of statuses.  Each strategy subclasses it and
+wraps these unlocked operations in its own synchronisation, which is the only
+thing that differs between strategies, and so the only thing a student needs to
+read in each strategy module.
+
+Ordering: a larger ``priority`` number is served first; among equal priorities,
+the task added first is served first (the insertion counter breaks ties).
+Cancelled tasks stay in the heap until they reach the top (lazy deletion): removing
+from the middle of a heap costs O(n), skipping at pop time costs nothing extra.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from visualizer.events import HEAP_DISCARDED, TASK_ADDED, TASK_CANCELLED, TASK_COMPLETED, TASK_POPPED
+from visualizer.queues.tracer import Tracer
+
+QUEUED = "queued"
+PROCESSING = "processing"
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+STATUSES = (QUEUED, PROCESSING, COMPLETED, CANCELLED)
+TERMINAL = frozenset((COMPLETED, CANCELLED))
+
+
+class QueueShutDown(RuntimeError):
+    """A task was added after ``shutdown()``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    task_id: Hashable
+    priority: int
+    payload: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeapEntry:
+    """One slot of the heap array, as the views draw it."""
+
+    priority: int
+    task_id: Hashable
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A consistent copy of a queue's state, taken under its lock(s)."""
+
+    heap: list[HeapEntry]  # in heap-array order: children of i are 2i+1, 2i+2
+    statuses: dict[Hashable, str]
+    added: int  # the queue's own counter of adds (lost updates make it fall short)
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATUSES, 0)
+        for status in self.statuses.values():
+            counts[status] += 1
+        return counts
+
+
+class TaskQueue(Protocol):
+    """The API every strategy offers (see the module docstring for ordering)."""
+
+    name: ClassVar[str]
+
+    def add_task(self, task_id: Hashable, priority: int, payload: Any = None) -> None: ...
+    def get_next_task(self, timeout: float | None = None) -> Task | None: ...
+    def complete_task(self, task_id: Hashable) -> None: ...
+    def cancel_task(self, task_id: Hashable) -> bool: ...
+    def get_status(self, task_id: Hashable) -> str | None: ...
+    def shutdown(self) -> None: ...
+    def snapshot(self) -> Snapshot: ...
+    def __len__(self) -> int: ...
+
+
+class TaskTable:
+    """Heap plus status table, with no synchronisation: callers must provide it.
+
+    Class attributes describe the strategy to the user interface: ``title`` is a
+    short label, ``summary`` one plain paragraph (what it protects, what it costs),
+    ``blocking`` whether ``get_next_task`` waits for work.
+    """
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    blocking: ClassVar[bool] = False
+    safe: ClassVar[bool] = True
+
+    def __init__(self, tracer: Tracer | None = None) -> None:
+        self.tracer = tracer if tracer is not None else Tracer()
+        self._record = self.tracer.record
+        self._heap: list[tuple[int, int, Task]] = []
+        self._status: dict[Hashable, str] = {}
+        self._order = itertools.count()
+        self._added = 0
+        self._queued = 0
+        self._shut_down = False
+
+    # --- unlocked operations -----------------------------------------------
+    def _push(self, task_id: Hashable, priority: int, payload: Any) -> None:
+        if self._shut_down:
+            raise QueueShutDown("the queue is shut down")
+        if task_id in self._status:
+            raise ValueError(f"duplicate task id {task_id!r}")
+        heapq.heappush(self._heap, (-priority, next(self._order), Task(task_id, priority, payload)))
+        self._status[task_id] = QUEUED
+        self._queued += 1
+        self._added += 1
+        self._record(TASK_ADDED, task_id, priority, self._added)
+
+    def _pop(self) -> Task | None:
+        heap = self._heap
+        while heap:
+            task = heapq.heappop(heap)[2]
+            if self._status[task.task_id] == CANCELLED:
+                self._record(HEAP_DISCARDED, task.task_id)
+                continue
+            self._status[task.task_id] = PROCESSING
+            self._queued -= 1
+            self._record(TASK_POPPED, task.task_id, task.priority)
+            return task
+        return None
+
+    def _require(self, task_id: Hashable) -> str:
+        try:
+            return self._status[task_id]
+        except KeyError:
+            raise KeyError(f"unknown task id {task_id!r}") from None
+
+    def _complete(self, task_id: Hashable) -> None:
+        status = self._require(task_id)
+        if status != PROCESSING:
+            raise ValueError(f"task {task_id!r} is {status}, not processing")
+        self._status[task_id] = COMPLETED
+        self._record(TASK_COMPLETED, task_id, status)
+
+    def _cancel(self, task_id: Hashable) -> bool:
+        status = self._require(task_id)
+        if status != QUEUED:
+            return False
+        self._status[task_id] = CANCELLED
+        self._queued -= 1
+        self._record(TASK_CANCELLED, task_id, status)
+        return True
+
+    def _snapshot(self) -> Snapshot:
+        status = self._status
+        heap = [HeapEntry(task.priority, task.task_id, status[task.task_id]) for _, _, task in self._heap]
+        return Snapshot(heap, dict(status), self._added)

@@ -1,0 +1,122 @@
+"""A read-write lock: many readers at once, or one writer alone.
+
+The standard library has none, so here is the textbook one, built on a
+``Condition``.  Its policy decides who waits:
+
+* reader-preferring (the default): a reader may enter whenever no writer is
+  *inside*.  Under a steady stream of overlapping readers the count never drops
+  to zero, so a waiting writer can starve.
+* writer-preferring: once a writer is waiting, new readers queue behind it, so
+  the writer gets in as soon as the current readers leave.
+
+The internal condition only guards the bookkeeping below and is held for a few
+instructions, so it is left untraced; the events describe the read-write lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from threading import get_ident
+from time import perf_counter_ns
+
+from visualizer.events import LOCK_ACQUIRED, LOCK_RELEASED, LOCK_REQUESTED, READ, WRITE
+from visualizer.queues.gate import Gate, RunStopped
+from visualizer.queues.traced import WAIT_SLICE
+
+
+class ReadWriteLock:
+    """Shared (read) / exclusive (write) lock with a selectable preference."""
+
+    def __init__(
+        self,
+        name: str,
+        append: Callable[[tuple], None],
+        gate: Gate,
+        prefer_writers: bool = False,
+    ) -> None:
+        self.name = name
+        self.prefer_writers = prefer_writers
+        self.kind_label = "RWLock (writer-preferring)" if prefer_writers else "RWLock"
+        self.readers: list[int] = []  # all fields below are guarded by _cond
+        self.writer: int | None = None
+        self.writers_waiting = 0
+        self._cond = threading.Condition(threading.Lock())
+        self._append = append
+        self._gate = gate
+
+    def _can_read(self) -> bool:
+        if self.writer is not None:
+            return False
+        return not (self.prefer_writers and self.writers_waiting)
+
+    def _can_write(self) -> bool:
+        return self.writer is None and not self.readers
+
+    def _wait_until(self, allowed: Callable[[], bool]) -> None:
+        """Sleep on the condition until ``allowed()``; Stop can interrupt it."""
+        while not allowed():
+            if self._gate.aborted:
+                raise RunStopped
+            self._cond.wait(WAIT_SLICE)
+
+    def acquire_read(self) -> None:
+        gate = self._gate
+        if gate.closed:
+            gate.checkpoint(f"read-acquire {self.name}")
+        me = get_ident()
+        with self._cond:
+            if not self._can_read():
+                self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, READ, self.writer))
+                self._wait_until(self._can_read)
+            self.readers.append(me)
+            self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, READ, len(self.readers)))
+
+    def release_read(self) -> None:
+        me = get_ident()
+        with self._cond:
+            self.readers.remove(me)
+            self._append((perf_counter_ns(), me, LOCK_RELEASED, self.name, READ, len(self.readers)))
+            if not self.readers:
+                self._cond.notify_all()
+
+    def acquire_write(self) -> None:
+        gate = self._gate
+        if gate.closed:
+            gate.checkpoint(f"write-acquire {self.name}")
+        me = get_ident()
+        with self._cond:
+            if not self._can_write():
+                holder = self.writer if self.writer is not None else tuple(self.readers)
+                self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, WRITE, holder))
+                self.writers_waiting += 1
+                try:
+                    self._wait_until(self._can_write)
+                finally:
+                    self.writers_waiting -= 1
+            self.writer = me
+            self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, WRITE, 1))
+
+    def release_write(self) -> None:
+        me = get_ident()
+        with self._cond:
+            self._append((perf_counter_ns(), me, LOCK_RELEASED, self.name, WRITE, 0))
+            self.writer = None
+            self._cond.notify_all()
+
+    @contextmanager
+    def read_locked(self) -> Iterator[None]:
+        self.acquire_read()
+        try:
+            yield
+        finally:
+            self.release_read()
+
+    @contextmanager
+    def write_locked(self) -> Iterator[None]:
+        self.acquire_write()
+        try:
+            yield
+        finally:
+            self.release_write()

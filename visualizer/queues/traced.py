@@ -1,0 +1,295 @@
+"""Drop-in traced versions of ``Lock``, ``RLock``, ``Condition`` and ``Semaphore``.
+
+Each records who asked, who got it and who let go, cheaply enough to leave on:
+
+* The first attempt is always ``acquire(blocking=False)``.  When it succeeds the
+  lock was free, and one ``LOCK_ACQUIRED`` event says so.  Only when it fails do we
+  record ``LOCK_REQUESTED`` (naming the current holder) before blocking, so an
+  uncontended lock costs two events per hold, not three.
+* ``LOCK_RELEASED`` is appended *before* the real release, while still holding
+  the lock, so the stream can never show the next holder before this release.
+* Blocking waits are cut into short slices so that stopping a run can unwind a
+  thread that is deadlocked inside ``acquire`` (the slice checks ``gate.aborted``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from threading import get_ident
+from time import monotonic, perf_counter_ns
+
+from visualizer.events import (
+    COND_NOTIFY,
+    COND_WAIT,
+    COND_WOKEN,
+    EXCLUSIVE,
+    LOCK_ACQUIRED,
+    LOCK_RELEASED,
+    LOCK_REQUESTED,
+    LOCK_TIMED_OUT,
+    PERMIT,
+)
+from visualizer.queues.gate import Gate, RunStopped
+
+WAIT_SLICE = 0.05
+"""Longest uninterrupted block (s): bounds how long Stop takes to reach a waiter."""
+
+
+def sliced_acquire(acquire: Callable[..., bool], gate: Gate, timeout: float) -> bool:
+    """Block on ``acquire`` in slices, giving up on timeout or raising on abort."""
+    deadline = None if timeout < 0 else monotonic() + timeout
+    while True:
+        if gate.aborted:
+            raise RunStopped
+        if deadline is None:
+            wait = WAIT_SLICE
+        else:
+            wait = min(WAIT_SLICE, deadline - monotonic())
+            if wait <= 0:
+                return acquire(False)
+        if acquire(True, wait):
+            return True
+
+
+class TracedLock:
+    """A ``threading.Lock`` that reports to the event stream.  Not re-entrant."""
+
+    __slots__ = ("name", "owner", "_lock", "_append", "_gate")
+
+    kind_label = "Lock"
+
+    def __init__(self, name: str, append: Callable[[tuple], None], gate: Gate) -> None:
+        self.name = name
+        self.owner: int | None = None
+        self._lock = threading.Lock()
+        self._append = append
+        self._gate = gate
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        gate = self._gate
+        if gate.closed:
+            gate.checkpoint(f"acquire {self.name}")
+        lock = self._lock
+        if not lock.acquire(False):
+            if not blocking:
+                return False
+            me = get_ident()
+            self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, EXCLUSIVE, self.owner))
+            if not sliced_acquire(lock.acquire, gate, timeout):
+                self._append((perf_counter_ns(), me, LOCK_TIMED_OUT, self.name, EXCLUSIVE, None))
+                return False
+        self.owner = me = get_ident()
+        self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, EXCLUSIVE, 1))
+        return True
+
+    def release(self) -> None:
+        gate = self._gate
+        try:
+            if gate.closed:
+                gate.checkpoint(f"release {self.name}")
+        finally:
+            self._append((perf_counter_ns(), get_ident(), LOCK_RELEASED, self.name, EXCLUSIVE, 0))
+            self.owner = None
+            self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+    # threading.Condition uses these when present instead of guessing ownership.
+    def _is_owned(self) -> bool:
+        return self.owner == get_ident()
+
+    def _release_save(self) -> None:
+        self.release()
+
+    def _acquire_restore(self, _state: None) -> None:
+        self.acquire()
+
+
+class TracedRLock:
+    """A ``threading.RLock`` that reports its recursion depth with every event."""
+
+    __slots__ = ("name", "owner", "depth", "_lock", "_append", "_gate")
+
+    kind_label = "RLock"
+
+    def __init__(self, name: str, append: Callable[[tuple], None], gate: Gate) -> None:
+        self.name = name
+        self.owner: int | None = None
+        self.depth = 0  # written only by the owner, so the RLock itself protects it
+        self._lock = threading.RLock()
+        self._append = append
+        self._gate = gate
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        gate = self._gate
+        if gate.closed:
+            gate.checkpoint(f"acquire {self.name}")
+        lock = self._lock
+        if not lock.acquire(False):
+            if not blocking:
+                return False
+            me = get_ident()
+            self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, EXCLUSIVE, self.owner))
+            if not sliced_acquire(lock.acquire, gate, timeout):
+                self._append((perf_counter_ns(), me, LOCK_TIMED_OUT, self.name, EXCLUSIVE, None))
+                return False
+        self.owner = me = get_ident()
+        self.depth += 1
+        self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, EXCLUSIVE, self.depth))
+        return True
+
+    def release(self) -> None:
+        gate = self._gate
+        try:
+            if gate.closed:
+                gate.checkpoint(f"release {self.name}")
+        finally:
+            if self.owner != get_ident():
+                raise RuntimeError("cannot release un-acquired lock")
+            self.depth -= 1
+            self._append(
+                (perf_counter_ns(), get_ident(), LOCK_RELEASED, self.name, EXCLUSIVE, self.depth)
+            )
+            if self.depth == 0:
+                self.owner = None
+            self._lock.release()
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+    def _is_owned(self) -> bool:
+        return self.owner == get_ident()
+
+    def _release_save(self) -> int:
+        """Release every level at once (Condition.wait), remembering the depth."""
+        depth = self.depth
+        me = get_ident()
+        self._append((perf_counter_ns(), me, LOCK_RELEASED, self.name, EXCLUSIVE, 0))
+        self.depth = 0
+        self.owner = None
+        for _ in range(depth):
+            self._lock.release()
+        return depth
+
+    def _acquire_restore(self, depth: int) -> None:
+        lock = self._lock
+        if not lock.acquire(False):
+            me = get_ident()
+            self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, EXCLUSIVE, self.owner))
+            sliced_acquire(lock.acquire, self._gate, -1)
+        for _ in range(depth - 1):
+            lock.acquire()
+        self.owner = me = get_ident()
+        self.depth = depth
+        self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, EXCLUSIVE, depth))
+
+
+class TracedCondition(threading.Condition):
+    """A ``threading.Condition`` over a traced lock, recording waits and notifies.
+
+    ``wait`` may return early (a spurious wake-up, allowed by the usual contract:
+    always wait in a loop that re-checks the predicate) so that Stop can reach a
+    thread that would otherwise sleep forever.
+    """
+
+    kind_label = "Condition"
+
+    def __init__(
+        self,
+        name: str,
+        lock: TracedLock | TracedRLock,
+        append: Callable[[tuple], None],
+        gate: Gate,
+    ) -> None:
+        super().__init__(lock)
+        self.name = name
+        self.lock = lock
+        self._append = append
+        self._gate = gate
+        self.waiting: list[int] = []  # idents in wait(), guarded by the condition's lock
+
+    def wait(self, timeout: float | None = None) -> bool:
+        gate = self._gate
+        if gate.closed:
+            gate.checkpoint(f"wait {self.name}")
+        me = get_ident()
+        self._append((perf_counter_ns(), me, COND_WAIT, self.name, timeout, None))
+        self.waiting.append(me)
+        deadline = None if timeout is None else monotonic() + timeout
+        try:
+            slice_ = WAIT_SLICE if deadline is None else min(WAIT_SLICE, max(0.0, timeout))
+            notified = super().wait(slice_)
+        finally:
+            self.waiting.remove(me)
+        if gate.aborted:
+            raise RunStopped
+        timed_out = not notified and deadline is not None and monotonic() >= deadline
+        self._append((perf_counter_ns(), me, COND_WOKEN, self.name, notified, None))
+        return not timed_out
+
+    def notify(self, n: int = 1) -> None:
+        self._append((perf_counter_ns(), get_ident(), COND_NOTIFY, self.name, n, None))
+        super().notify(n)
+
+    def notify_all(self) -> None:
+        self._append((perf_counter_ns(), get_ident(), COND_NOTIFY, self.name, len(self._waiters), None))
+        super().notify(len(self._waiters))
+
+
+class TracedSemaphore:
+    """A ``threading.Semaphore`` that reports which threads hold its permits."""
+
+    kind_label = "Semaphore"
+
+    def __init__(self, name: str, value: int, append: Callable[[tuple], None], gate: Gate) -> None:
+        if value < 1:
+            raise ValueError("a semaphore needs at least one permit")
+        self.name = name
+        self.value = value
+        self.holders: list[int] = []  # guarded by _book, a plain lock of our own
+        self._sem = threading.Semaphore(value)
+        self._book = threading.Lock()
+        self._append = append
+        self._gate = gate
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+        gate = self._gate
+        if gate.closed:
+            gate.checkpoint(f"acquire {self.name}")
+        me = get_ident()
+        if not self._sem.acquire(False):
+            if not blocking:
+                return False
+            self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, PERMIT, None))
+            limit = -1 if timeout is None else timeout
+            if not sliced_acquire(self._sem.acquire, gate, limit):
+                self._append((perf_counter_ns(), me, LOCK_TIMED_OUT, self.name, PERMIT, None))
+                return False
+        with self._book:
+            self.holders.append(me)
+            in_use = len(self.holders)
+            self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, PERMIT, in_use))
+        return True
+
+    def release(self) -> None:
+        me = get_ident()
+        with self._book:
+            if me in self.holders:
+                self.holders.remove(me)
+            in_use = len(self.holders)
+            self._append((perf_counter_ns(), me, LOCK_RELEASED, self.name, PERMIT, in_use))
+        self._sem.release()
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()

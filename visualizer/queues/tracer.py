@@ -1,0 +1,90 @@
+"""The Tracer hands a strategy its synchronisation primitives and an event sink.
+
+A strategy never builds ``threading.Lock()`` itself; it asks its tracer.  A
+tracing tracer gives traced primitives that report to a :class:`Recorder`; a
+plain one (``Tracer()``) gives the standard library's own, so the very same
+strategy code can be timed with tracing off to measure what tracing costs.
+"""
+
+from __future__ import annotations
+
+import threading
+from threading import get_ident
+from time import perf_counter_ns
+from typing import Any
+
+from visualizer.events import LOCK_CREATED, Kind, Recorder
+from visualizer.queues.gate import Gate
+from visualizer.queues.rwlock import ReadWriteLock
+from visualizer.queues.traced import TracedCondition, TracedLock, TracedRLock, TracedSemaphore
+
+
+def _discard(_event: tuple) -> None:
+    """Event sink of an untraced run."""
+
+
+class Tracer:
+    """Factory of (traced or plain) primitives, plus the task-event hook.
+
+    ``record(kind, subject, a, b)`` is what strategies call for task events; it
+    is a no-op without a recorder.  Every primitive created is kept in
+    :attr:`primitives` so views can list locks that were never contended.
+    """
+
+    def __init__(self, recorder: Recorder | None = None, gate: Gate | None = None) -> None:
+        self.recorder = recorder
+        self.traced = recorder is not None
+        self.gate = gate if gate is not None else Gate()
+        self.primitives: list[Any] = []
+        self._append = recorder.append if recorder is not None else _discard
+        self.record = self._record if recorder is not None else self._ignore
+
+    def _record(self, kind: int, subject: object, a: object = None, b: object = None) -> None:
+        gate = self.gate
+        if gate.closed:
+            gate.checkpoint(f"{Kind(kind).name.lower()} {subject}")
+        self._append((perf_counter_ns(), get_ident(), kind, subject, a, b))
+
+    def _ignore(self, kind: int, subject: object, a: object = None, b: object = None) -> None:
+        """Untraced: task events cost one call and nothing else."""
+
+    def checkpoint(self, label: str) -> None:
+        """A step point that records nothing (for example between a read and a write)."""
+        gate = self.gate
+        if gate.closed:
+            gate.checkpoint(label)
+
+    def _created(self, primitive: Any) -> Any:
+        self.primitives.append(primitive)
+        if self.traced:
+            self._append(
+                (perf_counter_ns(), get_ident(), LOCK_CREATED, primitive.name, primitive.kind_label, None)
+            )
+        return primitive
+
+    def lock(self, name: str) -> Any:
+        if not self.traced:
+            return threading.Lock()
+        return self._created(TracedLock(name, self._append, self.gate))
+
+    def rlock(self, name: str) -> Any:
+        if not self.traced:
+            return threading.RLock()
+        return self._created(TracedRLock(name, self._append, self.gate))
+
+    def condition(self, name: str, lock: Any = None) -> Any:
+        if not self.traced:
+            return threading.Condition(lock)
+        if lock is None:
+            lock = self.rlock(f"{name}.lock")
+        return self._created(TracedCondition(name, lock, self._append, self.gate))
+
+    def semaphore(self, name: str, value: int) -> Any:
+        if not self.traced:
+            return threading.Semaphore(value)
+        sem = TracedSemaphore(name, value, self._append, self.gate)
+        sem.kind_label = f"Semaphore({value})"
+        return self._created(sem)
+
+    def rwlock(self, name: str, prefer_writers: bool = False) -> ReadWriteLock:
+        return self._created(ReadWriteLock(name, self._append, self.gate, prefer_writers))
