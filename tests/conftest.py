@@ -15,9 +15,7 @@ def no_leftover_threads():
     """Every thread a test starts must have ended by the time it returns."""
     before = set(threading.enumerate())
     yield
-    leftover = [
-        t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon
-    ]
+    leftover = [t for t in threading.enumerate() if t not in before and t.is_alive()]
     for thread in leftover:
         thread.join(timeout=5)
     still = [t.name for t in leftover if t.is_alive()]
