@@ -1,0 +1,163 @@
+"""A replica of the queue's binary heap, rebuilt from the event stream alone.
+
+Why replay instead of asking the queue for ``snapshot()``: a snapshot takes the
+queue's lock, which would perturb the very contention being shown, and it says
+nothing about *how* an entry moved.  Replaying every push and pop with the same
+keys the queue uses, ``(-priority, insertion order, task id)``, reproduces
+``heapq``'s array exactly, and running our own copy of its sift loops tells us
+which slots each operation walked through, so the view can light up that path.
+
+Insertion order is the order of ``TASK_ADDED`` events; a safe strategy records
+that event under the same lock as the push, so the orders agree.  Pops can be
+reported out of order even by a safe strategy: ``priority-queue`` takes an entry
+out of its heap under one lock and records the pop under another, so two
+getters' events may swap.  When the stream names an entry that is not at the
+root but only a few entries are ahead of it, those were popped first and their
+events are still to come: the replica pops them now and checks them off when
+their events arrive (:attr:`HeapMirror.reordered`).  The unsafe strategy can
+break the replica further; then it never fails, but removes entries out of turn,
+or sets aside a pop it never had the entry for (and skips that entry's push if
+it is recorded late), counting each in :attr:`HeapMirror.resyncs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+MAX_AHEAD = 32
+"""Most pops whose events may still be on their way (about the number of getters)."""
+
+
+class HeapMirror:
+    """Heap array of ``(-priority, order, task_id)`` keys, sifted exactly like ``heapq``."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[int, int, Hashable]] = []
+        self._order = 0
+        self.last_path: list[int] = []
+        self.last_op: str | None = None
+        self.last_task: Hashable | None = None
+        self.reordered = 0  # pops replayed before their (overtaken) events arrived
+        self.resyncs = 0  # entries removed out of turn, or pops of entries never pushed
+        self._early: set[Hashable] = set()  # popped ahead of their events
+        self._unpushed: set[Hashable] = set()  # popped before their pushes were recorded
+
+    @property
+    def entries(self) -> list[tuple[int, Hashable]]:
+        """``(priority, task_id)`` per slot, in heap-array order (children of i: 2i+1, 2i+2)."""
+        return [(-key[0], key[2]) for key in self._heap]
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def push(self, task_id: Hashable, priority: int) -> None:
+        """Replay ``heapq.heappush``: append, then sift the new entry up."""
+        if task_id in self._unpushed:  # its pop came first: the entry has come and gone
+            self._unpushed.discard(task_id)
+            return
+        heap = self._heap
+        heap.append((-priority, self._order, task_id))
+        self._order += 1
+        self.last_path = self._sift_up(0, len(heap) - 1)
+        self.last_op = "push"
+        self.last_task = task_id
+
+    def pop(self, task_id: Hashable) -> None:
+        """Replay the ``heappop`` that handed out (or discarded) ``task_id``."""
+        heap = self._heap
+        self.last_op = "pop"
+        self.last_task = task_id
+        if heap and heap[0][2] == task_id:
+            self._pop_root()
+            return
+        if task_id in self._early:
+            self._early.discard(task_id)  # replayed already, when a later pop overtook it
+            self.last_path = []
+            return
+        index = next((i for i, key in enumerate(heap) if key[2] == task_id), None)
+        if index is None:
+            # Never pushed (yet): a racing add may record its push after this pop.
+            self.resyncs += 1
+            self._unpushed.add(task_id)
+            self.last_path = []
+            return
+        key = heap[index]
+        ahead = sum(1 for other in heap if other < key)
+        if ahead > MAX_AHEAD:
+            self.resyncs += 1
+            self._remove_at(index)
+            self.last_path = [index]
+            return
+        self.reordered += ahead
+        for _ in range(ahead):  # the entries ahead leave in key order, as heappop takes them
+            self._early.add(self._pop_root()[2])
+        self._pop_root()
+
+    def _pop_root(self) -> tuple[int, int, Hashable]:
+        """``heapq.heappop``: the last entry replaces the root and sifts down."""
+        heap = self._heap
+        last = heap.pop()
+        if not heap:
+            self.last_path = [0]
+            return last
+        root = heap[0]
+        heap[0] = last
+        self.last_path = self._sift_down(0)
+        return root
+
+    def _remove_at(self, index: int) -> None:
+        """Delete an inner entry the way heapq would repair the hole."""
+        heap = self._heap
+        last = heap.pop()
+        if index < len(heap):
+            heap[index] = last
+            final = self._sift_down(index)[-1]
+            self._sift_up(0, final)
+
+    def _sift_up(self, start: int, pos: int) -> list[int]:
+        """``heapq._siftdown``: move the entry at ``pos`` towards ``start`` while smaller.
+
+        Returns the slots the entry passed, from ``pos`` to where it settled.
+        """
+        heap = self._heap
+        item = heap[pos]
+        path = [pos]
+        while pos > start:
+            parent_pos = (pos - 1) >> 1
+            parent = heap[parent_pos]
+            if item < parent:
+                heap[pos] = parent
+                pos = parent_pos
+                path.append(pos)
+                continue
+            break
+        heap[pos] = item
+        return path
+
+    def _sift_down(self, pos: int) -> list[int]:
+        """``heapq._siftup``: sink the entry at ``pos`` to a leaf, then let it rise.
+
+        heapq moves the smaller child up all the way to a leaf without comparing
+        against the sinking entry, then bubbles that entry back up (fewer
+        comparisons on average).  The result is the same array a textbook
+        sift-down would build only in most cases, so we copy heapq's method.
+        The path returned runs from ``pos`` down to the slot the entry settled in.
+        """
+        heap = self._heap
+        end = len(heap)
+        start = pos
+        item = heap[pos]
+        path = [pos]
+        child = 2 * pos + 1
+        while child < end:
+            right = child + 1
+            if right < end and not heap[child] < heap[right]:
+                child = right
+            heap[pos] = heap[child]
+            pos = child
+            path.append(pos)
+            child = 2 * pos + 1
+        heap[pos] = item
+        risen = self._sift_up(start, pos)
+        # The entry rose back along the same chain it sank through: drop that tail.
+        return path[: len(path) - len(risen) + 1]

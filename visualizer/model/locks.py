@@ -1,0 +1,229 @@
+"""Who holds each lock, who waits for it, and the wait-for graph between them.
+
+The table trusts the stream's order: a traced lock appends ``LOCK_ACQUIRED``
+after it has the lock and ``LOCK_RELEASED`` before it lets go, so replaying the
+events never shows two holders of an exclusive lock.  ``LOCK_REQUESTED`` is only
+recorded when a thread had to wait, so ``contended / acquisitions`` is the share
+of acquisitions that found the lock taken.
+
+Holder counts follow each primitive's meaning: recursion depth for a (R)Lock
+(taken from the event, which carries it), one per read entry for a read-write
+lock, one per permit for a semaphore.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from visualizer.events import EXCLUSIVE, PERMIT, READ, WRITE
+from visualizer.model.stats import Stats
+
+_GUESSED_KIND = {EXCLUSIVE: "Lock", READ: "RWLock", WRITE: "RWLock", PERMIT: "Semaphore"}
+
+
+class Waiter(NamedTuple):
+    ident: int
+    mode: str
+    since_ns: int
+
+
+@dataclass(slots=True, eq=False)
+class LockState:
+    """One traced primitive (lock, read-write lock, semaphore or condition)."""
+
+    name: str
+    kind_label: str
+    holders: dict[int, int] = field(default_factory=dict)
+    mode: str | None = None  # mode of the current holders, None when free
+    waiters: list[Waiter] = field(default_factory=list)  # in arrival order
+    cond_waiters: list[int] = field(default_factory=list)
+    acquisitions: int = 0
+    contended: int = 0
+    hold_stats: Stats = field(default_factory=Stats)
+    wait_stats: Stats = field(default_factory=Stats)  # waits of contended acquisitions only
+    held_since: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def contention(self) -> float:
+        """Share of acquisitions that had to wait."""
+        return self.contended / self.acquisitions if self.acquisitions else 0.0
+
+
+class LockTable:
+    """Every lock seen, plus which thread is blocked on which lock."""
+
+    def __init__(self) -> None:
+        self.locks: dict[str, LockState] = {}
+        self.waiting_on: dict[int, LockState] = {}  # a blocked thread waits for one lock
+
+    def _get(self, name: str, mode: object) -> LockState:
+        state = self.locks.get(name)
+        if state is None:
+            label = _GUESSED_KIND.get(mode, "Lock") if isinstance(mode, str) else "Lock"
+            state = self.locks[name] = LockState(name, label)
+        return state
+
+    # --- folding ---------------------------------------------------------------
+    def created(self, name: str, kind_label: object) -> None:
+        state = self.locks.get(name)
+        if state is None:
+            self.locks[name] = LockState(name, str(kind_label))
+        else:
+            state.kind_label = str(kind_label)
+
+    def requested(self, t_ns: int, ident: int, name: str, mode: str) -> None:
+        state = self._get(name, mode)
+        self._stop_waiting(ident)
+        state.waiters.append(Waiter(ident, mode, t_ns))
+        state.contended += 1
+        self.waiting_on[ident] = state
+
+    def acquired(self, t_ns: int, ident: int, name: str, mode: str, count: object) -> None:
+        state = self.locks.get(name)
+        if state is None:
+            state = self._get(name, mode)
+        blocked = self.waiting_on.pop(ident, None)
+        if blocked is not None:
+            waited = self._forget_waiter(blocked, ident, t_ns)
+            if blocked is state:
+                state.wait_stats.add(waited)
+        holders = state.holders
+        held = holders.get(ident, 0)
+        if not held:
+            state.held_since[ident] = t_ns
+        if mode == EXCLUSIVE and type(count) is int:
+            holders[ident] = count  # the event carries the recursion depth
+        elif mode == WRITE:
+            holders[ident] = 1
+        else:
+            holders[ident] = held + 1
+        state.mode = mode
+        state.acquisitions += 1
+
+    def released(self, t_ns: int, ident: int, name: str, mode: str, count: object) -> None:
+        state = self.locks.get(name)
+        if state is None:
+            return
+        holders = state.holders
+        if mode == EXCLUSIVE and type(count) is int:
+            left = count
+        elif mode == WRITE:
+            left = 0
+        else:
+            left = holders.get(ident, 0) - 1
+        if left > 0:
+            holders[ident] = left
+            return
+        if holders.pop(ident, None) is None:
+            return  # a release we never saw acquired (dropped events, or a stray release)
+        since = state.held_since.pop(ident, None)
+        if since is not None:
+            state.hold_stats.add(t_ns - since)
+        if not holders:
+            state.mode = None
+
+    def timed_out(self, ident: int) -> None:
+        self._stop_waiting(ident)
+
+    def cond_wait(self, ident: int, name: str) -> None:
+        state = self.locks.get(name)
+        if state is None:
+            state = self.locks[name] = LockState(name, "Condition")
+        state.cond_waiters.append(ident)
+
+    def cond_woken(self, ident: int, name: str) -> None:
+        state = self.locks.get(name)
+        if state is not None and ident in state.cond_waiters:
+            state.cond_waiters.remove(ident)
+
+    def thread_ended(self, ident: int) -> list[str]:
+        """Forget what an ended thread waited for; returns the locks it still holds."""
+        self._stop_waiting(ident)
+        held = []
+        for state in self.locks.values():
+            if ident in state.cond_waiters:
+                state.cond_waiters.remove(ident)
+            if ident in state.holders:
+                held.append(state.name)
+        return held
+
+    def _stop_waiting(self, ident: int) -> None:
+        state = self.waiting_on.pop(ident, None)
+        if state is not None:
+            self._forget_waiter(state, ident, 0)
+
+    @staticmethod
+    def _forget_waiter(state: LockState, ident: int, t_ns: int) -> int:
+        """Remove ``ident`` from the lock's waiters; returns ``t_ns`` minus its arrival."""
+        waiters = state.waiters
+        for index, waiter in enumerate(waiters):
+            if waiter.ident == ident:
+                del waiters[index]
+                return t_ns - waiter.since_ns
+        return 0
+
+    # --- the wait-for graph ----------------------------------------------------
+    def wait_for_edges(self) -> list[tuple[int, str, int]]:
+        """``(waiter, lock, holder)`` for every blocked thread and every holder in its way."""
+        return [
+            (waiter, state.name, holder)
+            for waiter, state in self.waiting_on.items()
+            for holder in state.holders
+        ]
+
+    def deadlock_cycle(self) -> list[int | str] | None:
+        """Some current cycle ``[thread, lock, thread, lock, ...]``, or None."""
+        for ident in list(self.waiting_on):
+            cycle = self.cycle_through(ident)
+            if cycle is not None:
+                return cycle
+        return None
+
+    def cycle_through(self, start: int) -> list[int | str] | None:
+        """A wait-for cycle through thread ``start``, as ``[start, lock, thread, lock, ...]``.
+
+        Each entry ``thread, lock`` reads "thread waits for lock", and the lock is
+        held by the next thread in the list (the last lock by ``start``).  Called on
+        every ``LOCK_REQUESTED``: a new cycle must run through the thread that just
+        started waiting, so searching from it alone finds every deadlock as it forms.
+        """
+        waiting_on = self.waiting_on
+        first = waiting_on.get(start)
+        if first is None or not any(h == start or h in waiting_on for h in first.holders):
+            return None  # the usual case, decided without a search: no holder in the way waits
+        path: list[int | str] = []
+        on_path: set[int] = set()
+        cleared: set[int] = set()
+
+        def blocked_by(ident: int) -> list[int]:
+            state = waiting_on[ident]
+            holders = list(state.holders)
+            # Any one permit coming back frees a semaphore's waiter: it is stuck only
+            # if every holder is itself blocked (or is the waiter).
+            if (
+                state.mode == PERMIT
+                and len(holders) > 1
+                and not all(h == ident or h in waiting_on for h in holders)
+            ):
+                return []
+            return holders
+
+        def visit(ident: int) -> bool:
+            if ident not in waiting_on:
+                return False
+            path.append(ident)
+            path.append(waiting_on[ident].name)
+            on_path.add(ident)
+            for holder in blocked_by(ident):
+                if holder == start:
+                    return True
+                if holder not in on_path and holder not in cleared and visit(holder):
+                    return True
+            path.pop()
+            path.pop()
+            on_path.discard(ident)
+            cleared.add(ident)
+            return False
+
+        return path if visit(start) else None

@@ -1,0 +1,190 @@
+"""RunModel: everything the views draw, folded from drained event batches.
+
+The GUI thread folds at least 100k events a second while the run's threads
+compete with it for the GIL, so :meth:`RunModel.apply` walks each batch once:
+the checker folds the state it checks (task statuses, the lock table) and the
+loop below adds what only the views need (heap replica, timelines, metrics,
+threads), dispatching on the integer kind with the most frequent kinds first.
+Nothing here allocates per event beyond what is kept (a history entry, a
+segment), and numpy is only touched when a view asks for a series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from visualizer.events import (
+    HEAP_DISCARDED,
+    LOCK_ACQUIRED,
+    LOCK_RELEASED,
+    LOCK_REQUESTED,
+    LOCK_TIMED_OUT,
+    TASK_ADDED,
+    TASK_COMPLETED,
+    TASK_POPPED,
+    TASK_STARTED,
+    THREAD_ENDED,
+    THREAD_STARTED,
+    Batch,
+)
+from visualizer.model.checker import InvariantChecker, Violation
+from visualizer.model.heap import HeapMirror
+from visualizer.model.metrics import Metrics
+from visualizer.model.summary import RunSummary, summarize
+from visualizer.model.timeline import Timeline
+from visualizer.queues.base import QUEUED
+
+
+@dataclass(slots=True)
+class ThreadInfo:
+    """A thread as the stream shows it; ``color_index`` follows order of appearance."""
+
+    name: str
+    role: str
+    color_index: int
+    alive: bool = True
+
+
+class RunModel:
+    """View state of one run.  Apply batches in stream order, on one thread."""
+
+    def __init__(
+        self,
+        thread_name: Callable[[int], str] | None = None,
+        window_s: float = 30.0,
+        *,
+        keep_finished: int = 10_000,
+        max_violations: int = 10_000,
+    ) -> None:
+        self._thread_name = thread_name
+        self.window_s = window_s
+        self.checker = InvariantChecker(
+            thread_name, keep_finished=keep_finished, max_violations=max_violations
+        )
+        self.tasks = self.checker.tasks
+        self.locks = self.checker.locks
+        self.heap = HeapMirror()
+        self.timeline = Timeline(window_s)
+        self.metrics = Metrics(window_s)
+        self.threads: dict[int, ThreadInfo] = {}
+        self.version = 0
+        self.events_applied = 0
+        self.dropped = 0
+        self.t0_ns: int | None = None
+        self.now_ns = 0  # latest event time seen
+        self.finished = False
+        self._next_seq = 0
+        self._announced: set[int] = set()
+        self._next_color = 0
+
+    @property
+    def anomalies(self) -> list[Violation]:
+        return self.checker.violations
+
+    def apply(self, batch: Batch) -> None:
+        events = batch.events
+        self.dropped += batch.dropped
+        self.checker.note_batch(batch)
+        if not events:
+            if batch.dropped:
+                self.version += 1
+            return
+        metrics = self.metrics
+        if self.t0_ns is None:
+            self.t0_ns = events[0][0]
+            metrics.start(self.t0_ns, batch.first_seq)
+        checks = self.checker.handlers
+        acquired = self.locks.acquired
+        released = self.locks.released
+        threads = self.threads
+        heap = self.heap
+        timeline = self.timeline
+        open_waits = timeline.open_waits
+        by_status = self.tasks.by_status
+        bucket_end = metrics.bucket_end
+        for seq, (t, ident, kind, subject, a, b) in enumerate(events, batch.first_seq):
+            if t >= bucket_end:
+                metrics.roll(t, seq, by_status[QUEUED])
+                bucket_end = metrics.bucket_end
+            if ident not in threads:
+                self._first_sight(ident)
+            # Acquire and release, two thirds of all events, need no check: they go
+            # straight to the checker's lock table; other kinds to its handlers.
+            if kind == LOCK_ACQUIRED:
+                acquired(t, ident, subject, a, b)
+                if ident in open_waits:
+                    metrics.wait_ns += timeline.end_wait(t, ident)
+                    metrics.waits += 1
+                continue
+            if kind == LOCK_RELEASED:
+                released(t, ident, subject, a, b)
+                continue
+            check = checks.get(kind)
+            if check is not None:
+                check(seq, t, ident, subject, a, b)
+            if kind == TASK_ADDED:
+                heap.push(subject, a)
+                metrics.added += 1
+            elif kind in (TASK_POPPED, HEAP_DISCARDED):
+                heap.pop(subject)
+            elif kind == TASK_COMPLETED:
+                metrics.completed += 1
+                timeline.end_work(t, ident, subject)
+            elif kind == TASK_STARTED:
+                timeline.start_work(t, ident, subject)
+            elif kind == LOCK_REQUESTED:
+                timeline.start_wait(t, ident, subject)
+            elif kind == LOCK_TIMED_OUT:
+                timeline.end_wait(t, ident)
+            elif kind == THREAD_STARTED:
+                self._thread_started(ident, subject, a)
+            elif kind == THREAD_ENDED:
+                threads[ident].alive = False
+                timeline.thread_ended(t, ident)
+        self._next_seq = batch.first_seq + len(events)
+        self.events_applied += len(events)
+        last = events[-1][0]
+        if last > self.now_ns:
+            self.now_ns = last
+        timeline.prune(self.now_ns)
+        self.version += 1
+
+    def finish(self, drained: bool = True) -> list[Violation]:
+        """The run is over: close the last bucket and run the end-of-run checks.
+
+        Pass ``drained=False`` after a user's Stop (tasks left in the queue are
+        not lost then).  Returns the violations the end-of-run checks found.
+        """
+        if self.finished:
+            return []
+        self.finished = True
+        self.metrics.flush(self._next_seq, self.tasks.by_status[QUEUED])
+        found = self.checker.finish(drained)
+        self.version += 1
+        return found
+
+    def summary(self) -> RunSummary:
+        """Throughput, per-lock wait/hold percentiles and violations, for the command line."""
+        return summarize(self)
+
+    # --- threads -----------------------------------------------------------------
+    def _new_color(self) -> int:
+        color = self._next_color
+        self._next_color += 1
+        return color
+
+    def _first_sight(self, ident: int) -> None:
+        name = self._thread_name(ident) if self._thread_name is not None else ""
+        self.threads[ident] = ThreadInfo(name or f"thread-{ident}", "", self._new_color())
+        self.timeline.add_thread(ident)
+
+    def _thread_started(self, ident: int, name: object, role: object) -> None:
+        if ident in self._announced:
+            # The OS reused an ended thread's ident: a new thread, so a new colour.
+            self.threads[ident] = ThreadInfo(str(name), str(role or ""), self._new_color())
+            return
+        self._announced.add(ident)
+        info = self.threads[ident]
+        info.name = str(name)
+        info.role = str(role or "")
