@@ -1,0 +1,109 @@
+"""The event log format, version 1: what is on disk and how values map to it.
+
+Why this format: a recorded run should outlive the program that made it, so the
+log is plain text that any JSON reader can take apart (JSON Lines: one JSON value
+per line, UTF-8, ``\\n`` line ends), optionally gzip-compressed (``.gz``; readers
+detect it by its magic bytes, not by the name).
+
+Lines, in order::
+
+    line 1     header   {"format": "queue-visualizer-log", "version": 1, ...}
+    lines 2..  events   [[seq, t_ns, thread, kind, subject, a, b], ...]
+    last line  end      {"type": "end", "events": N, "dropped": D, "threads": {...}}
+
+Header (a JSON object).  Required: ``format`` (exactly ``"queue-visualizer-log"``),
+``version`` (integer, 1), ``created`` (ISO 8601 time the recording began),
+``strategy`` (the strategy's registry name), ``settings`` (the workload settings
+as a plain JSON object: lists stay lists, nothing in it is decoded further) and
+``threads`` (object: thread ident as a decimal string -> thread name, for threads
+known when recording began).  Informative: ``generator``, ``fields``, ``clock``.
+Readers ignore header keys they do not know.
+
+Event lines.  Each is a JSON array of up to :data:`CHUNK` events; each event is an
+array of exactly seven fields:
+
+=========  ==================================================================
+seq        integer; strictly increasing through the file.  A gap of k means
+           the recorder dropped k events there (the consumer fell behind).
+t_ns       integer; ``time.perf_counter_ns()`` when it happened (arbitrary
+           origin, only differences mean anything).
+thread     integer; the thread ident (``threading.get_ident()``).
+kind       string; the :class:`~visualizer.events.Kind` member *name*, e.g.
+           ``"LOCK_ACQUIRED"``.  Names, not numbers, so the file reads well
+           and survives a renumbering of the enum.
+subject    the event's subject (lock name, task id, thread name, ...).
+a, b       the kind's two values (see ``visualizer.events.KIND_FIELDS``).
+=========  ==================================================================
+
+Why several events per line: the writer shares the GIL with the run's threads,
+so its per-event Python work is what recording costs the run.  Encoding a whole
+chunk with one ``json`` call is about 2.5 times cheaper than one call per event.
+
+Value mapping for ``subject``, ``a`` and ``b``:
+
+==========================  ===========================  ====================
+Python (writing)            JSON                         Python (reading)
+==========================  ===========================  ====================
+None                        null                         None
+bool                        true / false                 bool
+int                         integer                      int
+float                       number with ``.`` or ``e``   float
+str                         string                       str
+tuple or list               array (same mapping inside)  tuple
+dict                        (not allowed in events: written as an object, which
+                            readers refuse; no event kind carries one)
+anything else               string: its ``repr()``       str (lossy)
+==========================  ===========================  ====================
+
+Every array inside a field reads back as a tuple: the event kinds that carry
+several values (the holders of a read-write lock, a gate's ``(file, line)``)
+use tuples, and tuples keep events hashable.  Arrays nest at most
+:data:`MAX_NESTING` deep; JSON objects are not allowed in events.  Non-finite
+floats are written as ``NaN`` / ``Infinity`` / ``-Infinity`` (as Python's ``json``
+does), which strict JSON readers reject; the recorder's events never hold one.
+
+End line (a JSON object): ``type`` is ``"end"``; ``events`` is the number of
+events in the file; ``dropped`` the number of events the recorder dropped while
+recording (including any before the first event written); ``threads`` maps
+ident -> name for every thread the events mention, as far as the writer knew;
+``ended`` is the ISO 8601 time recording stopped.  A file without its end line
+was cut short (the program stopped while recording).
+
+Thread names: a reader starts from the header's ``threads``, adds the end line's,
+and lets each ``THREAD_STARTED`` event (subject = name) name its own thread, in
+stream order.  The OS may give an ended thread's ident to a thread started
+later, so one ident can stand for two threads in a long run; a ``THREAD_STARTED``
+marks where the ident changes hands, and a per-ident name table keeps the latest.
+"""
+
+from __future__ import annotations
+
+from visualizer.events import Kind
+
+FORMAT_TAG = "queue-visualizer-log"
+VERSION = 1
+CHUNK = 1024
+"""Most events on one line: bounds a line's size and what a cut-off line loses."""
+MAX_NESTING = 8
+FIELDS = ("seq", "t_ns", "thread", "kind", "subject", "a", "b")
+CLOCK = "time.perf_counter_ns (arbitrary origin)"
+
+KIND_NAMES: dict[int, str] = {int(kind): kind.name for kind in Kind}
+KIND_BY_NAME: dict[str, int] = {kind.name: int(kind) for kind in Kind}
+
+
+class LogError(Exception):
+    """A file that is not a readable event log; ``reason`` says why, ``line`` where.
+
+    One exception type for every kind of bad file, so a caller needs a single
+    ``except`` to turn any of them into a dialog or an exit status.
+    """
+
+    def __init__(self, reason: str, line: int | None = None) -> None:
+        self.reason = reason
+        self.line = line
+        super().__init__(reason if line is None else f"line {line}: {reason}")
+
+
+class LogCancelled(Exception):
+    """Loading was stopped by the progress callback (not an error in the file)."""
