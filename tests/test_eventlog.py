@@ -12,11 +12,13 @@ from visualizer.events import (
     LOCK_REQUESTED,
     MARK,
     TASK_STARTED,
+    THREAD_ENDED,
     THREAD_STARTED,
     Batch,
     Kind,
     Recorder,
 )
+from visualizer.model import RunModel
 from visualizer.queues import GlobalLockQueue, Tracer
 from visualizer.recording import FORMAT_TAG, VERSION, LogWriter, RecordedRun, load_log
 from visualizer.recording.measure import measure_load, measure_write
@@ -346,3 +348,41 @@ def test_recording_a_run_through_global_lock_queue_directly(tmp_path):
     run = load_log(path)
     assert list(run.seqs) == list(range(len(run.events)))
     assert run.thread_name(threading.get_ident()) == threading.current_thread().name
+
+
+def test_a_model_replayed_from_the_log_ends_as_the_live_one(tmp_path):
+    """Record, load, replay: the model's final state equals the one fed live."""
+    recorder = record_queue_run(tasks=30)
+    orphan = Tracer(recorder).lock("orphan")
+
+    def leave_holding_a_lock() -> None:
+        recorder.register_thread("worker")
+        orphan.acquire()
+        recorder.record(THREAD_ENDED, "worker-9", "worker")
+
+    run_threads(("worker-9", leave_holding_a_lock))
+    live = RunModel(recorder.thread_name)
+    path = tmp_path / "replay.jsonl"
+    with LogWriter(
+        path, settings=SETTINGS, strategy="global-lock", thread_name=recorder.thread_name
+    ) as writer:
+        while recorder.pending():
+            batch = recorder.drain(37)
+            live.apply(batch)
+            writer.write_batch(batch)
+    live.finish()
+
+    run = load_log(path)
+    replay = RunModel(run.thread_name)
+    for batch in run.batches(size=50):
+        replay.apply(batch)
+    replay.finish()
+
+    assert [v.kind for v in live.anomalies] == ["orphaned-lock"]
+    assert replay.anomalies == live.anomalies
+    assert replay.summary() == live.summary()
+    assert replay.tasks.status == live.tasks.status
+    assert replay.heap.entries == live.heap.entries
+    assert replay.events_applied == live.events_applied == len(run.events)
+    names = {ident: (info.name, info.role) for ident, info in live.threads.items()}
+    assert {ident: (info.name, info.role) for ident, info in replay.threads.items()} == names
