@@ -18,13 +18,28 @@ from visualizer.queues.base import (
     TaskQueue,
     TaskTable,
 )
+from visualizer.queues.complete import CompleteQueue
+from visualizer.queues.condition_queue import ConditionQueue
 from visualizer.queues.gate import Gate, RunStopped
 from visualizer.queues.global_lock import GlobalLockQueue
+from visualizer.queues.priority_queue import PriorityQueueStrategy
+from visualizer.queues.rlock_queue import RLockQueue
+from visualizer.queues.rwlock_queue import RWLockQueue, WriterPreferringRWLockQueue
 from visualizer.queues.tracer import Tracer
+from visualizer.queues.unsafe import UnsafeQueue
 
 STRATEGIES: dict[str, type[TaskTable]] = {
     cls.name: cls
-    for cls in (GlobalLockQueue,)
+    for cls in (
+        UnsafeQueue,
+        GlobalLockQueue,
+        RLockQueue,
+        RWLockQueue,
+        WriterPreferringRWLockQueue,
+        ConditionQueue,
+        PriorityQueueStrategy,
+        CompleteQueue,
+    )
 }
 
 __all__ = [
@@ -34,13 +49,21 @@ __all__ = [
     "QUEUED",
     "STATUSES",
     "STRATEGIES",
+    "CompleteQueue",
+    "ConditionQueue",
     "Gate",
+    "GlobalLockQueue",
     "HeapEntry",
+    "PriorityQueueStrategy",
     "QueueShutDown",
+    "RLockQueue",
+    "RWLockQueue",
     "RunStopped",
     "Snapshot",
     "Task",
     "TaskQueue",
     "TaskTable",
     "Tracer",
+    "UnsafeQueue",
+    "WriterPreferringRWLockQueue",
 ]

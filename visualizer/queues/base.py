@@ -20,7 +20,13 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from visualizer.events import HEAP_DISCARDED, TASK_ADDED, TASK_CANCELLED, TASK_COMPLETED, TASK_POPPED
+from visualizer.events import (
+    HEAP_DISCARDED,
+    TASK_ADDED,
+    TASK_CANCELLED,
+    TASK_COMPLETED,
+    TASK_POPPED,
+)
 from visualizer.queues.tracer import Tracer
 
 QUEUED = "queued"
@@ -154,5 +160,8 @@ class TaskTable:
 
     def _snapshot(self) -> Snapshot:
         status = self._status
-        heap = [HeapEntry(task.priority, task.task_id, status[task.task_id]) for _, _, task in self._heap]
+        heap = [
+            HeapEntry(task.priority, task.task_id, status[task.task_id])
+            for _, _, task in self._heap
+        ]
         return Snapshot(heap, dict(status), self._added)

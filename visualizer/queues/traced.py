@@ -85,6 +85,12 @@ class TracedLock:
 
     def release(self) -> None:
         gate = self._gate
+        if gate.aborted and self.owner != get_ident():
+            # Stop interrupted this thread's re-acquire inside Condition.wait, so the
+            # ``with`` block around the wait is releasing a lock it does not hold.
+            # Releasing anyway would free another thread's hold (a Lock has no owner
+            # check) and raise RuntimeError over the RunStopped that unwinds us.
+            raise RunStopped
         try:
             if gate.closed:
                 gate.checkpoint(f"release {self.name}")
@@ -147,6 +153,8 @@ class TracedRLock:
 
     def release(self) -> None:
         gate = self._gate
+        if gate.aborted and self.owner != get_ident():
+            raise RunStopped  # not held: see TracedLock.release
         try:
             if gate.closed:
                 gate.checkpoint(f"release {self.name}")
@@ -241,7 +249,9 @@ class TracedCondition(threading.Condition):
         super().notify(n)
 
     def notify_all(self) -> None:
-        self._append((perf_counter_ns(), get_ident(), COND_NOTIFY, self.name, len(self._waiters), None))
+        self._append(
+            (perf_counter_ns(), get_ident(), COND_NOTIFY, self.name, len(self._waiters), None)
+        )
         super().notify(len(self._waiters))
 
 

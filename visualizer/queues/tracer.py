@@ -58,7 +58,14 @@ class Tracer:
         self.primitives.append(primitive)
         if self.traced:
             self._append(
-                (perf_counter_ns(), get_ident(), LOCK_CREATED, primitive.name, primitive.kind_label, None)
+                (
+                    perf_counter_ns(),
+                    get_ident(),
+                    LOCK_CREATED,
+                    primitive.name,
+                    primitive.kind_label,
+                    None,
+                )
             )
         return primitive
 

@@ -1,0 +1,115 @@
+"""No locking at all: a queue that is broken on purpose.
+
+Every method reads and writes the heap and the status table directly.  Under
+CPython's GIL a single ``heappush`` or dict store cannot be torn, so the damage
+comes from *sequences*: a thread reads a value, another thread runs, and the
+first thread then writes back something computed from what it read, undoing or
+repeating the other thread's work.  Two such read-modify-write gaps are marked:
+
+* the ``added`` counter: read it, (gap), write it plus one.  Two adds in the gap
+  both write the same number, so one increment is lost.
+* pop-then-mark: look at the top task, (gap), pop and deliver it.  Two workers in
+  the gap both deliver the task they looked at (double delivery), and the task
+  that was popped in its place is never delivered at all (a lost task).
+
+Left alone those gaps are a few bytecodes wide and a race may take millions of
+operations to show; ``race_window`` (seconds) sleeps in each gap, which hands the
+GIL to another thread and makes the races happen within seconds.
+
+Cost: none, it is the fastest strategy.  It is also wrong.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Hashable
+from typing import Any
+
+from visualizer.events import HEAP_DISCARDED, TASK_ADDED, TASK_POPPED
+from visualizer.queues.base import CANCELLED, PROCESSING, QUEUED, QueueShutDown, Task, TaskTable
+from visualizer.queues.tracer import Tracer
+
+
+class UnsafeQueue(TaskTable):
+    name = "unsafe"
+    title = "No locking (unsafe)"
+    summary = (
+        "No lock at all: threads change the heap and the status table whenever they "
+        "like. Reading a value and writing back a result are separate steps, and another "
+        "thread can run in between: two adds can bump the counter to the same number, and "
+        "two workers can both take the task they saw on top. The race window setting "
+        "widens those gaps so lost updates, lost tasks and double deliveries show up within "
+        "seconds. Fast, and wrong."
+    )
+    safe = False
+
+    def __init__(self, tracer: Tracer | None = None, race_window: float = 0.0) -> None:
+        if race_window < 0:
+            raise ValueError("race_window must not be negative")
+        super().__init__(tracer)
+        self.race_window = race_window
+
+    def _gap(self, label: str) -> None:
+        """The moment between a read and the write that depends on it.
+
+        A step-through can park the thread exactly here; sleeping releases the GIL,
+        so other threads run and act on the same stale value.
+        """
+        self.tracer.checkpoint(label)
+        if self.race_window:
+            time.sleep(self.race_window)
+
+    def add_task(self, task_id: Hashable, priority: int, payload: Any = None) -> None:
+        if self._shut_down:
+            raise QueueShutDown("the queue is shut down")
+        if task_id in self._status:  # check-then-act: two adds of one id can both pass
+            raise ValueError(f"duplicate task id {task_id!r}")
+        # The status goes in before the heap entry, so a worker that pops the entry
+        # straight away always finds a status for it.
+        self._status[task_id] = QUEUED
+        heapq.heappush(self._heap, (-priority, next(self._order), Task(task_id, priority, payload)))
+        self._queued += 1
+        added = self._added  # read ...
+        self._gap(f"add {task_id}: read added={added}")
+        self._added = added + 1  # ... write: any increment made during the gap is overwritten
+        self._record(TASK_ADDED, task_id, priority, added + 1)
+
+    def get_next_task(self, timeout: float | None = None) -> Task | None:
+        heap = self._heap
+        while heap:
+            try:
+                task = heap[0][2]  # look at the top ...
+            except IndexError:  # another thread emptied the heap since the `while` test
+                return None
+            self._gap(f"get: saw {task.task_id} on top")
+            try:
+                heapq.heappop(heap)  # ... pop whatever is on top *now*, and deliver what we saw
+            except IndexError:
+                return None
+            if self._status[task.task_id] == CANCELLED:
+                self._record(HEAP_DISCARDED, task.task_id)
+                continue
+            self._status[task.task_id] = PROCESSING
+            self._queued -= 1
+            self._record(TASK_POPPED, task.task_id, task.priority)
+            return task
+        return None
+
+    def complete_task(self, task_id: Hashable) -> None:
+        self._complete(task_id)
+
+    def cancel_task(self, task_id: Hashable) -> bool:
+        return self._cancel(task_id)
+
+    def get_status(self, task_id: Hashable) -> str | None:
+        return self._status.get(task_id)
+
+    def shutdown(self) -> None:
+        self._shut_down = True
+
+    def snapshot(self):
+        return self._snapshot()
+
+    def __len__(self) -> int:
+        return self._queued
