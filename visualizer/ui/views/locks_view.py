@@ -1,0 +1,287 @@
+"""Every traced lock: who holds it, who waits in line, how contended it is; and the wait-for graph.
+
+The table is a ``QAbstractTableModel``: each refresh rebuilds a handful of row
+tuples (one per lock, rarely more than five) and announces ``dataChanged``, so
+the view repaints only what it shows; the model is reset only when a new lock
+appears.  Thread names are chips in the thread's colour, the same colour the
+timeline and the wait-for graph use.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from visualizer.events import PERMIT, READ, WRITE
+from visualizer.model import LockState, RunModel
+from visualizer.ui.theme import thread_color, view_font
+from visualizer.ui.views.chips import CHIPS_ROLE, Chip, ChipDelegate
+from visualizer.ui.views.labels import format_duration, thread_colors, thread_label
+from visualizer.ui.views.waitfor_graph import GraphState, WaitForGraph
+
+COLUMNS = (
+    ("Lock", "The traced primitive's name in the strategy's code"),
+    ("Type", "Lock, RLock, read-write lock, semaphore or condition, and its current mode"),
+    ("Held by", "Threads holding it now (RLock: recursion depth; read-write lock: all readers)"),
+    ("Waiting", "Threads blocked on it, first in line first (conditions: waiting for a notify)"),
+    ("Acquired", "Acquisitions so far"),
+    ("Contended", "Share of acquisitions that found it taken and had to wait"),
+    ("Hold p50 / p99", "How long it was held: median / 99th percentile"),
+    ("Wait p50 / p99", "How long contended acquisitions waited: median / 99th percentile"),
+)
+LOCK, TYPE, HELD, WAITING, ACQUIRED, CONTENDED, HOLD, WAIT = range(len(COLUMNS))
+
+_PERMITS = re.compile(r"\((\d+)\)")
+_MODE_NAMES = {READ: "read", WRITE: "write"}
+
+
+@dataclass(slots=True)
+class _Row:
+    texts: list[str]
+    chips: dict[int, list[Chip]]
+
+
+def _is_condition(state: LockState) -> bool:
+    return state.kind_label.startswith("Condition")
+
+
+def _type_text(state: LockState) -> str:
+    label = state.kind_label
+    if state.mode in _MODE_NAMES:
+        return f"{label}, {_MODE_NAMES[state.mode]}"
+    if state.mode == PERMIT:
+        match = _PERMITS.search(label)
+        used = sum(state.holders.values())
+        total = f" of {match.group(1)}" if match else ""
+        return f"{label}, {used}{total} in use"
+    return label
+
+
+def _stats_text(stats) -> str:
+    if not stats.count:
+        return "\u2013"
+    return f"{format_duration(stats.p50())} / {format_duration(stats.p99())}"
+
+
+class LockTableModel(QAbstractTableModel):
+    """One row per traced primitive, rebuilt from the model's lock table on refresh."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[_Row] = []
+        self._names: list[str] = []
+        self.font = view_font()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(  # noqa: N802 (Qt's name)
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section][0]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return COLUMNS[section][1]
+        return None
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return row.texts[column]
+        if role == CHIPS_ROLE:
+            return row.chips.get(column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column >= ACQUIRED:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def lock_names(self) -> list[str]:
+        return list(self._names)
+
+    def update_from(self, model: RunModel | None) -> None:
+        """Rebuild the rows; reset only if the set of locks changed."""
+        if model is None:
+            rows, names = [], []
+        else:
+            colors, _ = thread_colors(model)
+            states = list(model.locks.locks.values())
+            names = [state.name for state in states]
+            rows = [self._row(model, state, colors) for state in states]
+        if names != self._names:
+            self.beginResetModel()
+            self._rows, self._names = rows, names
+            self.endResetModel()
+        elif rows:
+            self._rows = rows
+            self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1))
+
+    @staticmethod
+    def _chip(
+        model: RunModel, ident: int, colors: dict[int, QColor], suffix: str = "", prefix: str = ""
+    ) -> Chip:
+        color = colors.get(ident, thread_color(0))
+        return (prefix + thread_label(model, ident) + suffix, color)
+
+    def _row(self, model: RunModel, state: LockState, colors: dict[int, QColor]) -> _Row:
+        held: list[Chip] = []
+        for ident, count in state.holders.items():
+            suffix = ""
+            if state.kind_label == "RLock" or state.mode == PERMIT:
+                suffix = f" \u00d7{count}" if count > 1 else ""
+            held.append(self._chip(model, ident, colors, suffix))
+        waiting: list[Chip] = []
+        if _is_condition(state):
+            if state.cond_waiters:
+                waiting.append(("notify?", None))
+            waiting += [self._chip(model, ident, colors) for ident in state.cond_waiters]
+        for waiter in state.waiters:
+            prefix = f"{_MODE_NAMES[waiter.mode][0]}: " if waiter.mode in _MODE_NAMES else ""
+            waiting.append(self._chip(model, waiter.ident, colors, prefix=prefix))
+        contention = (
+            f"{state.contention * 100:.0f} %" if state.acquisitions else "\u2013"
+        )
+        texts = [
+            state.name,
+            _type_text(state),
+            ", ".join(text for text, _ in held) or ("\u2013" if not _is_condition(state) else ""),
+            ", ".join(text for text, color in waiting if color is not None) or "\u2013",
+            f"{state.acquisitions:,}",
+            contention,
+            _stats_text(state.hold_stats),
+            _stats_text(state.wait_stats),
+        ]
+        return _Row(texts, {HELD: held, WAITING: waiting})
+
+
+def graph_state(model: RunModel | None) -> GraphState:
+    """Nodes and edges of the wait-for graph, with the deadlock cycle's edges marked."""
+    if model is None:
+        return GraphState()
+    table = model.locks
+    locks = [name for name, state in table.locks.items() if not _is_condition(state)]
+    holds = [
+        (name, ident)
+        for name in locks
+        for ident in table.locks[name].holders
+    ]
+    waits = [(ident, state.name) for ident, state in table.waiting_on.items()]
+    involved = {ident for _, ident in holds} | {ident for ident, _ in waits}
+    threads = sorted(
+        (
+            (info.color_index, ident, info.name)
+            for ident, info in model.threads.items()
+            if (info.alive and info.role) or ident in involved
+        ),
+    )
+    cycle = table.deadlock_cycle()
+    edges: set[tuple[object, object]] = set()
+    text = ""
+    if cycle:
+        # [t0, l0, t1, l1, ...]: t_i waits for l_i, which t_{i+1} holds (the last lock: t0).
+        for i in range(0, len(cycle), 2):
+            ident, lock = cycle[i], cycle[i + 1]
+            holder = cycle[(i + 2) % len(cycle)]
+            edges.add((ident, lock))
+            edges.add((lock, holder))
+        names = [
+            thread_label(model, node) if i % 2 == 0 else f"'{node}'"
+            for i, node in enumerate(cycle)
+        ]
+        text = "DEADLOCK: " + " \u2192 ".join([*names, names[0]])
+    return GraphState(
+        threads=tuple((ident, name, thread_color(index)) for index, ident, name in threads),
+        locks=tuple(locks),
+        waits=tuple(waits),
+        holds=tuple(holds),
+        cycle_edges=frozenset(edges),
+        cycle_text=text,
+    )
+
+
+class LocksView(QWidget):
+    """Lock table over wait-for graph.  Selecting a task outlines the worker that holds it."""
+
+    title = "Locks"
+    task_selected = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFont(view_font())
+        self.model: RunModel | None = None
+        self.table_model = LockTableModel()
+        self.table = QTableView()
+        self.table.setModel(self.table_model)
+        self.table.setItemDelegate(ChipDelegate(self.table))
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setWordWrap(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setHighlightSections(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 14)
+        self.graph = WaitForGraph()
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.graph)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+        self._sized_for: list[str] = []
+        self.set_model(None)
+
+    def set_model(self, model: RunModel | None) -> None:
+        self.model = model
+        self._sized_for = []
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.table_model.update_from(self.model)
+        names = self.table_model.lock_names()
+        if names != self._sized_for:
+            # Size the columns once per set of locks, not every frame: it measures every cell.
+            self._sized_for = names
+            self.table.resizeColumnsToContents()
+            for column in (HELD, WAITING):
+                width = max(self.table.columnWidth(column), 130)
+                self.table.setColumnWidth(column, width)
+        self.graph.set_state(graph_state(self.model))
+
+    def select_task(self, task_id: Hashable | None) -> None:
+        """Locks hold no tasks, so the graph rings the thread that received the selected task."""
+        model = self.model
+        worker = None
+        if model is not None and task_id is not None:
+            worker = model.tasks.worker_of.get(task_id)
+        self.graph.set_marked(worker)

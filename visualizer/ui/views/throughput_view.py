@@ -1,0 +1,208 @@
+"""Scrolling plots: tasks added and completed per second, queue depth, lock wait time.
+
+The curves are created once and fed with ``setData`` each frame (no items are
+made per frame); the model's series are 100 ms buckets over its window, a few
+hundred points, and clipping plus peak downsampling keep even a long window
+cheap.  Ranges are set by the view, not by the mouse, so a stray click during
+a lecture cannot freeze the scrolling.  Colours follow the rest of the window:
+"added" and the queue depth in the *queued* colour, "completed" in the
+*completed* colour, lock waits in the warning red used for waits everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from visualizer.model import RunModel
+from visualizer.queues import COMPLETED, QUEUED, STATUSES
+from visualizer.ui.theme import (
+    ALERT_COLOR,
+    STATUS_COLORS,
+    background,
+    foreground,
+    view_font,
+)
+
+DASH = Qt.PenStyle.DashLine
+
+MIN_SPAN_S = 10.0
+"""The x axis shows at least this many seconds, so a new run grows from the left."""
+
+PLOTS = (
+    # (key, left axis label: the unit)
+    ("rates", "tasks/s"),
+    ("depth", "tasks"),
+    ("wait", "ms"),
+)
+
+CURVES = (
+    # (series name, plot, legend name, colour, filled)
+    ("added_per_s", "rates", "added", STATUS_COLORS[QUEUED], False),
+    ("completed_per_s", "rates", "completed", STATUS_COLORS[COMPLETED], False),
+    ("queue_depth", "depth", "queue depth", STATUS_COLORS[QUEUED], True),
+    ("lock_wait_ms", "wait", "mean lock wait", ALERT_COLOR, True),
+)
+
+
+class ThroughputView(QWidget):
+    """Three stacked plots sharing one time axis (seconds since the run's first event)."""
+
+    title = "Throughput"
+    task_selected = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFont(view_font())
+        self.model: RunModel | None = None
+        self.selected: Hashable | None = None
+        self.layout_widget = pg.GraphicsLayoutWidget()
+        self.layout_widget.ci.setSpacing(2)
+        self.layout_widget.ci.setContentsMargins(2, 4, 8, 2)
+        self.plots: dict[str, pg.PlotItem] = {}
+        for row, (key, _label) in enumerate(PLOTS):
+            plot = self.layout_widget.addPlot(row=row, col=0)
+            plot.setMouseEnabled(x=False, y=False)
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.getAxis("left").setWidth(64)
+            if row:
+                plot.setXLink(self.plots[PLOTS[0][0]])
+            if row < len(PLOTS) - 1:
+                plot.getAxis("bottom").setStyle(showValues=False)
+            self.plots[key] = plot
+        # One legend per plot names its curves: the axis label only has room for the unit.
+        self.legends = {
+            key: plot.addLegend(offset=(8, 2), colCount=2, verSpacing=-6)
+            for key, plot in self.plots.items()
+        }
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        for series, plot, name, color, filled in CURVES:
+            curve = self.plots[plot].plot(
+                pen=pg.mkPen(color, width=2.5),
+                name=name,
+                fillLevel=0 if filled else None,
+                brush=pg.mkBrush(_translucent(color, 0.3)) if filled else None,
+            )
+            self.curves[series] = curve
+        self.markers: dict[str, list[pg.InfiniteLine]] = {
+            key: [
+                pg.InfiniteLine(angle=90, pen=pg.mkPen(STATUS_COLORS[s], width=2, style=DASH))
+                for s in STATUSES
+            ]
+            for key in self.plots
+        }
+        for key, lines in self.markers.items():
+            for line in lines:
+                line.hide()
+                self.plots[key].addItem(line, ignoreBounds=True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.layout_widget)
+        self._apply_palette()
+        self.set_model(None)
+
+    # --- colours -----------------------------------------------------------------
+    def _apply_palette(self) -> None:
+        """Axes, labels and background from the palette, so light and dark both read."""
+        ink = foreground(self)
+        self.layout_widget.setBackground(background(self))
+        tick_font = view_font(small=True)
+        label_size = f"{tick_font.pointSizeF():.0f}pt"
+        for row, (key, label) in enumerate(PLOTS):
+            plot = self.plots[key]
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                axis.setPen(pg.mkPen(ink))
+                axis.setTextPen(pg.mkPen(ink))
+                axis.setTickFont(tick_font)
+            plot.setLabel("left", label, color=ink.name(), **{"font-size": label_size})
+            if row == len(PLOTS) - 1:
+                plot.setLabel("bottom", "time (s)", color=ink.name(), **{"font-size": label_size})
+        for legend in self.legends.values():
+            legend.setBrush(pg.mkBrush(_translucent(background(self), 0.75)))
+            for _sample, text in legend.items:
+                # setLabelTextColor only records the colour; setText re-renders with it.
+                text.setText(text.text, color=ink.name(), size=label_size)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
+
+    # --- the protocol ----------------------------------------------------------------
+    def set_model(self, model: RunModel | None) -> None:
+        self.model = model
+        self.selected = None
+        empty = np.zeros(0)
+        for curve in self.curves.values():
+            curve.setData(empty, empty)
+        self._show_markers()
+        self.plots["rates"].setXRange(0, MIN_SPAN_S, padding=0)
+        for plot in self.plots.values():
+            plot.setYRange(0, 1, padding=0)
+
+    def refresh(self) -> None:
+        model = self.model
+        if model is None:
+            return
+        series = model.metrics.series()
+        end = 0.0
+        for name, curve in self.curves.items():
+            t_s, values = series[name]
+            curve.setData(t_s, values)
+            if len(t_s):
+                end = max(end, float(t_s[-1]))
+        start = max(0.0, end - model.window_s)
+        self.plots["rates"].setXRange(start, max(end, start + MIN_SPAN_S), padding=0)
+        for key, plot in self.plots.items():
+            top = max(
+                (float(series[name][1].max()) for name, where, *_ in CURVES
+                 if where == key and len(series[name][1])),
+                default=0.0,
+            )
+            plot.setYRange(0, max(top * 1.15, 1.0), padding=0)
+        if self.selected is not None:
+            self._show_markers()
+
+    def select_task(self, task_id: Hashable | None) -> None:
+        """Mark when the task was added, received, finished, as dashed lines in status colours."""
+        self.selected = task_id
+        self._show_markers()
+
+    def _show_markers(self) -> None:
+        model = self.model
+        history = []
+        if model is not None and self.selected is not None and model.t0_ns is not None:
+            history = model.tasks.history(self.selected)
+        when = {status: (t_ns - model.t0_ns) / 1e9 for t_ns, status, _ident in history}
+        for lines in self.markers.values():
+            for status, line in zip(STATUSES, lines, strict=True):
+                if status in when:
+                    line.setValue(when[status])
+                    line.show()
+                else:
+                    line.hide()
+
+    def curve_data(self, series: str) -> tuple[np.ndarray, np.ndarray]:
+        """What a curve shows now (x in s, y in the plot's unit)."""
+        x, y = self.curves[series].getData()
+        return (np.zeros(0), np.zeros(0)) if x is None else (x, y)
+
+    def axis_label(self, plot: str, side: str) -> str:
+        """The plain text of an axis label (tests check units are named)."""
+        return self.plots[plot].getAxis(side).labelText
+
+
+def _translucent(color: QColor, alpha: float) -> QColor:
+    faded = QColor(color)
+    faded.setAlphaF(alpha)
+    return faded

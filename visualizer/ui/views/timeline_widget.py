@@ -1,0 +1,353 @@
+"""Per-thread timeline: which task each thread worked on when, and when it waited for a lock.
+
+Why a cache of merged runs: at full speed a thread ends thousands of segments
+a second, far more than there are pixels.  Each frame folds only the segments
+that ended since the last frame (found from the end of the model's list, which
+is ordered by end time), merging ones narrower than :data:`RESOLUTION_NS` into
+a run, so drawing costs at most a few hundred rectangles per lane whatever the
+rate, and refreshing costs in proportion to what happened, not to the window.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from visualizer.model import RunModel
+from visualizer.ui.theme import (
+    ALERT_COLOR,
+    foreground,
+    hatch_brush,
+    muted,
+    text_on,
+    thread_color,
+    view_font,
+)
+from visualizer.ui.views.chips import paint_chip
+from visualizer.ui.views.labels import task_from_label
+
+SPAN_NS = 10_000_000_000
+"""The scrolling window: the last ten seconds."""
+
+RESOLUTION_NS = SPAN_NS // 800
+"""Segments shorter than this merge with their neighbours (about a pixel at full width)."""
+
+WORK = "work"
+WAIT = "wait"
+
+
+@dataclass(slots=True)
+class _Run:
+    """Merged segments: ``label`` is the task id text, or None when several tasks merged."""
+
+    start: int
+    end: int
+    label: str | None
+
+
+@dataclass(slots=True)
+class _Lane:
+    cursor: int = -1  # end time of the newest finished segment folded so far
+    work: deque[_Run] = field(default_factory=deque)
+    wait: deque[_Run] = field(default_factory=deque)
+    open_work: _Run | None = None
+    open_wait: _Run | None = None
+
+    def fold(self, start: int, end: int, kind: str, label: str) -> None:
+        runs = self.work if kind == WORK else self.wait
+        if runs:
+            last = runs[-1]
+            small = last.end - last.start < RESOLUTION_NS or end - start < RESOLUTION_NS
+            # Waits merge whenever they nearly touch; work only while tiny, so tasks
+            # long enough to see keep their own bar and label.
+            if start - last.end <= RESOLUTION_NS and (kind == WAIT or small):
+                if end > last.end:
+                    last.end = end
+                if last.label != label:
+                    last.label = None
+                return
+        runs.append(_Run(start, end, label))
+
+    def prune(self, horizon: int) -> None:
+        for runs in (self.work, self.wait):
+            while runs and runs[0].end < horizon:
+                runs.popleft()
+
+    def empty(self) -> bool:
+        return not (self.work or self.wait or self.open_work or self.open_wait)
+
+
+class TimelineWidget(QWidget):
+    """One row per thread: work bars in the thread's colour, lock waits as red hatched bars."""
+
+    clicked = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.name_font = view_font(small=True)
+        self.axis_font = view_font(small=True)
+        self.model: RunModel | None = None
+        self.selected: str | None = None
+        self._lanes: dict[int, _Lane] = {}
+        self._rows: list[int] = []
+        self._now = 0
+        self._hits: list[tuple[QRectF, str]] = []
+        self.setMinimumHeight(120)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return QSize(520, 220)
+
+    def set_model(self, model: RunModel | None) -> None:
+        self.model = model
+        self.selected = None
+        self._lanes.clear()
+        self._rows = []
+        self._now = 0
+        self.update()
+
+    def select_task(self, task_id: Hashable | None) -> None:
+        self.selected = None if task_id is None else str(task_id)
+        self.update()
+
+    def rows(self) -> list[int]:
+        """Thread idents with a row, top to bottom."""
+        return list(self._rows)
+
+    def runs(self, ident: int, kind: str) -> list[tuple[int, int | None, str | None]]:
+        """What a row draws, ``(start_ns, end_ns or None if open, label)``: for tests."""
+        lane = self._lanes.get(ident)
+        if lane is None:
+            return []
+        runs = [(r.start, r.end, r.label) for r in (lane.work if kind == WORK else lane.wait)]
+        still = lane.open_work if kind == WORK else lane.open_wait
+        if still is not None:
+            runs.append((still.start, None, still.label))
+        return runs
+
+    # --- folding new segments ------------------------------------------------------
+    def refresh(self) -> None:
+        model = self.model
+        if model is None or model.t0_ns is None:
+            self.update()
+            return
+        timeline = model.timeline
+        now = model.now_ns
+        horizon = now - SPAN_NS
+        rows = []
+        for ident in timeline.threads():
+            lane = self._lanes.get(ident)
+            if lane is None:
+                lane = self._lanes[ident] = _Lane()
+            self._fold_new(lane, timeline.segments(ident))
+            lane.prune(horizon)
+            info = model.threads.get(ident)
+            # A thread that never announced a role (the GUI thread that built the queue)
+            # gets a row only once it has something to show.
+            if not lane.empty() or (info is not None and info.alive and info.role):
+                rows.append(ident)
+        self._rows = rows
+        self._now = now
+        self.update()
+
+    @staticmethod
+    def _fold_new(lane: _Lane, segments: list) -> None:
+        lane.open_work = lane.open_wait = None
+        end = len(segments)
+        while end and segments[end - 1].end_ns is None:
+            end -= 1
+            start, _, kind, label = segments[end]
+            if kind == WORK:
+                lane.open_work = _Run(start, start, label)
+            else:
+                lane.open_wait = _Run(start, start, label)
+        first = end
+        cursor = lane.cursor
+        while first and segments[first - 1].end_ns > cursor:
+            first -= 1
+        for start, stop, kind, label in segments[first:end]:
+            lane.fold(start, stop, kind, label)
+        if end > first:
+            lane.cursor = segments[end - 1].end_ns
+
+    # --- painting ----------------------------------------------------------------------
+    def _geometry(self) -> tuple[float, float, float, float]:
+        """(left edge of the bars, bar area width, row height, axis top)."""
+        metrics = QFontMetrics(self.name_font)
+        names = [self._name(ident) for ident in self._rows] or ["worker-0"]
+        label_w = max(metrics.horizontalAdvance(name) for name in names) + 16
+        axis_h = QFontMetrics(self.axis_font).height() + 8
+        legend_h = metrics.height() + 6
+        rows = max(1, len(self._rows))
+        row_h = min(44.0, (self.height() - axis_h - legend_h - 4) / rows)
+        return label_w + 6, self.width() - label_w - 14, row_h, legend_h + rows * row_h
+
+    def _name(self, ident: int) -> str:
+        info = self.model.threads.get(ident) if self.model is not None else None
+        return info.name if info is not None else f"thread-{ident}"
+
+    def _window(self) -> tuple[int, int]:
+        """Start and end of the time shown: the last span, or the first span while shorter."""
+        t0 = self.model.t0_ns if self.model is not None and self.model.t0_ns else 0
+        start = max(t0, self._now - SPAN_NS)
+        return start, start + SPAN_NS
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setFont(self.name_font)
+        metrics = QFontMetrics(self.name_font)
+        legend_h = metrics.height() + 6
+        self._paint_legend(painter, legend_h)
+        if self.model is None or not self._rows:
+            painter.setPen(muted(self))
+            painter.drawText(
+                self.rect().adjusted(0, legend_h, 0, 0),
+                Qt.AlignmentFlag.AlignCenter,
+                "Thread timelines appear when the run starts",
+            )
+            self._hits = []
+            return
+        left, width, row_h, axis_top = self._geometry()
+        start, end = self._window()
+        scale = width / (end - start)
+        hits: list[tuple[QRectF, str]] = []
+        for row, ident in enumerate(self._rows):
+            top = legend_h + row * row_h
+            info = self.model.threads.get(ident)
+            color = thread_color(info.color_index if info is not None else row)
+            name_rect = QRectF(2, top + 2, left - 8, row_h - 4)
+            if info is not None and not info.alive:
+                painter.setPen(muted(self))
+                painter.drawText(name_rect, Qt.AlignmentFlag.AlignVCenter, info.name)
+            else:
+                paint_chip(painter, name_rect, self._name(ident), color)
+            painter.setPen(QPen(muted(self, 0.2), 1))
+            painter.drawLine(QPointF(left, top + row_h), QPointF(left + width, top + row_h))
+            lane = self._lanes[ident]
+            hits += self._paint_work(painter, lane, color, top, row_h, left, start, scale)
+            self._paint_waits(painter, lane, top, row_h, left, start, scale)
+        self._hits = hits
+        self._paint_axis(painter, left, width, axis_top, start, end)
+
+    def _bar(self, run: _Run, open_end: bool, left: float, start: int, scale: float) -> tuple:
+        stop = self._now if open_end else run.end
+        x0 = left + max(0, run.start - start) * scale
+        x1 = left + max(0, stop - start) * scale
+        return x0, max(x1 - x0, 1.5)
+
+    def _paint_work(
+        self, painter: QPainter, lane: _Lane, color: QColor, top: float, row_h: float,
+        left: float, start: int, scale: float,
+    ) -> list[tuple[QRectF, str]]:
+        bars = [(run, False) for run in lane.work]
+        if lane.open_work is not None:
+            bars.append((lane.open_work, True))
+        height = row_h * 0.72
+        y = top + (row_h - height) / 2
+        rects = []
+        labelled = []
+        hits = []
+        selected = self.selected
+        chosen = []
+        metrics = QFontMetrics(self.name_font)
+        for run, open_end in bars:
+            x, w = self._bar(run, open_end, left, start, scale)
+            rect = QRectF(x, y, w, height)
+            rects.append(rect)
+            if run.label is not None:
+                hits.append((rect, run.label))
+                if w > metrics.horizontalAdvance(run.label) + 6:
+                    labelled.append((rect, run.label))
+                if run.label == selected:
+                    chosen.append(rect)
+        painter.setPen(QPen(color.darker(160), 1))
+        painter.setBrush(color)
+        painter.drawRects(rects)
+        painter.setPen(text_on(color))
+        for rect, label in labelled:
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
+        if chosen:
+            painter.setPen(QPen(foreground(self), 3))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRects([r.adjusted(-2, -2, 2, 2) for r in chosen])
+        return hits
+
+    def _paint_waits(
+        self, painter: QPainter, lane: _Lane, top: float, row_h: float,
+        left: float, start: int, scale: float,
+    ) -> None:
+        bars = [(run, False) for run in lane.wait]
+        if lane.open_wait is not None:
+            bars.append((lane.open_wait, True))
+        if not bars:
+            return
+        height = max(5.0, row_h * 0.3)
+        y = top + row_h - height - 1
+        rects = []
+        for run, open_end in bars:
+            x, w = self._bar(run, open_end, left, start, scale)
+            rects.append(QRectF(x, y, w, height))
+        painter.setPen(QPen(ALERT_COLOR, 1))
+        painter.setBrush(ALERT_COLOR)
+        painter.drawRects(rects)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(hatch_brush(QColor(255, 255, 255, 170)))
+        painter.drawRects(rects)
+
+    def _paint_legend(self, painter: QPainter, height: float) -> None:
+        metrics = QFontMetrics(self.name_font)
+        x = 4.0
+        box = metrics.height() * 0.6
+        y = (height - box) / 2
+        painter.setPen(foreground(self))
+        text = "work on a task (thread colour, task id)"
+        painter.setBrush(thread_color(0))
+        painter.drawRect(QRectF(x, y, box * 1.6, box))
+        x += box * 1.6 + 6
+        painter.drawText(QPointF(x, y + box), text)
+        x += metrics.horizontalAdvance(text) + 18
+        painter.setPen(QPen(ALERT_COLOR, 1))
+        painter.setBrush(ALERT_COLOR)
+        wait = QRectF(x, y + box * 0.4, box * 1.6, box * 0.6)
+        painter.drawRect(wait)
+        painter.setBrush(hatch_brush(QColor(255, 255, 255, 170)))
+        painter.drawRect(wait)
+        x += box * 1.6 + 6
+        painter.setPen(foreground(self))
+        painter.drawText(QPointF(x, y + box), "waiting for a lock")
+
+    def _paint_axis(
+        self, painter: QPainter, left: float, width: float, top: float, start: int, end: int
+    ) -> None:
+        """Seconds since the run's first event, one tick a second, labels every other."""
+        t0 = self.model.t0_ns or 0
+        ink = foreground(self)
+        painter.setPen(QPen(ink, 1))
+        painter.drawLine(QPointF(left, top), QPointF(left + width, top))
+        painter.setFont(self.axis_font)
+        metrics = QFontMetrics(self.axis_font)
+        first = -(-(start - t0) // 1_000_000_000)
+        last = (end - t0) // 1_000_000_000
+        label_every = 1 if width / (SPAN_NS / 1e9) > metrics.horizontalAdvance("00 s") + 10 else 2
+        for second in range(first, last + 1):
+            x = left + (t0 + second * 1_000_000_000 - start) * width / (end - start)
+            painter.drawLine(QPointF(x, top), QPointF(x, top + 4))
+            if second % label_every == 0:
+                label = f"{second} s"
+                w = metrics.horizontalAdvance(label)
+                painter.drawText(QPointF(x - w / 2, top + 4 + metrics.ascent()), label)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
+        for rect, label in self._hits:
+            if rect.contains(event.position()):
+                task = task_from_label(self.model, label)
+                if task is not None:
+                    self.clicked.emit(task)
+                return
+        super().mousePressEvent(event)
