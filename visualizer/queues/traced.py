@@ -55,7 +55,7 @@ def sliced_acquire(acquire: Callable[..., bool], gate: Gate, timeout: float) -> 
 class TracedLock:
     """A ``threading.Lock`` that reports to the event stream.  Not re-entrant."""
 
-    __slots__ = ("name", "owner", "_lock", "_append", "_gate")
+    __slots__ = ("name", "owner", "_lock", "_append", "_gate", "_try_acquire", "_unlock")
 
     kind_label = "Lock"
 
@@ -65,6 +65,8 @@ class TracedLock:
         self._lock = threading.Lock()
         self._append = append
         self._gate = gate
+        self._try_acquire = self._lock.acquire  # bound once: `with` is the hot path
+        self._unlock = self._lock.release
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         gate = self._gate
@@ -102,10 +104,30 @@ class TracedLock:
     def locked(self) -> bool:
         return self._lock.locked()
 
-    __enter__ = acquire
+    def __enter__(self) -> bool:
+        """``with lock``: the fast path is one check, one try and one event.
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.release()
+        Anything unusual (the gate is closed, the lock is taken) goes the
+        general way through :meth:`acquire`.
+        """
+        if self._gate.closed or not self._try_acquire(False):
+            return self.acquire()
+        self.owner = me = get_ident()
+        self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, EXCLUSIVE, 1))
+        return True
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        """End of ``with lock``: the thread leaving the block is the owner.
+
+        So ``owner`` names it without asking for the thread ident again.  A closed
+        gate (paused, or aborted: abort closes it too) takes the checked path.
+        """
+        if self._gate.closed:
+            self.release()
+            return
+        self._append((perf_counter_ns(), self.owner, LOCK_RELEASED, self.name, EXCLUSIVE, 0))
+        self.owner = None
+        self._unlock()
 
     # threading.Condition uses these when present instead of guessing ownership.
     def _is_owned(self) -> bool:
@@ -121,7 +143,7 @@ class TracedLock:
 class TracedRLock:
     """A ``threading.RLock`` that reports its recursion depth with every event."""
 
-    __slots__ = ("name", "owner", "depth", "_lock", "_append", "_gate")
+    __slots__ = ("name", "owner", "depth", "_lock", "_append", "_gate", "_try_acquire", "_unlock")
 
     kind_label = "RLock"
 
@@ -132,6 +154,8 @@ class TracedRLock:
         self._lock = threading.RLock()
         self._append = append
         self._gate = gate
+        self._try_acquire = self._lock.acquire  # bound once: `with` is the hot path
+        self._unlock = self._lock.release
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         gate = self._gate
@@ -169,10 +193,25 @@ class TracedRLock:
                 self.owner = None
             self._lock.release()
 
-    __enter__ = acquire
+    def __enter__(self) -> bool:
+        """``with rlock``: fast path as in :meth:`TracedLock.__enter__` (re-entry included)."""
+        if self._gate.closed or not self._try_acquire(False):
+            return self.acquire()
+        self.owner = me = get_ident()
+        self.depth = depth = self.depth + 1
+        self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, EXCLUSIVE, depth))
+        return True
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.release()
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        """End of ``with rlock``: the owner leaves; see :meth:`TracedLock.__exit__`."""
+        if self._gate.closed:
+            self.release()
+            return
+        self.depth = depth = self.depth - 1
+        self._append((perf_counter_ns(), self.owner, LOCK_RELEASED, self.name, EXCLUSIVE, depth))
+        if not depth:
+            self.owner = None
+        self._unlock()
 
     def _is_owned(self) -> bool:
         return self.owner == get_ident()

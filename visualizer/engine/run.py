@@ -1,0 +1,279 @@
+"""A run: one workload's producer and worker threads, and the controls over them.
+
+Control goes through the queue's :class:`Gate`, the one place every traced point
+passes: pause closes it, resume opens it, a step lets one parked thread pass one
+traced point, slow motion is a :class:`Pacer` stepping a closed gate, and stop
+aborts it so that every traced point (and every sliced lock wait, deadlocks
+included) raises :class:`RunStopped` in the run's threads.
+
+Locking: ``_control`` (a Condition) guards ``state``, the live-thread count and
+the pace.  It is never held while waiting for run threads, and run threads only
+take it on their way out, so a controller can never deadlock with them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import sys
+import threading
+from collections.abc import Callable
+from enum import Enum
+from time import perf_counter_ns
+from typing import Any, NamedTuple
+
+from visualizer.engine.pacing import Pacer
+from visualizer.engine.workers import produce, work
+from visualizer.engine.workload import Workload
+from visualizer.events import MARK, THREAD_ENDED, VIOLATION, Recorder
+from visualizer.queues import STRATEGIES, Gate, RunStopped, Tracer
+
+
+class RunState(Enum):
+    IDLE = "idle"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPING = "stopping"
+    FINISHED = "finished"  # every task produced, the queue drained, every thread ended
+    STOPPED = "stopped"  # ended by stop()
+
+
+class ThreadInfo(NamedTuple):
+    name: str
+    ident: int | None  # None until the thread has started
+    role: str  # "producer" or "worker"
+    alive: bool
+
+
+def make_queue(workload: Workload, tracer: Tracer) -> Any:
+    """The workload's strategy, given only the options its constructor takes."""
+    cls = STRATEGIES[workload.strategy]
+    options = {"race_window": workload.race_window}
+    accepted = inspect.signature(cls).parameters
+    return cls(tracer, **{key: value for key, value in options.items() if key in accepted})
+
+
+class Run:
+    """Runs ``workload`` on its own threads, reporting to ``recorder``.
+
+    A run is started once.  Its statistics (:attr:`produced`, :attr:`errors`,
+    the recorder, the queue's :meth:`snapshot`) stay readable after it ends.
+    """
+
+    def __init__(self, workload: Workload, recorder: Recorder | None = None) -> None:
+        workload.validate()
+        self.workload = workload
+        self.recorder = recorder if recorder is not None else Recorder(workload.capacity)
+        self.gate = Gate(self.recorder.record)  # parked threads show up in this run's stream
+        self.tracer = Tracer(self.recorder, self.gate)
+        self.queue = make_queue(workload, self.tracer)
+        self.state = RunState.IDLE
+        self.errors: list[str] = []
+        self.started_ns: int | None = None
+        self.ended_ns: int | None = None
+        self.stop_event = threading.Event()  # wakes pacing, back-off and work waits
+        self.producers_done = threading.Event()
+        self._ended = threading.Event()
+        self._control = threading.Condition()
+        self._pace: float | None = None
+        self._pacer: Pacer | None = None
+        self._saved_switch_interval: float | None = None
+        self._produced = [0] * workload.producers  # one slot per producer: no shared +=
+        self._cancel_requests = [0] * workload.producers
+        self._producers_left = workload.producers
+        self._live = 0
+        self._threads: list[tuple[threading.Thread, str]] = []
+        for role, count, body in (
+            ("producer", workload.producers, produce),
+            ("worker", workload.workers, work),
+        ):
+            for index in range(count):
+                thread = threading.Thread(
+                    target=self._thread_main,
+                    args=(role, body, index),
+                    name=f"{role}-{index + 1}",
+                    daemon=True,
+                )
+                self._threads.append((thread, role))
+
+    # --- statistics ------------------------------------------------------------
+    @property
+    def produced(self) -> int:
+        """Tasks added to the queue so far."""
+        return sum(self._produced)
+
+    @property
+    def cancel_requests(self) -> int:
+        """Cancels the producers asked for (successful or not)."""
+        return sum(self._cancel_requests)
+
+    def threads(self) -> list[ThreadInfo]:
+        return [ThreadInfo(t.name, t.ident, role, t.is_alive()) for t, role in self._threads]
+
+    def elapsed(self) -> float:
+        """Seconds from start to the end (or to now while running); 0 before start."""
+        if self.started_ns is None:
+            return 0.0
+        end = self.ended_ns if self.ended_ns is not None else perf_counter_ns()
+        return (end - self.started_ns) / 1e9
+
+    # --- control ---------------------------------------------------------------
+    def start(self, paused: bool = False) -> None:
+        """Start every thread; with ``paused`` they stop at their first traced point."""
+        with self._control:
+            if self.state is not RunState.IDLE:
+                raise RuntimeError(f"a run starts once; this one is {self.state.value}")
+            self.state = RunState.PAUSED if paused else RunState.RUNNING
+            if self.workload.switch_interval is not None:
+                self._saved_switch_interval = sys.getswitchinterval()
+                sys.setswitchinterval(self.workload.switch_interval)
+            self._apply_control()
+            self._live = len(self._threads)
+            self.started_ns = perf_counter_ns()
+            self.recorder.record(MARK, "run started")
+            for thread, _role in self._threads:
+                thread.start()
+
+    def pause(self) -> None:
+        """Threads stop at their next traced point (a thread mid-work finishes it first)."""
+        with self._control:
+            if self.state is RunState.RUNNING:
+                self.state = RunState.PAUSED
+                self._apply_control()
+
+    def resume(self) -> None:
+        with self._control:
+            if self.state is RunState.PAUSED:
+                self.state = RunState.RUNNING
+                self._apply_control()
+
+    def step(self, ident: int | None = None) -> None:
+        """Let one parked thread (``ident``, or the one parked longest) pass one traced point."""
+        self.gate.step(ident)
+
+    def set_pace(self, ops_per_s: float | None) -> None:
+        """Slow motion: let ``ops_per_s`` traced points pass per second; None = full speed."""
+        if ops_per_s is not None and not _is_positive(ops_per_s):
+            raise ValueError("pace: must be a positive number of steps per second, or None")
+        with self._control:
+            self._pace = ops_per_s
+            if ops_per_s is not None and self._pacer is None:
+                self._pacer = Pacer(self.gate)
+            if self.state in (RunState.RUNNING, RunState.PAUSED):
+                self._apply_control()
+
+    def _apply_control(self) -> None:
+        """Set the gate and the pacer from state and pace (caller holds ``_control``)."""
+        running = self.state is RunState.RUNNING
+        if running and self._pace is None:
+            self.gate.open()
+        else:
+            self.gate.close()
+        if self._pacer is not None:
+            self._pacer.set_rate(self._pace if running else None)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the run is over (FINISHED or STOPPED); False on timeout."""
+        return self._ended.wait(timeout)
+
+    def stop(self, timeout: float = 2.0) -> bool:
+        """End every run thread; True if all ended within ``timeout`` seconds.
+
+        Aborting the gate unwinds threads parked at it or blocked in a traced
+        lock (deadlocks included); the stop Event wakes pacing and work waits;
+        ``shutdown`` tells the queue (it may itself raise RunStopped at its lock).
+        Once every thread has ended the gate is reset, so the queue can still be
+        asked for a snapshot of where the run stopped.
+        """
+        with self._control:
+            if self.state is RunState.IDLE:
+                self._conclude(RunState.STOPPED)
+                return True
+            if self.state in (RunState.FINISHED, RunState.STOPPED):
+                return self._join_all(timeout)
+            self.state = RunState.STOPPING
+        self.gate.abort()
+        self.stop_event.set()
+        try:
+            self.queue.shutdown()
+        except RunStopped:
+            pass
+        except Exception as exc:
+            self.report_error(exc, None)
+        ended = self._join_all(timeout)
+        with self._control:
+            self._conclude(RunState.STOPPED)
+        if ended:
+            # No run thread is left to unwind: un-abort the gate so the queue's
+            # locks work again for snapshot() and get_status() after the run.
+            self.gate.aborted = False
+            self.gate.open()
+        return ended
+
+    def _join_all(self, timeout: float) -> bool:
+        deadline = perf_counter_ns() + int(timeout * 1e9)
+        waiting: list[threading.Thread] = [t for t, _ in self._threads if t.ident is not None]
+        if self._pacer is not None:
+            self._pacer.close()
+        for thread in waiting:
+            thread.join(max(0.0, (deadline - perf_counter_ns()) / 1e9))
+        pacer_ended = self._pacer is None or self._pacer.join(
+            max(0.0, (deadline - perf_counter_ns()) / 1e9)
+        )
+        return pacer_ended and not any(t.is_alive() for t in waiting)
+
+    def _conclude(self, state: RunState) -> None:
+        """Enter a final state (caller holds ``_control``)."""
+        self.state = state
+        if self.started_ns is not None:
+            self.ended_ns = perf_counter_ns()
+            self.recorder.record(MARK, f"run {state.value}")
+        if self._saved_switch_interval is not None:
+            sys.setswitchinterval(self._saved_switch_interval)
+            self._saved_switch_interval = None
+        if self._pacer is not None:
+            self._pacer.close()
+        self._ended.set()
+
+    # --- called from run threads -----------------------------------------------
+    def report_error(self, exc: BaseException, task_id: object) -> None:
+        """Keep and record an exception a run thread caught, naming the thread."""
+        message = f"{threading.current_thread().name}: {type(exc).__name__}: {exc}"
+        self.errors.append(message)
+        self.recorder.record(VIOLATION, "worker-error", task_id, message)
+
+    def count_produced(self, producer: int) -> None:
+        self._produced[producer] += 1
+
+    def count_cancel_request(self, producer: int) -> None:
+        self._cancel_requests[producer] += 1
+
+    def _thread_main(self, role: str, body: Callable[[Run, int], None], index: int) -> None:
+        name = threading.current_thread().name
+        self.recorder.register_thread(role)
+        try:
+            body(self, index)
+        except RunStopped:
+            pass
+        except Exception as exc:
+            self.report_error(exc, None)
+        finally:
+            self.recorder.record(THREAD_ENDED, name, role)
+            self._thread_exited(role)
+
+    def _thread_exited(self, role: str) -> None:
+        with self._control:
+            if role == "producer":
+                self._producers_left -= 1
+                if not self._producers_left:
+                    self.producers_done.set()
+                    self.recorder.record(MARK, "producers done")
+            self._live -= 1
+            if not self._live and self.state in (RunState.RUNNING, RunState.PAUSED):
+                self._conclude(RunState.FINISHED)
+
+
+def _is_positive(value: object) -> bool:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    return math.isfinite(value) and value > 0

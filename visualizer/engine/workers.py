@@ -1,0 +1,142 @@
+"""What producer and worker threads do, one loop each.
+
+Both loops wait on the run's stop Event (never ``time.sleep``) for pacing,
+back-off and simulated work, so Stop wakes them at once.  Traced points inside
+the queue raise :class:`RunStopped` once the run is aborted; the loops let it
+through (it is an ``Exception`` too, so each handler re-raises it first) and the
+thread wrapper in ``run.py`` ends the thread quietly.
+
+Every other exception from the queue (the unsafe queue tripping over its own
+races, ``ValueError`` for completing a task twice) is reported to the run and the
+loop carries on with the next task: one broken operation should be seen, not
+end the experiment.  A thread that fails :data:`MAX_ERRORS_IN_A_ROW` times in a
+row gives up, so a queue broken beyond use cannot keep a run alive forever.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from time import monotonic
+from typing import TYPE_CHECKING
+
+from visualizer.events import TASK_STARTED
+from visualizer.queues.base import QueueShutDown
+from visualizer.queues.gate import RunStopped
+
+if TYPE_CHECKING:
+    from visualizer.engine.run import Run
+
+GET_TIMEOUT = 0.05
+"""How long a worker blocks in a blocking strategy's get before re-checking the run."""
+
+IDLE_BACKOFF = (0.001, 0.02)
+"""First and longest pause (s) of a worker polling a non-blocking queue that is empty.
+
+It doubles on every empty poll, so an idle worker costs a few polls a second, not a
+busy loop, and picks up new work within milliseconds while tasks keep coming."""
+
+MAX_ERRORS_IN_A_ROW = 100
+
+RECENT_FOR_CANCEL = 64
+"""A producer cancels one of its last this-many tasks (older ones are long done)."""
+
+
+def produce(run: Run, index: int) -> None:
+    """Producer ``index`` (0-based): add its share of tasks at the configured rate."""
+    workload = run.workload
+    queue = run.queue
+    stop = run.stop_event
+    rng = random.Random(f"{workload.seed}:producer:{index}")
+    quota = workload.quota(index)
+    interval = 1.0 / workload.rate if workload.rate else 0.0
+    end = None if workload.duration is None else monotonic() + workload.duration
+    recent: deque[int] = deque(maxlen=RECENT_FOR_CANCEL)
+    due = monotonic()
+    errors_in_row = 0
+    n = 0
+    while quota is None or n < quota:
+        if interval:
+            delay = due - monotonic()
+            if delay > 0 and stop.wait(delay):
+                return
+            # Late (paused, or the lock was busy)? Carry on from now rather than burst.
+            due = max(due, monotonic()) + interval
+        elif stop.is_set():
+            return
+        if end is not None and monotonic() >= end:
+            return
+        # Draw everything for this task up front, in a fixed order, so the seed
+        # reproduces the workload whatever the queue does with it.
+        task_id = workload.task_id(index, n)
+        priority = rng.randrange(workload.priority_spread)
+        work_time = workload.draw_work_time(rng)
+        cancel = rng.random() < workload.cancel_probability
+        victim = rng.choice(recent) if cancel and recent else None
+        n += 1
+        try:
+            queue.add_task(task_id, priority, work_time)
+        except QueueShutDown:
+            return
+        except RunStopped:
+            raise
+        except Exception as exc:
+            run.report_error(exc, task_id)
+            errors_in_row += 1
+            if errors_in_row >= MAX_ERRORS_IN_A_ROW:
+                return
+            continue
+        errors_in_row = 0
+        run.count_produced(index)
+        if victim is not None:
+            run.count_cancel_request(index)
+            try:
+                queue.cancel_task(victim)
+            except RunStopped:
+                raise
+            except Exception as exc:
+                run.report_error(exc, victim)
+        recent.append(task_id)
+
+
+def work(run: Run, index: int) -> None:
+    """Worker ``index``: take tasks, "work" on each, complete it; exit when all is done.
+
+    The exit test reads "producers done" *before* asking for a task: if they were
+    done then and the queue still had nothing, no task can arrive any more.
+    """
+    queue = run.queue
+    stop = run.stop_event
+    producers_done = run.producers_done
+    record = run.tracer.record
+    blocking = queue.blocking
+    backoff = IDLE_BACKOFF[0]
+    errors_in_row = 0
+    while not stop.is_set():
+        done_before = producers_done.is_set()
+        task_id = None
+        try:
+            task = queue.get_next_task(timeout=GET_TIMEOUT) if blocking else queue.get_next_task()
+            if task is None:
+                if done_before:
+                    return
+                if not blocking:
+                    stop.wait(backoff)
+                    backoff = min(backoff * 2, IDLE_BACKOFF[1])
+                continue
+            backoff = IDLE_BACKOFF[0]
+            task_id = task.task_id
+            record(TASK_STARTED, task_id)
+            seconds = task.payload
+            if seconds and stop.wait(seconds):
+                return
+            queue.complete_task(task_id)
+            errors_in_row = 0
+        except RunStopped:
+            raise
+        except Exception as exc:
+            run.report_error(exc, task_id)
+            errors_in_row += 1
+            if errors_in_row >= MAX_ERRORS_IN_A_ROW:
+                return
+            stop.wait(backoff)
