@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from threading import get_ident
 from time import monotonic, perf_counter_ns
 
@@ -243,9 +244,12 @@ class TracedRLock:
 class TracedCondition(threading.Condition):
     """A ``threading.Condition`` over a traced lock, recording waits and notifies.
 
-    ``wait`` may return early (a spurious wake-up, allowed by the usual contract:
-    always wait in a loop that re-checks the predicate) so that Stop can reach a
-    thread that would otherwise sleep forever.
+    ``wait`` is the standard library's algorithm (a private waiter lock per
+    sleeper, queued in ``_waiters`` for ``notify`` to release) with one change: the
+    sleeper blocks on its waiter lock in short slices, so that Stop can reach a
+    thread that would otherwise sleep forever.  Between slices it keeps sleeping
+    without retaking the condition's lock, so an idle waiter adds no events and
+    ``wait`` returns False only when its timeout really passed.
     """
 
     kind_label = "Condition"
@@ -268,20 +272,38 @@ class TracedCondition(threading.Condition):
         gate = self._gate
         if gate.closed:
             gate.checkpoint(f"wait {self.name}")
+        if not self._is_owned():
+            raise RuntimeError("cannot wait on un-acquired lock")
         me = get_ident()
         self._append((perf_counter_ns(), me, COND_WAIT, self.name, timeout, None))
+        waiter = threading.Lock()
+        waiter.acquire()
+        self._waiters.append(waiter)  # notify() releases it, under the condition's lock
         self.waiting.append(me)
+        saved = self._release_save()
+        notified = False
         deadline = None if timeout is None else monotonic() + timeout
         try:
-            slice_ = WAIT_SLICE if deadline is None else min(WAIT_SLICE, max(0.0, timeout))
-            notified = super().wait(slice_)
+            while not gate.aborted:
+                wait = WAIT_SLICE if deadline is None else min(WAIT_SLICE, deadline - monotonic())
+                if wait <= 0:
+                    notified = waiter.acquire(False)
+                    break
+                if waiter.acquire(True, wait):
+                    notified = True
+                    break
         finally:
-            self.waiting.remove(me)
+            try:
+                self._acquire_restore(saved)
+            finally:
+                if not notified:
+                    with suppress(ValueError):  # a notify may have taken it just now
+                        self._waiters.remove(waiter)
+                self.waiting.remove(me)
         if gate.aborted:
             raise RunStopped
-        timed_out = not notified and deadline is not None and monotonic() >= deadline
         self._append((perf_counter_ns(), me, COND_WOKEN, self.name, notified, None))
-        return not timed_out
+        return notified
 
     def notify(self, n: int = 1) -> None:
         self._append((perf_counter_ns(), get_ident(), COND_NOTIFY, self.name, n, None))

@@ -46,7 +46,7 @@ class Tracer:
     def __init__(self, recorder: Recorder | None = None, gate: Gate | None = None) -> None:
         self.recorder = recorder
         self.traced = recorder is not None
-        self.gate = gate if gate is not None else Gate()
+        self.gate = gate if gate is not None else Gate(recorder.record if recorder else None)
         self.primitives: list[Any] = []
         self._append = recorder.append if recorder is not None else _discard
         self.record = _recording(self._append, self.gate) if recorder is not None else self._ignore

@@ -65,15 +65,16 @@ class UnsafeQueue(TaskTable):
             raise QueueShutDown("the queue is shut down")
         if task_id in self._status:  # check-then-act: two adds of one id can both pass
             raise ValueError(f"duplicate task id {task_id!r}")
-        # The status goes in before the heap entry, so a worker that pops the entry
-        # straight away always finds a status for it.
-        self._status[task_id] = QUEUED
-        heapq.heappush(self._heap, (-priority, next(self._order), Task(task_id, priority, payload)))
-        self._queued += 1
         added = self._added  # read ...
         self._gap(f"add {task_id}: read added={added}")
         self._added = added + 1  # ... write: any increment made during the gap is overwritten
+        # The status and the event go in before the heap entry, so a worker that pops
+        # the entry straight away finds a status for it and the stream shows the add
+        # before the delivery.
+        self._status[task_id] = QUEUED
+        self._queued += 1
         self._record(TASK_ADDED, task_id, priority, added + 1)
+        heapq.heappush(self._heap, (-priority, next(self._order), Task(task_id, priority, payload)))
 
     def get_next_task(self, timeout: float | None = None) -> Task | None:
         heap = self._heap
