@@ -306,14 +306,20 @@ class TracedCondition(threading.Condition):
         return notified
 
     def notify(self, n: int = 1) -> None:
-        self._append((perf_counter_ns(), get_ident(), COND_NOTIFY, self.name, n, None))
+        """Wake up to ``n`` sleepers; recorded only when someone sleeps.
+
+        A notify nobody waits for changes nothing (``queue.PriorityQueue`` sends
+        one on ``not_full`` at every get), so it is not worth an event.
+        """
+        waiting = len(self._waiters)
+        if waiting:
+            self._append(
+                (perf_counter_ns(), get_ident(), COND_NOTIFY, self.name, min(n, waiting), None)
+            )
         super().notify(n)
 
     def notify_all(self) -> None:
-        self._append(
-            (perf_counter_ns(), get_ident(), COND_NOTIFY, self.name, len(self._waiters), None)
-        )
-        super().notify(len(self._waiters))
+        self.notify(len(self._waiters))
 
 
 class TracedSemaphore:
