@@ -138,7 +138,6 @@ def test_heap_draws_every_entry_of_a_small_queue_and_the_last_path(qtbot, traced
     assert view.tree.node_count() == len(in_queue) == len(model.heap) == 5
     assert view.tree.hidden_count() == 0
     assert [task for _p, task in view.tree.entries[:5]] == [e.task_id for e in in_queue]
-    assert view.tree.path_order == model.heap.last_path
     assert view.tree.path == frozenset(model.heap.last_path)
     assert model.heap.last_op == "pop"
     slot = next(i for i, e in enumerate(in_queue) if e.task_id == 3)
@@ -147,7 +146,7 @@ def test_heap_draws_every_entry_of_a_small_queue_and_the_last_path(qtbot, traced
     traced.queue.add_task(99, 100)  # the new top priority sifts all the way up
     view.set_model(traced.fold())
     view.refresh()
-    assert view.tree.path_order == model.heap.last_path
+    assert view.tree.path == frozenset(model.heap.last_path)
     assert model.heap.last_path[-1] == 0
     assert view.tree.entries[0] == (100, 99)
 

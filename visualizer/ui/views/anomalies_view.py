@@ -41,6 +41,9 @@ TIME, KIND, THREADS, TASK, DETAIL = range(len(COLUMNS))
 
 EMPTY_TEXT = "No invariant violations so far"
 
+DETAIL_LINES = 3
+"""Most lines the spelled-out violation under the table may take."""
+
 
 class AnomalyTableModel(QAbstractTableModel):
     """Rows are the model's violations, in the order the checker found them."""
@@ -150,8 +153,14 @@ class AnomaliesView(QWidget):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
         header.setHighlightSections(False)
-        for column, width in ((TIME, 90), (KIND, 150), (THREADS, 190), (TASK, 70)):
-            header.resizeSection(column, width)
+        metrics = self.fontMetrics()
+        for column, sample in (
+            (TIME, "00.000 s"),
+            (KIND, "illegal-transition"),
+            (THREADS, "producer-1 worker-1"),
+            (TASK, "00000"),
+        ):
+            header.resizeSection(column, metrics.horizontalAdvance(sample) + 24)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.clicked.connect(self._row_clicked)
         self.table.activated.connect(self._row_clicked)
@@ -182,8 +191,11 @@ class AnomaliesView(QWidget):
         new = self.table_model.update_from(self.model)
         rows = self.table_model.rowCount()
         self.stack.setCurrentWidget(self.table if rows else self.empty)
-        if new and follow and not self.table.selectionModel().hasSelection():
-            self.table.scrollToBottom()
+        if new and not self.table.selectionModel().hasSelection():
+            # Nothing picked: the line under the table spells out the newest violation.
+            self._show_detail(self.table_model.violation(rows - 1), "Newest")
+            if follow:
+                self.table.scrollToBottom()
 
     def _at_bottom(self) -> bool:
         bar = self.table.verticalScrollBar()
@@ -194,13 +206,28 @@ class AnomaliesView(QWidget):
         if not index.isValid():
             return
         violation = self.table_model.violation(index.row())
-        self._show_detail(violation)
+        self._show_detail(violation, "Selected")
         if violation.task is not None:
             self.task_selected.emit(violation.task)
 
-    def _show_detail(self, violation: Violation) -> None:
+    def _show_detail(self, violation: Violation, which: str) -> None:
+        """Spell one violation out under the table, in at most :data:`DETAIL_LINES` lines.
+
+        The table's Detail column is off-screen in a narrow dock; this line is what
+        a lecturer reads aloud.  Longer text is cut at a word (full text in the tooltip)
+        so the table keeps its rows.
+        """
         threads = ", ".join(violation.threads) or "no thread"
-        self.detail.setText(f"{violation.kind} ({threads}): {violation.detail}")
+        text = f"{which}: {violation.kind} ({threads}): {violation.detail}"
+        metrics = self.detail.fontMetrics()
+        budget = DETAIL_LINES * max(10, self.detail.width() or self.width()) * 0.92
+        if metrics.horizontalAdvance(text) > budget:
+            cut = text
+            while cut and metrics.horizontalAdvance(cut + " \u2026") > budget:
+                cut = cut.rsplit(" ", 1)[0] if " " in cut else cut[:-1]
+            text = cut + " \u2026"
+        self.detail.setText(text)
+        self.detail.setToolTip(violation.detail)
         self.detail.show()
 
     def select_task(self, task_id: Hashable | None) -> None:
@@ -216,6 +243,6 @@ class AnomaliesView(QWidget):
                     | QItemSelectionModel.SelectionFlag.Rows,
                 )
                 self.table.scrollTo(index)
-                self._show_detail(model.violation(row))
+                self._show_detail(model.violation(row), "Selected")
                 return
         selection.clearSelection()

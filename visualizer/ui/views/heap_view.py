@@ -15,9 +15,8 @@ a cancelled task still in the heap (lazy deletion) is hatched and struck out.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QLineF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -31,6 +30,7 @@ from visualizer.ui.theme import (
     text_on,
     view_font,
 )
+from visualizer.ui.views.snapshot import heap_entries
 
 MAX_LEVELS = 5
 """Most tree levels drawn (31 nodes); deeper ones are summarised."""
@@ -39,58 +39,6 @@ SNAPSHOT_SLOTS = 96
 """Slots copied (with their statuses) at each refresh: the tree's 31 plus a wide strip."""
 
 Entry = tuple[int, Hashable]
-
-
-@dataclass(slots=True)
-class _Fonts:
-    priority: QFont
-    task: QFont
-    index: QFont
-
-    @classmethod
-    def make(cls) -> _Fonts:
-        return cls(view_font(1.1, bold=True), view_font(small=True), view_font(small=True))
-
-
-def _paint_entry(
-    painter: QPainter,
-    rect: QRectF,
-    entry: Entry,
-    status: str | None,
-    fonts: _Fonts,
-    *,
-    on_path: bool,
-    selected: bool,
-    ink: QColor,
-) -> None:
-    """One heap slot: status fill, priority over task id; hatched and struck if cancelled."""
-    priority, task = entry
-    fill = status_color(status)
-    radius = min(8.0, rect.height() / 4)
-    painter.setPen(QPen(ink if on_path else fill.darker(150), 3.0 if on_path else 1.0))
-    painter.setBrush(fill)
-    painter.drawRoundedRect(rect, radius, radius)
-    cancelled = status == CANCELLED
-    if cancelled:
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(hatch_brush())
-        painter.drawRoundedRect(rect, radius, radius)
-    if selected:
-        ring = QPen(ink, 2.0, Qt.PenStyle.DashLine)
-        painter.setPen(ring)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRoundedRect(rect.adjusted(-5, -5, 5, 5), radius + 4, radius + 4)
-    text = text_on(fill)
-    painter.setPen(text)
-    half = rect.height() / 2
-    top = QRectF(rect.left(), rect.top() + 1, rect.width(), half)
-    bottom = QRectF(rect.left(), rect.top() + half - 2, rect.width(), half)
-    painter.setFont(fonts.priority)
-    painter.drawText(top, Qt.AlignmentFlag.AlignCenter, str(priority))
-    task_font = QFont(fonts.task)
-    task_font.setStrikeOut(cancelled)
-    painter.setFont(task_font)
-    painter.drawText(bottom, Qt.AlignmentFlag.AlignCenter, f"#{task}")
 
 
 class _HeapPicture(QWidget):
@@ -105,36 +53,48 @@ class _HeapPicture(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.fonts = _Fonts.make()
+        self.priority_font = view_font(bold=True)
+        self.task_font = view_font(small=True)
+        self.struck_font = QFont(self.task_font)
+        self.struck_font.setStrikeOut(True)
+        self.note_font = view_font(small=True)
+        self.note_metrics = QFontMetrics(self.note_font)
+        self.node_height = (
+            QFontMetrics(self.priority_font).height() + QFontMetrics(self.task_font).height()
+        )
+        self.node_width = max(QFontMetrics(self.task_font).horizontalAdvance("#00000"), 44) + 8
         self.entries: Sequence[Entry] = ()
         self.statuses: Sequence[str | None] = ()
         self.total = 0
         self.path: frozenset[int] = frozenset()
-        self.path_order: list[int] = []
         self.selected: Hashable | None = None
         self._hits: list[tuple[QRectF, Hashable]] = []
-        self.setMouseTracking(False)
 
     def set_state(
         self,
         entries: Sequence[Entry],
         statuses: Sequence[str | None],
         total: int,
-        path: list[int],
+        path: Sequence[int],
         selected: Hashable | None,
     ) -> None:
         """``entries`` are the first slots of a heap of ``total`` entries."""
+        path_set = frozenset(path)
+        if (entries, statuses, total, path_set, selected) == (
+            self.entries, self.statuses, self.total, self.path, self.selected
+        ):
+            return  # nothing visible changed: skip the repaint
         self.entries = entries
         self.statuses = statuses
         self.total = total
-        self.path_order = list(path)
-        self.path = frozenset(path)
+        self.path = path_set
         self.selected = selected
         self.relayout()
         self.update()
 
     def relayout(self) -> None:
         """Recompute what is drawn where (on new state and on resize)."""
+        raise NotImplementedError
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
@@ -148,17 +108,38 @@ class _HeapPicture(QWidget):
                 return
         super().mousePressEvent(event)
 
-    def _paint_slot(self, painter: QPainter, rect: QRectF, index: int) -> None:
-        entry = self.entries[index]
-        _paint_entry(
-            painter,
-            rect,
-            entry,
-            self.statuses[index],
-            self.fonts,
-            on_path=index in self.path,
-            selected=self.selected is not None and entry[1] == self.selected,
-            ink=foreground(self),
+    def _paint_slot(self, painter: QPainter, rect: QRectF, index: int, ink: QColor) -> None:
+        """One heap slot: status fill, priority over task id; hatched and struck if cancelled."""
+        priority, task = self.entries[index]
+        status = self.statuses[index]
+        fill = status_color(status)
+        on_path = index in self.path
+        radius = min(8.0, rect.height() / 4)
+        painter.setPen(QPen(ink, 3.0) if on_path else QPen(fill.darker(150), 1.0))
+        painter.setBrush(fill)
+        painter.drawRoundedRect(rect, radius, radius)
+        cancelled = status == CANCELLED
+        if cancelled:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(hatch_brush())
+            painter.drawRoundedRect(rect, radius, radius)
+        if self.selected is not None and task == self.selected:
+            painter.setPen(QPen(ink, 2.0, Qt.PenStyle.DashLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(-5, -5, 5, 5), radius + 4, radius + 4)
+        painter.setPen(text_on(fill))
+        half = rect.height() / 2
+        painter.setFont(self.priority_font)
+        painter.drawText(
+            QRectF(rect.left(), rect.top() + 1, rect.width(), half),
+            Qt.AlignmentFlag.AlignCenter,
+            str(priority),
+        )
+        painter.setFont(self.struck_font if cancelled else self.task_font)
+        painter.drawText(
+            QRectF(rect.left(), rect.top() + half - 2, rect.width(), half),
+            Qt.AlignmentFlag.AlignCenter,
+            f"#{task}",
         )
 
 
@@ -172,7 +153,9 @@ class HeapTree(_HeapPicture):
         self.setMinimumSize(220, 140)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-    # --- what is shown ----------------------------------------------------------
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return QSize(520, 260)
+
     def node_count(self) -> int:
         """Nodes drawn (the whole heap if it fits, else its first complete levels)."""
         return len(self._rects)
@@ -181,111 +164,89 @@ class HeapTree(_HeapPicture):
         """Entries in deeper levels, summarised by the marker."""
         return self.total - len(self._rects)
 
-    def node_min_width(self) -> float:
-        metrics = QFontMetrics(self.fonts.task)
-        return max(metrics.horizontalAdvance("#00000"), 44) + 8
-
     def relayout(self) -> None:
         n = self.total
         width, height = float(self.width()), float(self.height())
-        node_h = QFontMetrics(self.fonts.priority).height() + QFontMetrics(
-            self.fonts.task
-        ).height()
-        marker_h = QFontMetrics(self.fonts.index).height() + 10
-        min_w = self.node_min_width()
+        node_h = self.node_height
+        marker_h = self.note_metrics.height() + 10
         levels = 0
-        # Deepest level count that fits: 2**(levels-1) nodes across, and one row per level.
+        # The deepest level count that fits: 2**(levels-1) nodes across, one row per level.
         while (
             levels < MAX_LEVELS
             and (1 << levels) - 1 < n
-            and (1 << levels) * min_w <= width
-            and (levels + 1) * (node_h + 18) + marker_h <= height
+            and (1 << levels) * self.node_width <= width
+            and (levels + 1) * (node_h + 14) + marker_h <= height
         ):
             levels += 1
         levels = max(levels, 1 if n else 0)
         self.levels = levels
-        shown = min(n, (1 << levels) - 1)
+        shown = min(n, (1 << levels) - 1, len(self.entries))
         rects: list[QRectF] = []
         if shown:
-            slot_w = width / (1 << (levels - 1))
-            node_w = min(slot_w - 6, 86.0)
+            node_w = min(width / (1 << (levels - 1)) - 6, 86.0)
             usable = height - marker_h - node_h - 8
             step = min(usable / max(1, levels - 1), node_h * 2.4)
             for index in range(shown):
                 depth = (index + 1).bit_length() - 1
                 across = index - ((1 << depth) - 1)
-                span = width / (1 << depth)
-                cx = span * (across + 0.5)
-                top = 4 + depth * step
-                rects.append(QRectF(cx - node_w / 2, top, node_w, node_h))
+                cx = width / (1 << depth) * (across + 0.5)
+                rects.append(QRectF(cx - node_w / 2, 4 + depth * step, node_w, node_h))
         self._rects = rects
         self._hits = [(rect, self.entries[i][1]) for i, rect in enumerate(rects)]
 
-    # --- painting ------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rects = self._rects
-        n = self.total
         if not rects:
             painter.setPen(muted(self))
-            painter.setFont(self.fonts.task)
-            painter.drawText(
-                self.rect(), Qt.AlignmentFlag.AlignCenter, "The heap is empty"
-            )
+            painter.setFont(self.note_font)
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "The heap is empty")
             return
         ink = foreground(self)
         thin = QPen(muted(self, 0.45), 1.5)
         bold = QPen(ink, 4.0)
         path = self.path
+        edges: tuple[list[QLineF], list[QLineF]] = ([], [])
         for child in range(1, len(rects)):
             parent = (child - 1) >> 1
-            on_path = child in path and parent in path
-            painter.setPen(bold if on_path else thin)
-            painter.drawLine(
-                QPointF(rects[parent].center().x(), rects[parent].bottom()),
-                QPointF(rects[child].center().x(), rects[child].top()),
+            edges[child in path and parent in path].append(
+                QLineF(
+                    rects[parent].center().x(), rects[parent].bottom(),
+                    rects[child].center().x(), rects[child].top(),
+                )
             )
-        hidden = n - len(rects)
+        for pen, lines in zip((thin, bold), edges, strict=True):
+            painter.setPen(pen)
+            painter.drawLines(lines)
+        hidden = self.total - len(rects)
         if hidden:
             self._paint_stubs(painter, thin)
         for index, rect in enumerate(rects):
-            self._paint_slot(painter, rect, index)
+            self._paint_slot(painter, rect, index, ink)
         if hidden:
-            painter.setFont(self.fonts.index)
+            line_h = self.note_metrics.height()
+            painter.setFont(self.note_font)
             painter.setPen(ink)
-            area = QRectF(0, self.height() - QFontMetrics(self.fonts.index).height() - 6,
-                          self.width(), QFontMetrics(self.fonts.index).height() + 4)
-            deeper = self._deeper_path()
-            note = f"+{hidden:,} more in deeper levels"
-            if deeper:
-                note += f" (path continues to slot {deeper})"
-            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, note)
+            painter.drawText(
+                QRectF(0, self.height() - line_h - 6, self.width(), line_h + 4),
+                Qt.AlignmentFlag.AlignCenter,
+                f"+{hidden:,} more in deeper levels",
+            )
 
     def _paint_stubs(self, painter: QPainter, pen: QPen) -> None:
-        """Short dashed stubs under bottom nodes whose children exist but are not drawn."""
+        """Short dotted stubs under bottom nodes whose children exist but are not drawn."""
         rects = self._rects
-        n = self.total
-        first_bottom = (1 << (self.levels - 1)) - 1
-        dashed = QPen(pen)
-        dashed.setStyle(Qt.PenStyle.DotLine)
-        painter.setPen(dashed)
-        for index in range(first_bottom, len(rects)):
-            if 2 * index + 1 >= n:
-                break
-            rect = rects[index]
-            start = QPointF(rect.center().x(), rect.bottom())
-            painter.drawLine(start, start + QPointF(-8, 10))
-            if 2 * index + 2 < n:
-                painter.drawLine(start, start + QPointF(8, 10))
-
-    def _deeper_path(self) -> int | None:
-        """The deepest slot on the last path when it lies below the drawn levels."""
-        beyond = [i for i in self.path_order if i >= len(self._rects)]
-        return max(beyond) if beyond else None
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
-        return QSize(520, 260)
+        dotted = QPen(pen)
+        dotted.setStyle(Qt.PenStyle.DotLine)
+        painter.setPen(dotted)
+        stubs: list[QLineF] = []
+        for index in range((1 << (self.levels - 1)) - 1, len(rects)):
+            for child, dx in ((2 * index + 1, -8), (2 * index + 2, 8)):
+                if child < self.total:
+                    x, y = rects[index].center().x(), rects[index].bottom()
+                    stubs.append(QLineF(x, y, x + dx, y + 10))
+        painter.drawLines(stubs)
 
 
 class HeapStrip(_HeapPicture):
@@ -295,48 +256,45 @@ class HeapStrip(_HeapPicture):
         super().__init__()
         self._cells: list[QRectF] = []
         self._more = QRectF()
+        self.cell_width = max(QFontMetrics(self.task_font).horizontalAdvance("#000000") + 12, 50)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setFixedHeight(self._cell_height() + QFontMetrics(self.fonts.index).height() + 8)
-
-    def _cell_height(self) -> int:
-        return QFontMetrics(self.fonts.priority).height() + QFontMetrics(self.fonts.task).height()
-
-    def cell_width(self) -> float:
-        return max(QFontMetrics(self.fonts.task).horizontalAdvance("#00000") + 10, 50.0)
+        self.setFixedHeight(self.node_height + self.note_metrics.height() + 8)
 
     def shown_count(self) -> int:
         return len(self._cells)
 
     def relayout(self) -> None:
         n = self.total
-        cw = self.cell_width()
-        more_w = QFontMetrics(self.fonts.index).horizontalAdvance("+00000 more") + 8
+        cw = self.cell_width
+        more_w = self.note_metrics.horizontalAdvance(f"+{n:,} more") + 8
         fits = int((self.width() - 4) // cw)
         if n > fits:
             fits = max(0, int((self.width() - 4 - more_w) // cw))
         shown = min(n, fits, len(self.entries))
-        top = QFontMetrics(self.fonts.index).height() + 4
-        height = self._cell_height()
-        self._cells = [QRectF(2 + i * cw, top, cw - 4, height) for i in range(shown)]
-        self._more = QRectF(2 + shown * cw, top, more_w, height) if n > shown else QRectF()
+        top = self.note_metrics.height() + 4
+        self._cells = [QRectF(2 + i * cw, top, cw - 4, self.node_height) for i in range(shown)]
+        more = n > shown
+        self._more = QRectF(2 + shown * cw, top, more_w, self.node_height) if more else QRectF()
         self._hits = [(rect, self.entries[i][1]) for i, rect in enumerate(self._cells)]
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        index_h = QFontMetrics(self.fonts.index).height()
+        ink = foreground(self)
+        faint = muted(self)
+        index_h = self.note_metrics.height()
         for index, rect in enumerate(self._cells):
-            painter.setFont(self.fonts.index)
-            painter.setPen(foreground(self) if index in self.path else muted(self))
+            painter.setFont(self.note_font)
+            painter.setPen(ink if index in self.path else faint)
             painter.drawText(
                 QRectF(rect.left(), 0, rect.width(), index_h + 2),
                 Qt.AlignmentFlag.AlignCenter,
                 f"[{index}]",
             )
-            self._paint_slot(painter, rect, index)
+            self._paint_slot(painter, rect, index, ink)
         if not self._more.isNull():
-            painter.setFont(self.fonts.index)
-            painter.setPen(foreground(self))
+            painter.setFont(self.note_font)
+            painter.setPen(ink)
             painter.drawText(
                 self._more,
                 Qt.AlignmentFlag.AlignCenter,
@@ -355,9 +313,13 @@ class HeapView(QWidget):
         self.setFont(view_font())
         self.model: RunModel | None = None
         self.selected: Hashable | None = None
+        # Two elided lines rather than word wrap: a long sift path must not eat tree levels.
         self.caption = QLabel()
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
-        self.caption.setWordWrap(True)
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.caption.setMinimumWidth(1)
+        self.caption.setFixedHeight(2 * self.caption.fontMetrics().lineSpacing() + 4)
+        self._caption_lines: list[str] = []
         self.tree = HeapTree()
         self.strip = HeapStrip()
         layout = QVBoxLayout(self)
@@ -379,30 +341,45 @@ class HeapView(QWidget):
         model = self.model
         if model is None:
             for picture in (self.tree, self.strip):
-                picture.set_state((), (), 0, [], None)
-            self.caption.setText("No run yet: press Start to fill the heap")
+                picture.set_state((), (), 0, (), None)
+            self._set_caption(["No run yet: press Start to fill the heap"])
             return
         heap = model.heap
         total = len(heap)
-        entries = heap.entries[:SNAPSHOT_SLOTS]
+        entries = heap_entries(model)[:SNAPSHOT_SLOTS]
         status = model.tasks.status
         statuses = [status.get(task) for _priority, task in entries]
-        path = list(heap.last_path)
         for picture in (self.tree, self.strip):
-            picture.set_state(entries, statuses, total, path, self.selected)
-        self.caption.setText(self._caption(total))
+            picture.set_state(entries, statuses, total, heap.last_path, self.selected)
+        self._set_caption(self._caption(total))
 
-    def _caption(self, size: int) -> str:
+    def _caption(self, size: int) -> list[str]:
         heap = self.model.heap
         noun = "entry" if size == 1 else "entries"
-        text = f"{size:,} {noun}; highest priority on top. Node: priority over #task."
-        if heap.last_op is not None and heap.last_path:
+        lines = [f"{size:,} {noun} \u00b7 highest priority on top \u00b7 node: priority / #task"]
+        if heap.last_op is not None:
             direction = "sifted up" if heap.last_op == "push" else "sifted down"
-            slots = " \u2192 ".join(str(i) for i in heap.last_path)
-            text += f"\nLast {heap.last_op}: task {heap.last_task}, {direction} via slots {slots}"
-        elif heap.last_op is not None:
-            text += f"\nLast {heap.last_op}: task {heap.last_task}"
-        return text
+            line = f"Last {heap.last_op}: #{heap.last_task}"
+            if heap.last_path:
+                slots = " \u2192 ".join(str(i) for i in heap.last_path)
+                line += f", {direction} through slots {slots}"
+            lines.append(line)
+        return lines
+
+    def _set_caption(self, lines: list[str]) -> None:
+        if lines == self._caption_lines and self.caption.text():
+            return
+        self._caption_lines = lines
+        metrics = self.caption.fontMetrics()
+        width = max(10, self.caption.width())
+        elide = Qt.TextElideMode.ElideRight
+        self.caption.setText("\n".join(metrics.elidedText(line, elide, width) for line in lines))
+        self.caption.setToolTip("\n".join(lines))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._caption_lines, lines = [], self._caption_lines
+        self._set_caption(lines)
 
     def select_task(self, task_id: Hashable | None) -> None:
         self.selected = task_id

@@ -2,7 +2,8 @@
 
 The lanes read left to right the way a task travels.  Each shows its exact
 count and a few task chips: the next ones up for *queued* (highest priority
-first), the newest for the others; a big lane says how many are not shown.
+first, found by a short best-first walk of the heap), the newest for the
+others; a big lane says how many are not shown.
 
 Finding the newest tasks of a status without scanning every task: dicts keep
 insertion order, and ``model.tasks.worker_of`` gains a task when a worker first
@@ -17,18 +18,18 @@ The timeline is :class:`~visualizer.ui.views.timeline_widget.TimelineWidget`.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from itertools import islice
-from operator import itemgetter
 
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QSplitter, QToolTip, QVBoxLayout, QWidget
 
 from visualizer.model import RunModel
 from visualizer.queues import CANCELLED, COMPLETED, PROCESSING, QUEUED, STATUSES
 from visualizer.ui.theme import foreground, muted, status_color, text_on, view_font
 from visualizer.ui.views.chips import GAP, chip_width, paint_chip
+from visualizer.ui.views.snapshot import heap_entries
 from visualizer.ui.views.timeline_widget import TimelineWidget
 
 CHIPS_PER_LANE = 24
@@ -50,6 +51,8 @@ def newest_with_status(
 ) -> list[Hashable]:
     """Up to ``limit`` tasks of ``order`` (walked as given) whose status is ``wanted``."""
     found: list[Hashable] = []
+    if limit <= 0:
+        return found
     for task in islice(order, SCAN_BUDGET):
         if status.get(task) == wanted:
             found.append(task)
@@ -58,50 +61,78 @@ def newest_with_status(
     return found
 
 
+def next_up(
+    entries: Sequence[tuple[int, Hashable]], status: dict[Hashable, str], limit: int
+) -> list[Hashable]:
+    """The ``limit`` queued tasks a pop would serve first, best first.
+
+    A best-first walk down the heap from the root: a slot's children are never
+    better than it, so only the slots next to those already taken need looking
+    at, about ``limit * log(limit)`` steps however big the heap.  Cancelled
+    entries still in the heap are stepped over (their children still count).
+    Ties are broken by slot, which is close to, but not exactly, arrival order.
+    """
+    found: list[Hashable] = []
+    size = len(entries)
+    frontier = [(-entries[0][0], 0)] if size else []
+    while frontier and len(found) < limit:
+        _key, slot = heapq.heappop(frontier)
+        task = entries[slot][1]
+        if status.get(task) == QUEUED:
+            found.append(task)
+        for child in (2 * slot + 1, 2 * slot + 2):
+            if child < size:
+                heapq.heappush(frontier, (-entries[child][0], child))
+    return found
+
+
 def lane_tasks(model: RunModel, limit: int = CHIPS_PER_LANE) -> dict[str, list[Hashable]]:
     """The tasks each lane shows as chips (see the module docstring for how they are found)."""
     tasks = model.tasks
     status = tasks.status
-    entries = model.heap.entries
-    queued_entries = (entry for entry in entries if status.get(entry[1]) == QUEUED)
-    # Stable: among equal priorities, heap-array order (roughly arrival order) is kept.
-    top = heapq.nlargest(limit, islice(queued_entries, SCAN_BUDGET * 4), key=itemgetter(0))
-    delivered = reversed(tasks.worker_of)
+    count = tasks.by_status
     return {
-        QUEUED: [task for _priority, task in top],
-        PROCESSING: newest_with_status(delivered, status, PROCESSING, limit),
-        COMPLETED: newest_with_status(reversed(tasks.worker_of), status, COMPLETED, limit),
-        CANCELLED: newest_with_status(reversed(status), status, CANCELLED, limit),
+        QUEUED: next_up(heap_entries(model), status, limit),
+        PROCESSING: newest_with_status(
+            reversed(tasks.worker_of), status, PROCESSING, min(limit, count[PROCESSING])
+        ),
+        COMPLETED: newest_with_status(
+            reversed(tasks.worker_of), status, COMPLETED, min(limit, count[COMPLETED])
+        ),
+        CANCELLED: newest_with_status(
+            reversed(status), status, CANCELLED, min(limit, count[CANCELLED])
+        ),
     }
 
 
 class StatusLanes(QWidget):
-    """Four side-by-side lanes: header (status, count) and the lane's task chips."""
+    """Four side-by-side lanes: header (status, count), task chips, and "+N more"."""
 
     clicked = Signal(object)
 
     def __init__(self) -> None:
         super().__init__()
         self.header_font = view_font(bold=True)
+        self.small_header_font = view_font(small=True, bold=True)
         self.count_font = view_font(1.5, bold=True)
         self.chip_font = view_font(small=True)
+        header = QFontMetrics(self.header_font)
+        self.chip_metrics = QFontMetrics(self.chip_font)
+        self.widest_name = max(header.horizontalAdvance(status) for status in STATUSES)
+        # Status name on one line, the count (large) under it: both fit a narrow lane.
+        self.header_height = header.height() + QFontMetrics(self.count_font).height() + 6
+        self.chip_height = self.chip_metrics.height() + 6
+        self.note_height = self.chip_metrics.height() + 2
         self.counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
         self.tasks: dict[str, list[Hashable]] = {status: [] for status in STATUSES}
         self.selected: Hashable | None = None
         self._hits: list[tuple[QRectF, Hashable]] = []
         self._shown: dict[str, int] = dict.fromkeys(STATUSES, 0)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.setMinimumHeight(self._header_height() + 2 * self._chip_height() + 16)
-
-    def _header_height(self) -> int:
-        """Status name on one line, the count (large) under it: both fit a narrow lane."""
-        return QFontMetrics(self.header_font).height() + QFontMetrics(self.count_font).height() + 6
-
-    def _chip_height(self) -> int:
-        return QFontMetrics(self.chip_font).height() + 6
+        self.setMinimumHeight(self.header_height + self.chip_height + self.note_height + 20)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
-        return QSize(520, self._header_height() + 3 * (self._chip_height() + GAP) + 12)
+        return QSize(520, self.header_height + 3 * (self.chip_height + GAP) + self.note_height)
 
     def set_state(
         self,
@@ -109,6 +140,8 @@ class StatusLanes(QWidget):
         tasks: dict[str, list[Hashable]],
         selected: Hashable | None,
     ) -> None:
+        if (counts, tasks, selected) == (self.counts, self.tasks, self.selected):
+            return  # nothing visible changed: skip the repaint
         self.counts = counts
         self.tasks = tasks
         self.selected = selected
@@ -127,24 +160,26 @@ class StatusLanes(QWidget):
         width = self.width() / len(STATUSES)
         return QRectF(column * width + 2, 2, width - 4, self.height() - 4)
 
+    def _body(self, column: int) -> QRectF:
+        """Where a lane's chips go: under the header, above the "+N more" line."""
+        return self._lane_rect(column).adjusted(
+            6, self.header_height + 6, -6, -4 - self.note_height
+        )
+
     def _layout_chips(self) -> None:
-        """Place chips row by row in each lane, keeping room for the "+N more" note."""
-        metrics = QFontMetrics(self.chip_font)
-        chip_h = self._chip_height()
+        """Place chips row by row in each lane body, as many as fit."""
+        metrics = self.chip_metrics
+        chip_h = self.chip_height
         hits: list[tuple[QRectF, Hashable]] = []
         for column, status in enumerate(STATUSES):
-            lane = self._lane_rect(column).adjusted(6, self._header_height() + 6, -6, -4)
-            x, y = lane.left(), lane.top()
+            body = self._body(column)
+            x, y = body.left(), body.top()
             shown = 0
-            count = self.counts.get(status, 0)
-            more_w = metrics.horizontalAdvance(f"+{count:,}") + 4
-            tasks = self.tasks.get(status, [])
-            for task in tasks:
+            for task in self.tasks.get(status, []):
                 width = chip_width(metrics, str(task))
-                if x + width > lane.right():
-                    x, y = lane.left(), y + chip_h + GAP
-                last_row = y + 2 * chip_h + GAP > lane.bottom()
-                if y + chip_h > lane.bottom() or (last_row and x + width + more_w > lane.right()):
+                if x + width > body.right() and x > body.left():
+                    x, y = body.left(), y + chip_h + GAP
+                if y + chip_h > body.bottom() or width > body.width():
                     break
                 hits.append((QRectF(x, y, width, chip_h), task))
                 x += width + GAP
@@ -156,6 +191,7 @@ class StatusLanes(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         ink = foreground(self)
+        note_pen = muted(self, 0.8)
         hit = iter(self._hits)
         for column, status in enumerate(STATUSES):
             lane = self._lane_rect(column)
@@ -165,25 +201,26 @@ class StatusLanes(QWidget):
             painter.setPen(QPen(fill, 1.5))
             painter.setBrush(faint)
             painter.drawRoundedRect(lane, 6, 6)
-            header = QRectF(lane.left(), lane.top(), lane.width(), self._header_height())
+            header = QRectF(lane.left(), lane.top(), lane.width(), self.header_height)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(fill)
             painter.drawRoundedRect(header, 6, 6)
             painter.setPen(text_on(fill))
-            painter.setFont(self.header_font)
+            narrow = self.widest_name > lane.width() - 16
+            painter.setFont(self.small_header_font if narrow else self.header_font)
             painter.drawText(
                 header.adjusted(8, 3, -8, 0),
                 Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft,
                 status,
             )
             painter.setFont(self.count_font)
+            count = self.counts.get(status, 0)
             painter.drawText(
                 header.adjusted(8, 0, -8, -2),
                 Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft,
-                f"{self.counts.get(status, 0):,}",
+                f"{count:,}",
             )
             painter.setFont(self.chip_font)
-            last = None
             for _ in range(self._shown[status]):
                 rect, task = next(hit)
                 selected = self.selected is not None and task == self.selected
@@ -196,23 +233,24 @@ class StatusLanes(QWidget):
                     outline=ink if selected else None,
                     outline_width=3.0 if selected else 1.0,
                 )
-                last = rect
-            count = self.counts.get(status, 0)
-            rest = count - self._shown[status]
-            body = lane.adjusted(6, self._header_height() + 6, -6, -4)
-            painter.setPen(muted(self, 0.8))
-            if count == 0:
-                painter.drawText(body, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
-                                 "none")
-            elif rest > 0:
-                where = (
-                    QRectF(last.right() + GAP, last.top(), body.right() - last.right(),
-                           last.height())
-                    if last is not None
-                    else body
-                )
-                painter.drawText(where, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                                 f"+{rest:,}")
+            self._paint_note(painter, column, lane, count - self._shown[status], count, note_pen)
+
+    def _paint_note(
+        self, painter: QPainter, column: int, lane: QRectF, rest: int, count: int, pen: QColor
+    ) -> None:
+        """ "none", or how many tasks the chips leave out (" more" dropped if it won't fit)."""
+        if count and rest <= 0:
+            return
+        body = self._body(column)
+        note = "none" if count == 0 else f"+{rest:,} more"
+        if self.chip_metrics.horizontalAdvance(note) > body.width():
+            note = f"+{rest:,}"
+        painter.setPen(pen)
+        painter.drawText(
+            QRectF(body.left(), body.bottom(), body.width(), lane.bottom() - body.bottom()),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            note,
+        )
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
         for rect, task in self._hits:

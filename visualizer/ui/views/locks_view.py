@@ -35,7 +35,7 @@ from visualizer.model import LockState, RunModel
 from visualizer.ui.theme import thread_color, view_font
 from visualizer.ui.views.chips import CHIPS_ROLE, Chip, ChipDelegate
 from visualizer.ui.views.labels import format_duration, thread_colors, thread_label
-from visualizer.ui.views.waitfor_graph import GraphState, WaitForGraph
+from visualizer.ui.views.waitfor_graph import NO_LOCKS, NO_RUN, GraphState, WaitForGraph
 
 COLUMNS = (
     ("Lock", "The traced primitive's name in the strategy's code"),
@@ -48,6 +48,9 @@ COLUMNS = (
     ("Wait p50 / p99", "How long contended acquisitions waited: median / 99th percentile"),
 )
 LOCK, TYPE, HELD, WAITING, ACQUIRED, CONTENDED, HOLD, WAIT = range(len(COLUMNS))
+
+COLUMN_CHECK_EVERY = 15
+"""Refreshes between checks that the columns are still wide enough (4 a second at 60 Hz)."""
 
 _PERMITS = re.compile(r"\((\d+)\)")
 _MODE_NAMES = {READ: "read", WRITE: "write"}
@@ -247,36 +250,70 @@ class LocksView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setHighlightSections(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 14)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         self.graph = WaitForGraph()
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.table)
-        splitter.addWidget(self.graph)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
-        splitter.setChildrenCollapsible(False)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.graph)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(splitter)
+        layout.addWidget(self.splitter)
         self._sized_for: list[str] = []
+        self._frames = 0
         self.set_model(None)
 
     def set_model(self, model: RunModel | None) -> None:
         self.model = model
         self._sized_for = []
+        self._frames = 0
         self.refresh()
 
     def refresh(self) -> None:
         self.table_model.update_from(self.model)
         names = self.table_model.lock_names()
         if names != self._sized_for:
-            # Size the columns once per set of locks, not every frame: it measures every cell.
             self._sized_for = names
             self.table.resizeColumnsToContents()
             for column in (HELD, WAITING):
-                width = max(self.table.columnWidth(column), 130)
-                self.table.setColumnWidth(column, width)
-        self.graph.set_state(graph_state(self.model))
+                self.table.setColumnWidth(column, max(self.table.columnWidth(column), 130))
+            self._fit_table_height(len(names))
+        self._frames += 1
+        if self._frames % COLUMN_CHECK_EVERY == 1:
+            self._widen_columns()
+        self.graph.set_state(
+            graph_state(self.model), NO_RUN if self.model is None else NO_LOCKS
+        )
+
+    def _widen_columns(self) -> None:
+        """Grow any column whose contents outgrew it; never shrink (no jitter at 60 Hz).
+
+        Measuring asks every cell for its size, so it runs a few times a second,
+        not every frame.
+        """
+        table = self.table
+        for column in range(len(COLUMNS)):
+            wanted = max(
+                table.sizeHintForColumn(column),
+                table.horizontalHeader().sectionSizeHint(column),
+            )
+            if wanted > table.columnWidth(column):
+                table.setColumnWidth(column, wanted)
+
+    def _fit_table_height(self, rows: int) -> None:
+        """Give the table just its rows (up to six) and the graph everything else."""
+        table = self.table
+        wanted = (
+            table.horizontalHeader().height()
+            + min(max(rows, 1), 6) * table.verticalHeader().defaultSectionSize()
+            + table.horizontalScrollBar().sizeHint().height()
+            + 2 * table.frameWidth()
+            + 2
+        )
+        total = sum(self.splitter.sizes()) or self.height()
+        self.splitter.setSizes([wanted, max(total - wanted, self.graph.minimumHeight())])
 
     def select_task(self, task_id: Hashable | None) -> None:
         """Locks hold no tasks, so the graph rings the thread that received the selected task."""

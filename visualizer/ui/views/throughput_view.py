@@ -11,6 +11,7 @@ a lecture cannot freeze the scrolling.  Colours follow the rest of the window:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable
 
 import numpy as np
@@ -61,6 +62,8 @@ class ThroughputView(QWidget):
         self.setFont(view_font())
         self.model: RunModel | None = None
         self.selected: Hashable | None = None
+        self._y_tops: dict[str, float] = {}  # the y range's top per plot, as last set
+        self._plotted_bucket = -1  # model.metrics.bucket_end when the curves were last fed
         self.layout_widget = pg.GraphicsLayoutWidget()
         self.layout_widget.ci.setSpacing(2)
         self.layout_widget.ci.setContentsMargins(2, 4, 8, 2)
@@ -73,7 +76,10 @@ class ThroughputView(QWidget):
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
             plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.getAxis("left").setWidth(64)
+            left = plot.getAxis("left")
+            left.setWidth(60)
+            # The top label sits on the plot's edge; pyqtgraph would hide it as overlapping.
+            left.setStyle(hideOverlappingLabels=False)
             if row:
                 plot.setXLink(self.plots[PLOTS[0][0]])
             if row < len(PLOTS) - 1:
@@ -142,18 +148,42 @@ class ThroughputView(QWidget):
     def set_model(self, model: RunModel | None) -> None:
         self.model = model
         self.selected = None
+        self._plotted_bucket = -1
         empty = np.zeros(0)
         for curve in self.curves.values():
             curve.setData(empty, empty)
         self._show_markers()
         self.plots["rates"].setXRange(0, MIN_SPAN_S, padding=0)
-        for plot in self.plots.values():
-            plot.setYRange(0, 1, padding=0)
+        self._y_tops.clear()
+        for key in self.plots:
+            self._set_y_top(key, 1.0)
+
+    def _set_y_top(self, key: str, top: float) -> None:
+        """Y from 0 to a round number, labelled at half and top only.
+
+        The plots are short (a third of a dock each): three labels stay legible
+        where pyqtgraph's automatic ticks would print five overlapping ones.
+        """
+        if self._y_tops.get(key) == top:
+            return
+        self._y_tops[key] = top
+        plot = self.plots[key]
+        # Headroom above the top tick keeps its label inside the axis, where it is drawn.
+        plot.setYRange(-0.03 * top, 1.2 * top, padding=0)
+        # 0 is the filled baseline and needs no label; half and top are labelled.
+        ticks = [(0.0, ""), (top / 2, _tick_text(top / 2)), (top, _tick_text(top))]
+        plot.getAxis("left").setTicks([ticks, []])
 
     def refresh(self) -> None:
         model = self.model
         if model is None:
             return
+        # The series only change when a 100 ms bucket closes, which moves bucket_end:
+        # most frames have nothing new to plot and skip building the arrays.
+        closed = model.metrics.bucket_end
+        if closed == self._plotted_bucket:
+            return
+        self._plotted_bucket = closed
         series = model.metrics.series()
         end = 0.0
         for name, curve in self.curves.items():
@@ -163,13 +193,13 @@ class ThroughputView(QWidget):
                 end = max(end, float(t_s[-1]))
         start = max(0.0, end - model.window_s)
         self.plots["rates"].setXRange(start, max(end, start + MIN_SPAN_S), padding=0)
-        for key, plot in self.plots.items():
+        for key in self.plots:
             top = max(
                 (float(series[name][1].max()) for name, where, *_ in CURVES
                  if where == key and len(series[name][1])),
                 default=0.0,
             )
-            plot.setYRange(0, max(top * 1.15, 1.0), padding=0)
+            self._set_y_top(key, nice_ceiling(top * 1.1))
         if self.selected is not None:
             self._show_markers()
 
@@ -200,6 +230,25 @@ class ThroughputView(QWidget):
     def axis_label(self, plot: str, side: str) -> str:
         """The plain text of an axis label (tests check units are named)."""
         return self.plots[plot].getAxis(side).labelText
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 5 times a power of ten that is at least ``value`` (at least 1)."""
+    if value <= 1.0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    for step in (1.0, 2.0, 5.0, 10.0):
+        if value <= step * power:
+            return step * power
+    return 10.0 * power
+
+
+def _tick_text(value: float) -> str:
+    """Short tick labels (the axis is narrow): 0.5, 20, 500, 20k, 1.5M."""
+    for limit, scale, suffix in ((1e6, 1e6, "M"), (1e4, 1e3, "k")):
+        if value >= limit:
+            return f"{value / scale:g}{suffix}"
+    return f"{value:g}"
 
 
 def _translucent(color: QColor, alpha: float) -> QColor:

@@ -306,7 +306,7 @@ class TimelineWidget(QWidget):
         box = metrics.height() * 0.6
         y = (height - box) / 2
         painter.setPen(foreground(self))
-        text = "work on a task (thread colour, task id)"
+        text = "working (task id)"
         painter.setBrush(thread_color(0))
         painter.drawRect(QRectF(x, y, box * 1.6, box))
         x += box * 1.6 + 6

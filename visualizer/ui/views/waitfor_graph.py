@@ -21,6 +21,14 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from visualizer.ui.theme import ALERT_COLOR, foreground, muted, text_on, view_font
 from visualizer.ui.views.labels import short_name
 
+NO_RUN = "The wait-for graph appears when a run starts"
+NO_LOCKS = "This strategy takes no traced locks, so nothing can wait for one"
+
+LEGEND = "- - \u25b8 waits for     \u2014\u25b8 held by"
+
+LEGEND_MIN_HEIGHT = 150
+"""Below this height the legend gives its line to the nodes (and moves to the tooltip)."""
+
 
 @dataclass(frozen=True, slots=True)
 class GraphState:
@@ -43,15 +51,23 @@ class WaitForGraph(QWidget):
         self.note_font = view_font(small=True)
         self.state = GraphState()
         self.marked: int | None = None
-        self.setMinimumHeight(150)
+        self.empty_text = NO_RUN
+        self.setToolTip(
+            "Wait-for graph. Circles: threads; boxes: locks.\n"
+            "Dashed arrow: the thread waits for the lock. Solid arrow: the lock is held by the "
+            "thread.\nA closed loop of arrows is a deadlock, drawn in red."
+        )
+        self.setMinimumHeight(110)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
         return QSize(400, 200)
 
-    def set_state(self, state: GraphState) -> None:
-        if state != self.state:
+    def set_state(self, state: GraphState, empty_text: str = NO_RUN) -> None:
+        """Show ``state``; ``empty_text`` says why when it has no locks."""
+        if state != self.state or empty_text != self.empty_text:
             self.state = state
+            self.empty_text = empty_text
             self.update()
 
     def set_marked(self, ident: int | None) -> None:
@@ -70,18 +86,29 @@ class WaitForGraph(QWidget):
         return foreground(self)
 
     # --- layout --------------------------------------------------------------------
-    def _positions(self) -> tuple[dict[int, QRectF], dict[str, QRectF], float]:
+    def _legend_shown(self) -> bool:
+        """The arrow legend only when there is room for it (else it is in the tooltip)."""
+        return self.height() >= LEGEND_MIN_HEIGHT
+
+    def _bands(self) -> tuple[float, float]:
+        """Top and bottom of the node area: the deadlock line above it, the legend below."""
+        line = QFontMetrics(self.note_font).height() + 4
+        top = line + 2 if self.state.cycle_text else 2.0
+        bottom = self.height() - line - 2 if self._legend_shown() else self.height() - 2.0
+        return top, bottom
+
+    def _positions(self) -> tuple[dict[int, QRectF], dict[str, QRectF]]:
         state = self.state
-        note_h = QFontMetrics(self.note_font).height() * 2 + 8
-        height = self.height() - note_h
+        top, bottom = self._bands()
         width = float(self.width())
-        node_h = QFontMetrics(self.node_font).height() + 14
-        thread_y = max(4.0, height * 0.18)
-        lock_y = max(thread_y + node_h * 2, height * 0.82 - node_h)
+        # Two rows of nodes and the arrows between them share what height there is.
+        node_h = min(QFontMetrics(self.node_font).height() + 12, (bottom - top) / 3)
         threads: dict[int, QRectF] = {}
         count = max(1, len(state.threads))
         slot = width / count
-        diameter = min(node_h + 8, slot - 6)
+        diameter = min(node_h + 6, slot - 6)
+        thread_y = top + 4
+        lock_y = max(thread_y + diameter + 24, bottom - node_h - 4)
         for i, (ident, _name, _color) in enumerate(state.threads):
             cx = slot * (i + 0.5)
             threads[ident] = QRectF(cx - diameter / 2, thread_y, diameter, diameter)
@@ -89,30 +116,42 @@ class WaitForGraph(QWidget):
         count = max(1, len(state.locks))
         slot = width / count
         metrics = QFontMetrics(self.node_font)
+        degree = dict.fromkeys(state.locks, 0)
+        for _ident, lock in state.waits:
+            degree[lock] = degree.get(lock, 0) + 1
+        for lock, _ident in state.holds:
+            degree[lock] = degree.get(lock, 0) + 1
         for i, name in enumerate(state.locks):
-            w = min(slot - 10, metrics.horizontalAdvance(name) + 20)
+            # Wide enough for its name and for its arrows to arrive about 18 px apart.
+            w = min(slot - 10, max(metrics.horizontalAdvance(name) + 20, 18 * (degree[name] + 1)))
             cx = slot * (i + 0.5)
             locks[name] = QRectF(cx - w / 2, lock_y, w, node_h)
-        return threads, locks, height
+        return threads, locks
 
     # --- painting ------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         state = self.state
-        threads, locks, height = self._positions()
+        threads, locks = self._positions()
         if not state.locks:
             painter.setPen(muted(self))
             painter.setFont(self.note_font)
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
-                             "The wait-for graph appears when the run creates its locks")
+            painter.drawText(
+                QRectF(self.rect()).adjusted(8, 4, -8, -4),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                self.empty_text,
+            )
             return
+        ports = self._lock_ports(threads, locks)
         for ident, lock in state.waits:
             if ident in threads and lock in locks:
-                self._arrow(painter, threads[ident], locks[lock], ident, lock, dashed=True)
+                start = QPointF(threads[ident].center().x(), threads[ident].bottom())
+                self._arrow(painter, start, ports[lock, ident], ident, lock, dashed=True)
         for lock, ident in state.holds:
             if ident in threads and lock in locks:
-                self._arrow(painter, locks[lock], threads[ident], lock, ident, dashed=False)
+                end = QPointF(threads[ident].center().x(), threads[ident].bottom())
+                self._arrow(painter, ports[lock, ident], end, lock, ident, dashed=False)
         painter.setFont(self.node_font)
         metrics = QFontMetrics(self.node_font)
         on_cycle = {node for edge in state.cycle_edges for node in edge}
@@ -139,36 +178,62 @@ class WaitForGraph(QWidget):
                 rect, Qt.AlignmentFlag.AlignCenter,
                 metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, int(rect.width()) - 8),
             )
-        self._paint_notes(painter, height)
+        self._paint_notes(painter)
 
-    def _paint_notes(self, painter: QPainter, top: float) -> None:
-        painter.setFont(self.note_font)
+    def _paint_notes(self, painter: QPainter) -> None:
+        """The deadlock, spelled out in red along the top; the arrow legend along the bottom."""
         metrics = QFontMetrics(self.note_font)
-        line = QRectF(6, top + 4, self.width() - 12, metrics.height())
+        width = self.width() - 12
         if self.state.cycle_text:
             bold = view_font(small=True, bold=True)
             painter.setFont(bold)
             painter.setPen(ALERT_COLOR)
-            painter.drawText(line, Qt.AlignmentFlag.AlignLeft, metrics.elidedText(
-                self.state.cycle_text, Qt.TextElideMode.ElideRight, int(line.width())))
-            painter.setFont(self.note_font)
-        line.translate(0, metrics.height() + 2)
+            text = QFontMetrics(bold).elidedText(
+                self.state.cycle_text, Qt.TextElideMode.ElideRight, width
+            )
+            line = QRectF(6, 2, width, metrics.height())
+            painter.drawText(line, Qt.AlignmentFlag.AlignLeft, text)
+        if not self._legend_shown():
+            return
+        painter.setFont(self.note_font)
         painter.setPen(muted(self, 0.8))
-        painter.drawText(line, Qt.AlignmentFlag.AlignLeft,
-                         "dashed: thread waits for lock \u00b7 solid: lock held by thread")
+        _top, bottom = self._bands()
+        painter.drawText(QRectF(6, bottom + 2, width, metrics.height()),
+                         Qt.AlignmentFlag.AlignLeft, LEGEND)
+
+    def _lock_ports(
+        self, threads: dict[int, QRectF], locks: dict[str, QRectF]
+    ) -> dict[tuple[str, int], QPointF]:
+        """Where each thread's arrow meets a lock: spread along its top edge in thread order.
+
+        Arrows from eight threads into one lock would otherwise meet in one point
+        and their heads pile up into a blot.
+        """
+        linked: dict[str, list[int]] = {name: [] for name in locks}
+        for ident, lock in self.state.waits:
+            if lock in linked and ident in threads:
+                linked[lock].append(ident)
+        for lock, ident in self.state.holds:
+            if lock in linked and ident in threads:
+                linked[lock].append(ident)
+        ports: dict[tuple[str, int], QPointF] = {}
+        for lock, idents in linked.items():
+            rect = locks[lock]
+            ordered = sorted(set(idents), key=lambda ident: threads[ident].center().x())
+            for i, ident in enumerate(ordered):
+                x = rect.left() + rect.width() * (i + 1) / (len(ordered) + 1)
+                ports[lock, ident] = QPointF(x, rect.top())
+        return ports
 
     def _arrow(
-        self, painter: QPainter, source: QRectF, target: QRectF,
+        self, painter: QPainter, start: QPointF, end: QPointF,
         source_id: object, target_id: object, *, dashed: bool,
     ) -> None:
-        """A bowed arrow between two nodes' facing edges (waits bow left, holds right)."""
-        downward = target.center().y() > source.center().y()
-        start = QPointF(source.center().x(), source.bottom() if downward else source.top())
-        end = QPointF(target.center().x(), target.top() if downward else target.bottom())
+        """A slightly bowed arrow (waits bow one way, holds the other, so a 2-cycle is a loop)."""
         mid = (start + end) / 2
         dx, dy = end.x() - start.x(), end.y() - start.y()
         length = math.hypot(dx, dy) or 1.0
-        bow = 0.18 * length * (1 if dashed else -1)
+        bow = 0.12 * length * (1 if dashed else -1)
         control = QPointF(mid.x() - dy / length * bow, mid.y() + dx / length * bow)
         color = self.edge_color(source_id, target_id)
         on_cycle = (source_id, target_id) in self.state.cycle_edges
