@@ -216,6 +216,43 @@ def test_timeline_shows_work_of_each_worker_from_a_real_run(qtbot):
     assert view.counts_shown()[COMPLETED] == 30
 
 
+def test_timeline_folded_frame_by_frame_matches_folded_at_once(qtbot):
+    """The timeline folds only new segments each frame; the result must not depend on it."""
+    run = Run(Workload(producers=2, workers=2, tasks=200, rate=0.0, work_time=0.0))
+    run.start()
+    try:
+        assert run.wait(timeout=10)
+    finally:
+        run.stop()
+    events = run.recorder.drain().events
+    whole = RunModel(thread_name=run.recorder.thread_name)
+    whole.apply(Batch(0, events, 0))
+    at_once = show(qtbot, LanesView(), whole)
+    stepped_model = RunModel(thread_name=run.recorder.thread_name)
+    stepped = show(qtbot, LanesView(), stepped_model)
+    step = max(1, len(events) // 50)
+    for first in range(0, len(events), step):
+        stepped_model.apply(Batch(first, events[first:first + step], 0))
+        stepped.refresh()
+    assert stepped.timeline.rows() == at_once.timeline.rows()
+    for ident in at_once.timeline.rows():
+        for kind in ("work", "wait"):
+            assert stepped.timeline.runs(ident, kind) == at_once.timeline.runs(ident, kind)
+
+
+def test_clicking_a_lane_chip_selects_its_task_and_selection_outlines_it(qtbot, traced):
+    fill(traced.queue, 5)
+    view = show(qtbot, LanesView(), traced.fold(), size=(900, 500))
+    rect, task = view.lanes._hits[0]
+    assert task == view.lanes.tasks[QUEUED][0]
+    with qtbot.waitSignal(view.task_selected) as signal:
+        qtbot.mouseClick(view.lanes, Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
+    assert signal.args == [task]
+    view.select_task(task)
+    assert view.lanes.selected == task
+    assert view.timeline.selected == str(task)
+
+
 # --- locks -------------------------------------------------------------------------------------
 def _cell(view: LocksView, lock: str, column: int) -> str:
     table = view.table_model
@@ -262,6 +299,9 @@ def test_locks_view_names_the_holder_and_the_waiters_in_order(qtbot, traced):
         assert ("queue", _ident(traced.model, "worker-1")) in state.holds
         assert (_ident(traced.model, "worker-2"), "queue") in state.waits
         assert not view.graph.cycle_drawn()
+        lanes = show(qtbot, LanesView(), traced.model)
+        waiting = lanes.timeline.runs(_ident(traced.model, "worker-2"), "wait")
+        assert waiting and waiting[-1][1] is None and waiting[-1][2] == "queue"  # open wait
     finally:
         release.set()
         for thread in threads:

@@ -81,7 +81,7 @@ def status_brush(status: str | None) -> QBrush:
 
 def hatch_brush(color: QColor | None = None) -> QBrush:
     """Diagonal hatching, laid over a fill to say "cancelled" or "waiting" without colour alone."""
-    return QBrush(color if color is not None else QColor(0, 0, 0, 150), Qt.BrushStyle.BDiagPattern)
+    return QBrush(color if color is not None else QColor(0, 0, 0, 100), Qt.BrushStyle.BDiagPattern)
 
 
 def luminance(color: QColor) -> float:

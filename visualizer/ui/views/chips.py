@@ -23,6 +23,8 @@ Chip = tuple[str, QColor | None]
 
 PAD_X = 6.0
 GAP = 4.0
+STRIPE = 7.0
+"""Width a chip's left stripe adds (see :func:`paint_chip`)."""
 
 
 def chip_width(metrics: QFontMetrics, text: str) -> float:
@@ -38,8 +40,13 @@ def paint_chip(
     hatched: bool = False,
     outline: QColor | None = None,
     outline_width: float = 1.0,
+    stripe: QColor | None = None,
 ) -> None:
-    """One chip: rounded fill, optional hatching (cancelled), text centred in contrast colour."""
+    """One chip: rounded fill, optional hatching (cancelled), text centred in contrast colour.
+
+    ``stripe`` paints a bar of another colour down the left edge: a task chip's
+    worker, in that thread's colour, so the lane and the timeline agree.
+    """
     radius = min(6.0, rect.height() / 3)
     painter.setPen(
         QPen(outline, outline_width) if outline is not None else QPen(fill.darker(140), 1.0)
@@ -50,8 +57,15 @@ def paint_chip(
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(hatch_brush())
         painter.drawRoundedRect(rect, radius, radius)
+    text_rect = rect
+    if stripe is not None:
+        bar = QRectF(rect.left() + 2, rect.top() + 2, STRIPE - 2, rect.height() - 4)
+        painter.setPen(QPen(stripe.darker(150), 1.0))
+        painter.setBrush(stripe)
+        painter.drawRoundedRect(bar, 2, 2)
+        text_rect = rect.adjusted(STRIPE, 0, 0, 0)
     painter.setPen(text_on(fill))
-    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+    painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, text)
 
 
 class ChipDelegate(QStyledItemDelegate):

@@ -229,7 +229,7 @@ class HeapTree(_HeapPicture):
             painter.setFont(self.note_font)
             painter.setPen(ink)
             painter.drawText(
-                QRectF(0, self.height() - line_h - 6, self.width(), line_h + 4),
+                QRectF(0, rects[-1].bottom() + 12, self.width(), line_h + 4),
                 Qt.AlignmentFlag.AlignCenter,
                 f"+{hidden:,} more in deeper levels",
             )
@@ -318,7 +318,7 @@ class HeapView(QWidget):
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
         self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.caption.setMinimumWidth(1)
-        self.caption.setFixedHeight(2 * self.caption.fontMetrics().lineSpacing() + 4)
+        self.caption.setFixedHeight(2 * self.caption.fontMetrics().lineSpacing() + 10)
         self._caption_lines: list[str] = []
         self.tree = HeapTree()
         self.strip = HeapStrip()

@@ -28,7 +28,8 @@ from PySide6.QtWidgets import QSizePolicy, QSplitter, QToolTip, QVBoxLayout, QWi
 from visualizer.model import RunModel
 from visualizer.queues import CANCELLED, COMPLETED, PROCESSING, QUEUED, STATUSES
 from visualizer.ui.theme import foreground, muted, status_color, text_on, view_font
-from visualizer.ui.views.chips import GAP, chip_width, paint_chip
+from visualizer.ui.views.chips import GAP, STRIPE, chip_width, paint_chip
+from visualizer.ui.views.labels import thread_colors
 from visualizer.ui.views.snapshot import heap_entries
 from visualizer.ui.views.timeline_widget import TimelineWidget
 
@@ -40,7 +41,7 @@ SCAN_BUDGET = 3_000
 
 LANE_HINTS = {
     QUEUED: "Queued: highest priority first (the next to be served on the left)",
-    PROCESSING: "Processing: received by a worker, not finished yet",
+    PROCESSING: "Processing: received by a worker (the stripe is its colour), not finished yet",
     COMPLETED: "Completed: newest first",
     CANCELLED: "Cancelled: newest first",
 }
@@ -125,6 +126,7 @@ class StatusLanes(QWidget):
         self.note_height = self.chip_metrics.height() + 2
         self.counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
         self.tasks: dict[str, list[Hashable]] = {status: [] for status in STATUSES}
+        self.workers: dict[Hashable, QColor] = {}
         self.selected: Hashable | None = None
         self._hits: list[tuple[QRectF, Hashable]] = []
         self._shown: dict[str, int] = dict.fromkeys(STATUSES, 0)
@@ -138,12 +140,17 @@ class StatusLanes(QWidget):
         self,
         counts: dict[str, int],
         tasks: dict[str, list[Hashable]],
+        workers: dict[Hashable, QColor],
         selected: Hashable | None,
     ) -> None:
-        if (counts, tasks, selected) == (self.counts, self.tasks, self.selected):
+        """``workers`` colours each processing chip's stripe with its worker's thread colour."""
+        if (counts, tasks, workers, selected) == (
+            self.counts, self.tasks, self.workers, self.selected
+        ):
             return  # nothing visible changed: skip the repaint
         self.counts = counts
         self.tasks = tasks
+        self.workers = workers
         self.selected = selected
         self._layout_chips()
         self.update()
@@ -176,7 +183,7 @@ class StatusLanes(QWidget):
             x, y = body.left(), body.top()
             shown = 0
             for task in self.tasks.get(status, []):
-                width = chip_width(metrics, str(task))
+                width = chip_width(metrics, str(task)) + (STRIPE if task in self.workers else 0)
                 if x + width > body.right() and x > body.left():
                     x, y = body.left(), y + chip_h + GAP
                 if y + chip_h > body.bottom() or width > body.width():
@@ -232,6 +239,7 @@ class StatusLanes(QWidget):
                     hatched=status == CANCELLED,
                     outline=ink if selected else None,
                     outline_width=3.0 if selected else 1.0,
+                    stripe=self.workers.get(task) if status == PROCESSING else None,
                 )
             self._paint_note(painter, column, lane, count - self._shown[status], count, note_pen)
 
@@ -304,10 +312,17 @@ class LanesView(QWidget):
     def refresh(self) -> None:
         model = self.model
         if model is None:
-            self.lanes.set_state(dict.fromkeys(STATUSES, 0), {s: [] for s in STATUSES}, None)
+            self.lanes.set_state(dict.fromkeys(STATUSES, 0), {s: [] for s in STATUSES}, {}, None)
             return
-        counts = model.tasks.counts()
-        self.lanes.set_state(counts, lane_tasks(model), self.selected)
+        tasks = lane_tasks(model)
+        colors, _ = thread_colors(model)
+        worker_of = model.tasks.worker_of
+        workers = {
+            task: colors[worker_of[task]]
+            for task in tasks[PROCESSING]
+            if worker_of.get(task) in colors
+        }
+        self.lanes.set_state(model.tasks.counts(), tasks, workers, self.selected)
         self.timeline.refresh()
 
     def select_task(self, task_id: Hashable | None) -> None:
