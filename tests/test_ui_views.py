@@ -127,6 +127,17 @@ def test_dark_palette_is_detected(qtbot):
     assert not is_dark(view)
 
 
+def test_plots_follow_a_palette_change(qtbot):
+    view = ThroughputView()
+    qtbot.addWidget(view)
+    palette = QPalette(view.palette())
+    palette.setColor(QPalette.ColorRole.Base, QColor("#101010"))
+    palette.setColor(QPalette.ColorRole.WindowText, QColor("#eeeeee"))
+    view.setPalette(palette)
+    assert view.layout_widget.backgroundBrush().color() == QColor("#101010")
+    assert view.plots["rates"].getAxis("left").textPen().color() == QColor("#eeeeee")
+
+
 # --- heap --------------------------------------------------------------------------------------
 def test_heap_draws_every_entry_of_a_small_queue_and_the_last_path(qtbot, traced):
     fill(traced.queue, 6)
@@ -320,6 +331,49 @@ def test_rlock_depth_is_shown(qtbot):
         view = show(qtbot, LocksView(), traced.fold())
         assert "\u00d72" in _cell(view, "queue", HELD)
         assert _cell(view, "queue", LOCK) == "queue"
+
+
+def test_read_write_lock_lists_every_reader_and_a_waiting_writer(qtbot):
+    recorder = Recorder()
+    rw = Tracer(recorder).rwlock("table")
+    model = RunModel(thread_name=recorder.thread_name)
+    readers_in = threading.Barrier(3)
+    release = threading.Event()
+
+    def reader() -> None:
+        recorder.register_thread("worker")
+        with rw.read_locked():
+            readers_in.wait(10)
+            release.wait(10)
+
+    def writer() -> None:
+        recorder.register_thread("producer")
+        with rw.write_locked():
+            pass
+
+    threads = [threading.Thread(target=reader, name=f"worker-{i}") for i in (1, 2)]
+    for thread in threads:
+        thread.start()
+    try:
+        readers_in.wait(10)
+        threads.append(threading.Thread(target=writer, name="producer-1"))
+        threads[-1].start()
+        view = show(qtbot, LocksView(), None)
+        view.set_model(model)
+
+        def writer_waits() -> bool:
+            model.apply(recorder.drain())
+            view.refresh()
+            return "producer-1" in _cell(view, "table", WAITING)
+
+        qtbot.waitUntil(writer_waits, timeout=5000)
+        assert _cell(view, "table", TYPE) == "RWLock, read"
+        assert _cell(view, "table", HELD) == "worker-1, worker-2"
+        assert _cell(view, "table", WAITING) == "w: producer-1"
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(10)
 
 
 def model_color(model: RunModel, name: str) -> int:

@@ -21,9 +21,9 @@ CHIPS_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 
 Chip = tuple[str, QColor | None]
 
-PAD_X = 6.0
+PAD_X = 4.0
 GAP = 4.0
-STRIPE = 7.0
+STRIPE = 6.0
 """Width a chip's left stripe adds (see :func:`paint_chip`)."""
 
 

@@ -141,9 +141,12 @@ class LockTableModel(QAbstractTableModel):
             self.beginResetModel()
             self._rows, self._names = rows, names
             self.endResetModel()
-        elif rows:
-            self._rows = rows
-            self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1))
+        else:
+            old, self._rows = self._rows, rows
+            last = len(COLUMNS) - 1
+            for row, (before, after) in enumerate(zip(old, rows, strict=True)):
+                if before != after:  # repaint only the rows that changed
+                    self.dataChanged.emit(self.index(row, 0), self.index(row, last))
 
     @staticmethod
     def _chip(
