@@ -34,7 +34,8 @@ class Kind(IntEnum):
 
     # Threads (subject = thread name, a = role).
     THREAD_STARTED = 1
-    THREAD_ENDED = 2
+    THREAD_ENDED = 2  # b = CPU seconds the thread used (time.thread_time), or None
+    THREAD_CPU = 3  # subject = thread name, a = CPU seconds used so far (a live sample)
     # Locks of every sort (subject = lock name, a = mode, b = depth or count).
     LOCK_CREATED = 9  # a = type label ("Lock", "RLock", "Semaphore(3)", ...)
     LOCK_REQUESTED = 10  # only when the lock was contended: the thread must wait
@@ -61,6 +62,7 @@ class Kind(IntEnum):
 # Hot-path aliases: module-level ints are cheaper than enum attribute lookups.
 THREAD_STARTED = int(Kind.THREAD_STARTED)
 THREAD_ENDED = int(Kind.THREAD_ENDED)
+THREAD_CPU = int(Kind.THREAD_CPU)
 LOCK_CREATED = int(Kind.LOCK_CREATED)
 LOCK_REQUESTED = int(Kind.LOCK_REQUESTED)
 LOCK_ACQUIRED = int(Kind.LOCK_ACQUIRED)
@@ -87,7 +89,8 @@ PERMIT = "s"  # a semaphore permit
 
 KIND_FIELDS: dict[Kind, tuple[str, str, str]] = {
     Kind.THREAD_STARTED: ("thread name", "role", "-"),
-    Kind.THREAD_ENDED: ("thread name", "role", "-"),
+    Kind.THREAD_ENDED: ("thread name", "role", "CPU seconds or None"),
+    Kind.THREAD_CPU: ("thread name", "CPU seconds so far", "-"),
     Kind.LOCK_CREATED: ("lock", "type", "-"),
     Kind.LOCK_REQUESTED: ("lock", "mode", "holder ident(s) or None"),
     Kind.LOCK_ACQUIRED: ("lock", "mode", "depth / readers / permits in use"),
@@ -141,6 +144,14 @@ class Recorder:
     keeps the newest ``capacity`` and counts the rest in :attr:`dropped`, so a
     consumer that falls behind never makes memory grow past one drain interval's
     worth beyond the bound, and nothing is lost without being counted.
+
+    Backpressure, so that nothing need be dropped at all: a consumer that wants
+    every event sets :attr:`backlog` (events waiting before producers should
+    yield), and run threads call :meth:`throttle` between tasks.  Above the
+    backlog they sleep until the consumer has drained, which also hands the GIL
+    to the consumer: eight threads running flat out would otherwise leave the
+    GUI thread a ninth of the interpreter and far more events than it can fold.
+    Nothing on the per-event path changes; throttle costs one ``len`` per task.
     """
 
     def __init__(self, capacity: int = 1_000_000) -> None:
@@ -152,6 +163,8 @@ class Recorder:
         self._next_seq = 0
         self.dropped = 0
         self._names: dict[int, str] = {}
+        self.backlog: int | None = None  # off until a consumer asks for backpressure
+        self._drained = threading.Condition(threading.Lock())
 
     def record(self, kind: int, subject: object, a: object = None, b: object = None) -> None:
         """Append one event stamped with the time and the calling thread."""
@@ -178,6 +191,18 @@ class Recorder:
     def pending(self) -> int:
         return len(self._buffer)
 
+    def throttle(self, timeout: float = 0.1) -> None:
+        """Wait (at most ``timeout``) while more than :attr:`backlog` events wait.
+
+        Call it only where the thread holds no lock.  The timeout keeps a thread
+        moving if the consumer has gone away; Stop is never held up longer.
+        """
+        backlog = self.backlog
+        if backlog is None or len(self._buffer) <= backlog:
+            return
+        with self._drained:
+            self._drained.wait_for(lambda: len(self._buffer) <= backlog // 2, timeout)
+
     def drain(self, limit: int | None = None) -> Batch:
         """Take waiting events (at most ``limit``) in stream order."""
         buffer = self._buffer
@@ -194,6 +219,9 @@ class Recorder:
         events = list(map(deque.popleft, repeat(buffer, count)))
         batch = Batch(self._next_seq + dropped, events, dropped)
         self._next_seq += dropped + count
+        if self.backlog is not None:
+            with self._drained:
+                self._drained.notify_all()
         return batch
 
     @property

@@ -24,6 +24,10 @@ class Drainer:
     more after the last tick, so every event recorded before it is delivered.
     An exception in ``on_batch`` ends the thread and is raised again by
     :meth:`stop`, rather than being lost on a background thread.
+
+    With ``backlog`` (events), the drainer asks for backpressure: run threads
+    wait between tasks while more than that many events are waiting, so a slow
+    ``on_batch`` slows the run instead of making the recorder drop events.
     """
 
     def __init__(
@@ -32,8 +36,10 @@ class Drainer:
         on_batch: Callable[[Batch], object],
         interval: float = 1 / 60,
         name: str = "drainer",
+        backlog: int | None = 100_000,
     ) -> None:
         self.recorder = recorder
+        self.backlog = backlog
         self.on_batch = on_batch
         self.interval = interval
         self.error: BaseException | None = None
@@ -41,6 +47,8 @@ class Drainer:
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
 
     def start(self) -> Drainer:
+        if self.backlog is not None:
+            self.recorder.backlog = self.backlog
         self._thread.start()
         return self
 
@@ -48,6 +56,8 @@ class Drainer:
         """Deliver what is left, end the thread, and re-raise a callback error."""
         self._stop.set()
         self._thread.join(timeout)
+        if self.backlog is not None:
+            self.recorder.backlog = None
         if self._thread.is_alive():
             raise TimeoutError("the drainer did not finish its last batch in time")
         if self.error is not None:

@@ -55,7 +55,9 @@ def produce(run: Run, index: int) -> None:
     due = monotonic()
     errors_in_row = 0
     n = 0
+    throttle = run.recorder.throttle
     while quota is None or n < quota:
+        throttle()  # between tasks, holding no lock: let a busy consumer catch up
         if interval:
             delay = due - monotonic()
             if delay > 0 and stop.wait(delay):
@@ -112,7 +114,9 @@ def work(run: Run, index: int) -> None:
     blocking = queue.blocking
     backoff = IDLE_BACKOFF[0]
     errors_in_row = 0
+    throttle = run.recorder.throttle
     while not stop.is_set():
+        throttle()
         done_before = producers_done.is_set()
         task_id = None
         try:
