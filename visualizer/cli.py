@@ -1,15 +1,16 @@
-"""The command line: ``python -m visualizer [run | bench | gui] ...``.
+"""The command line: ``python -m visualizer [run | bench | replay | export | compare | gui] ...``.
 
 ``run`` composes the same layers as the window (a :class:`Run` from the engine,
 its events drained into a :class:`RunModel`) and prints what the views would
 show: throughput, lock wait and hold times, contention, invariant violations.
 ``bench`` times every strategy with tracing on and off.  With no sub-command the
 window opens; Qt is imported only then, so ``run`` and ``bench`` work without it.
+``replay``, ``export`` and ``compare`` live in :mod:`visualizer.cli_recording`.
 
 Exit status (for scripts):
     0  success; for ``run``: no invariant violation and no error in a run thread
     1  ``run`` only: the invariant checker found violations, or a run thread raised
-    2  invalid arguments (a one-line message on stderr)
+    2  invalid arguments or an unreadable event log (a one-line message on stderr)
     3  the window could not be opened (the GUI is not installed or failed to load)
 """
 
@@ -61,6 +62,7 @@ _RUN_OPTIONS: list[tuple[str, str, type, str, str]] = [
 
 def build_parser() -> argparse.ArgumentParser:
     from visualizer.bench import SECTIONS
+    from visualizer.cli_recording import add_commands as add_recording_commands
     from visualizer.engine import Workload
     from visualizer.queues import STRATEGIES
 
@@ -71,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
         "found (run), 2 invalid arguments, 3 the window could not be opened.",
     )
     parser.add_argument("--version", action="version", version=f"queue-visualizer {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{run,bench,gui}")
+    commands = parser.add_subparsers(
+        dest="command", metavar="{run,bench,replay,export,compare,gui}"
+    )
 
     defaults = {f.name: f.default for f in fields(Workload)}
     run = commands.add_parser(
@@ -96,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
             metavar=metavar,
             help=f"{text} (default: {'none' if default is None else default})",
         )
+    run.add_argument(
+        "--record",
+        metavar="FILE",
+        help="record every event to FILE (.jsonl, or .jsonl.gz to compress) for replay",
+    )
 
     bench = commands.add_parser(
         "bench",
@@ -119,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="bench only this strategy (repeatable; default: all)",
     )
 
+    add_recording_commands(commands)
     # Listed for --help only: main() hands "gui ..." to the window's own parser untouched.
     commands.add_parser("gui", help="open the window (the default); takes the window's options")
     return parser
@@ -137,7 +147,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     if args.command == "run":
         return _run(args)
-    return _bench(args)
+    if args.command == "bench":
+        return _bench(args)
+    from visualizer.cli_recording import run_command
+
+    return run_command(args)
 
 
 def _usage_error(command: str, message: str) -> int:
@@ -170,6 +184,7 @@ def _workload_from(args: argparse.Namespace) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from visualizer.cli_recording import close_recording, open_recording
     from visualizer.engine import Drainer, Run, RunState
     from visualizer.model import RunModel
 
@@ -182,8 +197,16 @@ def _run(args: argparse.Namespace) -> int:
     run = Run(workload)
     model = RunModel(thread_name=run.recorder.thread_name)
     progress = Progress(sys.stderr, run, model)
+    recording = None
+    if args.record:
+        try:
+            recording = open_recording(args.record, workload, run.recorder)
+        except OSError as exc:
+            return _usage_error("run", f"--record: cannot write {args.record}: {exc}")
 
     def on_batch(batch: Any) -> None:
+        if recording is not None:
+            recording.write_batch(batch)  # keeps the batch; encoding waits for close()
         model.apply(batch)
         progress.show()
 
@@ -200,9 +223,12 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         drainer.stop()
         progress.clear()
+        recorded = recording is None or close_recording(recording)
     # Tasks left queued after a Stop are not lost: only a drained run is checked for them.
     model.finish(drained=run.state is RunState.FINISHED)
     print(format_summary(run, model))
+    if not recorded:
+        return EXIT_USAGE
     return EXIT_VIOLATIONS if model.anomalies or run.errors else EXIT_OK
 
 

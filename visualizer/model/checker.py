@@ -58,6 +58,8 @@ _RING = 4096
 """How many recent counter writes are remembered by writer, to name both sides of a lost update."""
 
 Handler = Callable[[int, int, int, object, object, object], None]
+_DERIVED = frozenset(("_acquired", "_released", "handlers"))
+"""Attributes :meth:`InvariantChecker._bind_handlers` makes: rebuilt on unpickling, never saved."""
 
 
 def _increments(n: int) -> str:
@@ -114,6 +116,16 @@ class InvariantChecker:
         self._ring_counter: list[int] = [-1] * _RING
         self._ring_ident: list[int] = [0] * _RING
         self._ring_task: list[Hashable] = [None] * _RING
+        self._bind_handlers()
+
+    def _bind_handlers(self) -> None:
+        """Build the dispatch table: bound methods and closures over ``self.locks``.
+
+        Derived state, so :meth:`__getstate__` leaves it out and :meth:`__setstate__`
+        builds it again: a copy (``copy.deepcopy``, or a replay's pickled
+        checkpoint) must dispatch to its own lock table, not to the original's
+        (a deep copy keeps functions as they are, closures included).
+        """
         locks = self.locks
         self._acquired = locks.acquired
         self._released = locks.released
@@ -135,6 +147,13 @@ class InvariantChecker:
             THREAD_ENDED: self._on_thread_ended,
             VIOLATION: self._on_violation,
         }
+
+    def __getstate__(self) -> dict[str, object]:
+        return {key: value for key, value in vars(self).items() if key not in _DERIVED}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._bind_handlers()
 
     @property
     def statuses(self) -> dict[Hashable, str]:

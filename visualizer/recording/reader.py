@@ -183,31 +183,39 @@ class RecordedRun:
         """``(seq, raw_event)`` pairs in stream order."""
         return zip(self.seqs, self.events, strict=True)
 
-    def batches(self, size: int = 4096) -> Iterator[Batch]:
-        """Replay the events as recorder batches, for ``model.apply(batch)``.
+    def batches(self, size: int = 4096, start: int = 0, stop: int | None = None) -> Iterator[Batch]:
+        """Replay events ``start`` to ``stop`` (indices) as recorder batches, for ``model.apply``.
 
         A batch ends where the sequence numbers jump, and the next one carries the
         jump as ``dropped``, as the recorder's own batch would have; drops from
-        before the first event written go with the first batch, so the batches'
-        ``dropped`` add up to :attr:`dropped`.
+        before the first event written go with the first batch, so the batches of
+        the whole log have ``dropped`` adding up to :attr:`dropped`.  A replay that
+        folds the log piece by piece (a scrubber) gets the same batches' worth of
+        drops as one that folds it in one go.
         """
         if size < 1:
             raise ValueError("batch size must be at least 1")
         events, seqs = self.events, self.seqs
-        gaps = sum(seqs[i] - seqs[i - 1] - 1 for i in range(1, len(seqs)))
-        dropped = max(0, self.dropped - gaps)
-        start = 0
-        while start < len(events):
+        stop = len(events) if stop is None else min(stop, len(events))
+        if start >= stop:
+            return
+        if start == 0:
+            # Seqs strictly increase, so the gaps inside the log add up in O(1).
+            gaps = seqs[-1] - seqs[0] + 1 - len(seqs)
+            dropped = max(0, self.dropped - gaps)
+        else:
+            dropped = seqs[start] - seqs[start - 1] - 1
+        while start < stop:
             first = seqs[start]
-            stop = min(start + size, len(events))
-            for i in range(start + 1, stop):
+            end = min(start + size, stop)
+            for i in range(start + 1, end):
                 if seqs[i] != seqs[i - 1] + 1:
-                    stop = i
+                    end = i
                     break
-            yield Batch(first, events[start:stop], dropped)
-            if stop < len(events):
-                dropped = seqs[stop] - seqs[stop - 1] - 1
-            start = stop
+            yield Batch(first, events[start:end], dropped)
+            if end < stop:
+                dropped = seqs[end] - seqs[end - 1] - 1
+            start = end
 
 
 class LogReader:

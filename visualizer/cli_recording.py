@@ -1,0 +1,257 @@
+"""The command line's record, replay, export and compare commands.
+
+Kept apart from :mod:`visualizer.cli` (which registers and dispatches them) so
+each command reads in one place.  Like ``run``, none of them imports Qt, except
+``compare --png``, which needs Qt to draw and imports it only then (offscreen:
+no window opens, no display is needed).
+
+A log may come from anywhere, so every way a file can be bad (cut short,
+malformed, a newer version, too big, not a log at all) ends the same way: one
+line on stderr naming the file and the problem, exit status 2, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import asdict
+from typing import Any
+
+from visualizer.cli import _RUN_OPTIONS, EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
+
+COMMANDS = ("replay", "export", "compare")
+
+
+def _error(command: str, message: str) -> int:
+    print(f"visualizer {command}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _writable(path: str) -> str | None:
+    """Why ``path`` cannot be written, or None: checked before minutes of running."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        return f"{path} is a folder"
+    if not os.path.isdir(folder):
+        return f"the folder {folder} does not exist"
+    if not os.access(folder, os.W_OK):
+        return f"the folder {folder} is not writable"
+    return None
+
+
+# --- recording a run ---------------------------------------------------------------
+def open_recording(path: str, workload: Any, recorder: Any) -> Any:
+    """A :class:`LogWriter` for ``run --record``: the workload's settings in the header.
+
+    Raises ``OSError`` (the file cannot be created) before the run starts, so
+    a typo in the path costs nothing.  ``.gz`` at the end compresses.
+    """
+    from visualizer.recording import LogWriter
+
+    problem = _writable(path)
+    if problem:
+        raise OSError(problem)
+    return LogWriter(
+        path,
+        settings=asdict(workload),
+        strategy=workload.strategy,
+        thread_name=recorder.thread_name,
+    )
+
+
+def close_recording(writer: Any) -> bool:
+    """Finish the log (encoding what waited, then the end line); False if that failed."""
+    try:
+        writer.close()
+    except OSError as exc:
+        _error("run", f"--record: the log {writer.path} is incomplete: {exc}")
+        return False
+    print(f"recorded {writer.events_written} events to {writer.path}", file=sys.stderr)
+    return True
+
+
+# --- parsers -----------------------------------------------------------------------
+def add_commands(commands: Any) -> None:
+    """Register ``replay``, ``export`` and ``compare`` on the sub-command action.
+
+    Sub-parsers take the parent's class, so their errors too are one line, status 2.
+    """
+    from visualizer.compare import MAX_STRATEGIES, MIN_STRATEGIES
+    from visualizer.engine import Workload
+    from visualizer.queues import STRATEGIES
+
+    truncated_help = "load what a cut-off log holds instead of refusing it"
+    replay = commands.add_parser(
+        "replay",
+        help="fold an event log into the model and print the run's summary",
+        description="Replay a log recorded with `run --record` (or saved from the window) "
+        "through the same model as a live run, and print the summary `run` printed. "
+        "Exit status 1 if the log shows violations, 2 if it is not a readable log.",
+    )
+    replay.add_argument("log", metavar="LOG", help="the event log (.jsonl or .jsonl.gz)")
+    replay.add_argument("--allow-truncated", action="store_true", help=truncated_help)
+
+    export = commands.add_parser(
+        "export",
+        help="export an event log as a Chrome trace or its anomalies as CSV",
+        description="Write a log as a Chrome trace / Perfetto JSON file (one track per "
+        "thread, lock hold and wait slices, hand-off arrows) and/or the invariant "
+        "violations found by replaying it as CSV.",
+    )
+    export.add_argument("log", metavar="LOG", help="the event log (.jsonl or .jsonl.gz)")
+    export.add_argument("--chrome-trace", metavar="OUT.json", help="write a Chrome trace")
+    export.add_argument("--anomalies-csv", metavar="OUT.csv", help="write the anomaly list")
+    export.add_argument("--allow-truncated", action="store_true", help=truncated_help)
+
+    compare = commands.add_parser(
+        "compare",
+        help="run one workload against 2-4 strategies and compare them",
+        description="Run the same workload (same seed, so the same tasks) against each "
+        "strategy in turn and print throughput, lock wait p99 and violations side by side.",
+    )
+    compare.add_argument(
+        "--strategies",
+        required=True,
+        metavar="A,B[,C,D]",
+        help=f"{MIN_STRATEGIES} to {MAX_STRATEGIES} of: {', '.join(STRATEGIES)}",
+    )
+    defaults = {name: getattr(Workload(), name) for _o, name, *_r in _RUN_OPTIONS}
+    for option, field_name, kind, metavar, text in _RUN_OPTIONS:
+        default = defaults[field_name]
+        compare.add_argument(
+            option,
+            dest=field_name,
+            type=kind,
+            metavar=metavar,
+            help=f"{text} (default: {'none' if default is None else default})",
+        )
+    compare.add_argument("--png", metavar="OUT.png", help="write the plots on shared axes")
+    compare.add_argument("--csv", metavar="OUT.csv", help="write the table as CSV")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Dispatch a parsed ``replay``, ``export`` or ``compare``."""
+    if args.command == "replay":
+        return _replay(args)
+    if args.command == "export":
+        return _export(args)
+    return _compare(args)
+
+
+# --- replay and export -------------------------------------------------------------
+def _load(command: str, path: str, allow_truncated: bool) -> Any:
+    """The log, or a one-line error on stderr (returned as an int status)."""
+    from visualizer.recording import LogCancelled, LogError, load_log
+
+    try:
+        recorded = load_log(path, allow_truncated=allow_truncated)
+    except LogError as exc:
+        return _error(command, f"{path}: {exc}")
+    except LogCancelled:
+        return _error(command, f"{path}: loading was interrupted")
+    except MemoryError:
+        return _error(command, f"{path}: the log does not fit in memory")
+    if not recorded.complete:
+        print(f"visualizer {command}: warning: {path}: {recorded.problem}", file=sys.stderr)
+    return recorded
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from visualizer.cli import format_summary
+    from visualizer.recording import LogError
+    from visualizer.recording.replay import fold_log, logged_run
+
+    recorded = _load("replay", args.log, args.allow_truncated)
+    if isinstance(recorded, int):
+        return recorded
+    try:
+        run = logged_run(recorded)
+    except LogError as exc:
+        return _error("replay", f"{args.log}: {exc}")
+    model = fold_log(recorded)
+    print(format_summary(run, model))
+    return EXIT_VIOLATIONS if model.anomalies or run.errors else EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    from visualizer.export import export_anomalies_csv, export_chrome_trace
+    from visualizer.recording.replay import fold_log
+
+    outputs = [path for path in (args.chrome_trace, args.anomalies_csv) if path]
+    if not outputs:
+        return _error("export", "give --chrome-trace OUT.json and/or --anomalies-csv OUT.csv")
+    for path in outputs:
+        problem = _writable(path)
+        if problem:
+            return _error("export", f"cannot write {path}: {problem}")
+    recorded = _load("export", args.log, args.allow_truncated)
+    if isinstance(recorded, int):
+        return recorded
+    try:
+        if args.chrome_trace:
+            count = export_chrome_trace(recorded.events, recorded.thread_name, args.chrome_trace)
+            print(f"wrote {count} trace events to {args.chrome_trace}")
+        if args.anomalies_csv:
+            count = export_anomalies_csv(fold_log(recorded).anomalies, args.anomalies_csv)
+            print(f"wrote {count} anomalies to {args.anomalies_csv}")
+    except OSError as exc:
+        return _error("export", f"cannot write: {exc}")
+    return EXIT_OK
+
+
+# --- compare -----------------------------------------------------------------------
+def _compare(args: argparse.Namespace) -> int:
+    from visualizer.compare import check_strategies, check_workload, compare, format_table
+    from visualizer.engine import Workload
+
+    try:
+        strategies = check_strategies(args.strategies.split(","))
+    except ValueError as exc:
+        return _error("compare", f"--strategies: {exc} (see --help)")
+    changes = {
+        name: getattr(args, name)
+        for _option, name, *_rest in _RUN_OPTIONS
+        if getattr(args, name) is not None
+    }
+    workload = Workload(strategy=strategies[0], **changes)
+    try:
+        check_workload(workload)
+    except ValueError as exc:
+        field_name, _, message = str(exc).partition(": ")
+        return _error("compare", f"--{field_name.replace('_', '-')}: {message} (see --help)")
+    for path in (args.png, args.csv):
+        problem = path and _writable(path)
+        if problem:
+            return _error("compare", f"cannot write {path}: {problem}")
+
+    def announce(row: Any) -> None:
+        print(f"{row.strategy}: {row.state} after {row.elapsed_s:.2f} s", file=sys.stderr)
+
+    result = compare(workload, strategies, on_row=announce)
+    print(format_table(result))
+    try:
+        if args.csv:
+            from visualizer.compare import write_csv
+
+            write_csv(result, args.csv)
+        if args.png:
+            _write_png(result, args.png)
+    except OSError as exc:
+        return _error("compare", f"cannot write: {exc}")
+    if any(row.violations or row.errors for row in result.rows):
+        return EXIT_VIOLATIONS
+    return EXIT_OK
+
+
+def _write_png(result: Any, path: str) -> None:
+    """Draw the plots offscreen: Qt is imported here and only here."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    try:
+        from PySide6.QtWidgets import QApplication
+
+        from visualizer.ui.compare_plot import render_png
+    except ImportError as exc:
+        raise OSError(f"--png needs the GUI libraries (PySide6, pyqtgraph): {exc}") from None
+    _app = QApplication.instance() or QApplication(["visualizer"])  # alive while drawing
+    render_png(result, path)

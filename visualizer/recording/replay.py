@@ -1,0 +1,290 @@
+"""Replay a loaded log: the run's model at any position, and what the run was.
+
+The window's scrubber and the command line's ``replay`` and ``export`` all fold
+a :class:`~visualizer.recording.RecordedRun` into a :class:`RunModel`, the same
+fold a live run goes through, so every view (and every summary) shows exactly
+what it would have shown live at that point of the stream.
+
+Why checkpoints: folding runs at some 400 000 events a second, so showing event
+900 000 of a long log from scratch takes over two seconds, and a scrubber dragged
+backwards asks for that many times a second.  :meth:`Replay.build` folds the log
+once and keeps a checkpoint of the model every so many events; a seek restores
+the nearest checkpoint before the target and folds the rest, and a seek forward
+from where the model is just folds the difference.
+
+Checkpoints are pickles of this process's own models, made and read in memory:
+nothing read from a file is ever unpickled (a log itself is parsed by ``json``
+only).  Pickled bytes take a tenth of the memory of a deep copy and restore in a
+fraction of its time.  Making one costs more the bigger the model, so the
+interval between checkpoints grows with that cost (dumping should take at most
+:data:`DUMP_SHARE` of the time spent folding towards it), up to what folds in
+:data:`MAX_SEEK_FOLD_S`, which bounds how long any seek takes.
+"""
+
+from __future__ import annotations
+
+import gc
+import pickle
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from time import perf_counter
+from typing import Any
+
+import numpy as np
+
+from visualizer.engine import RunState, Workload
+from visualizer.events import MARK, VIOLATION
+from visualizer.model import RunModel
+from visualizer.recording.reader import RecordedRun
+from visualizer.recording.schema import LogCancelled, LogError
+
+FOLD_BATCH = 4096
+"""Events per batch folded: what a frame drains from a busy run."""
+MIN_INTERVAL = 20_000
+"""Fewest events between checkpoints: folding this many takes about 50 ms."""
+DUMP_SHARE = 0.5
+"""Making a checkpoint should cost at most this share of the folding since the last one..."""
+MAX_SEEK_FOLD_S = 0.25
+"""...but a seek should fold at most about this long after restoring one (this wins)."""
+
+_FINAL_MARKS = {f"run {state.value}": state for state in (RunState.FINISHED, RunState.STOPPED)}
+_START_MARK = "run started"
+_WORKER_ERROR = "worker-error"
+
+Progress = Callable[[float], object]
+"""Called with the fraction folded (0..1); returning ``False`` cancels."""
+
+
+class ThreadNames:
+    """A log's ident -> name table as the ``thread_name`` callable a model takes.
+
+    A plain object rather than ``RecordedRun.thread_name``: a checkpoint pickles
+    the model with its ``thread_name``, and a bound method would drag the whole
+    log's events into every checkpoint.
+    """
+
+    __slots__ = ("names",)
+
+    def __init__(self, names: dict[int, str]) -> None:
+        self.names = dict(names)
+
+    def __call__(self, ident: int) -> str:
+        return self.names.get(ident) or f"thread-{ident}"
+
+
+@dataclass(frozen=True)
+class LoggedRun:
+    """What a log says about the run itself, shaped like a :class:`~visualizer.engine.Run`.
+
+    The engine marks a run's start and end in its own stream (``MARK "run
+    started"``, ``"run finished"`` or ``"run stopped"``) and records errors its
+    threads caught as ``worker-error`` violations, so the state, the duration and
+    the errors come back from the events; the command line's summary takes this
+    where it takes a live run.  ``state`` is RUNNING when the log ends before the
+    run did (recording stopped early, or a file cut short).
+    """
+
+    workload: Workload
+    state: RunState
+    errors: list[str]
+    started_ns: int | None
+    ended_ns: int | None
+
+    def elapsed(self) -> float:
+        """Seconds from the start mark to the end mark (or to the last event)."""
+        if self.started_ns is None or self.ended_ns is None:
+            return 0.0
+        return (self.ended_ns - self.started_ns) / 1e9
+
+
+def workload_of(recorded: RecordedRun) -> Workload:
+    """The header's settings as a validated :class:`Workload`.
+
+    Keys this version does not know are ignored (a newer program may add
+    settings); a known key with a bad value makes the log unusable for a
+    summary, so it is a :class:`LogError` like any other bad header.
+    """
+    known = {f.name for f in fields(Workload)}
+    values: dict[str, Any] = {k: v for k, v in recorded.settings.items() if k in known}
+    values.setdefault("strategy", recorded.strategy)
+    workload = Workload(**values)
+    try:
+        workload.validate()
+    except ValueError as exc:
+        raise LogError(f"the header's settings are not a valid workload: {exc}", 1) from None
+    return workload
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    state: RunState
+    started_ns: int | None
+    ended_ns: int | None
+    errors: list[str]
+
+
+def _outcome(recorded: RecordedRun) -> _Outcome:
+    """The run's state, start, end and errors, from its marks (one pass over the events)."""
+    started = ended = None
+    state = RunState.RUNNING
+    errors: list[str] = []
+    for t_ns, _ident, kind, subject, _a, b in recorded.events:
+        if kind == MARK:
+            if subject == _START_MARK and started is None:
+                started = t_ns
+            elif subject in _FINAL_MARKS:
+                state, ended = _FINAL_MARKS[subject], t_ns
+        elif kind == VIOLATION and subject == _WORKER_ERROR:
+            errors.append(str(b))
+    events = recorded.events
+    if events:
+        started = events[0][0] if started is None else started
+        ended = events[-1][0] if ended is None else ended
+    return _Outcome(state, started, ended, errors)
+
+
+def logged_run(recorded: RecordedRun) -> LoggedRun:
+    """The run as the log tells it; raises :class:`LogError` for unusable settings."""
+    outcome = _outcome(recorded)
+    return LoggedRun(
+        workload_of(recorded), outcome.state, outcome.errors, outcome.started_ns, outcome.ended_ns
+    )
+
+
+def _restore(blob: bytes) -> RunModel:
+    """Unpickle a checkpoint with the collector paused (it would scan every new object)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.loads(blob)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class Replay:
+    """A recorded run's model at any position (the number of events folded into it).
+
+    Call :meth:`build` once (it may take seconds: run it off the GUI thread),
+    then :meth:`seek` as the scrubber moves.  Belongs to one thread at a time.
+    """
+
+    def __init__(
+        self,
+        recorded: RecordedRun,
+        *,
+        window_s: float = 30.0,
+        checkpoint_every: int | None = None,
+    ) -> None:
+        self.recorded = recorded
+        self.checkpoint_every = checkpoint_every  # None: adapt to what checkpoints cost
+        self.window_s = window_s
+        self.total = len(recorded.events)
+        self.names = ThreadNames(recorded.thread_names)
+        self.drained = False  # the log shows the run ended FINISHED: lost tasks are real
+        self.model = self._new_model()
+        self.position = 0
+        self.fold_seconds = 0.0
+        self.checkpoint_seconds = 0.0
+        self._marks: list[int] = [0]
+        self._blobs: list[bytes | None] = [None]  # None: a fresh model
+        ends = np.fromiter((event[0] for event in recorded.events), np.int64, self.total)
+        # Stamps can be a hair out of order across threads; a running maximum can be bisected.
+        self._times = np.maximum.accumulate(ends) if self.total else ends
+        self.t0_ns = int(self._times[0]) if self.total else 0
+
+    @property
+    def checkpoints(self) -> list[int]:
+        """Positions a seek can restore from (0 is a fresh model)."""
+        return list(self._marks)
+
+    @property
+    def checkpoint_bytes(self) -> int:
+        return sum(len(blob) for blob in self._blobs if blob is not None)
+
+    def _new_model(self) -> RunModel:
+        return RunModel(thread_name=self.names, window_s=self.window_s)
+
+    def build(self, progress: Progress | None = None, *, checkpoints: bool = True) -> RunModel:
+        """Fold the whole log, keeping checkpoints on the way; the model ends at the end.
+
+        Raises :class:`LogCancelled` when ``progress`` returns False.  Without
+        ``checkpoints`` the fold is cheaper, for a caller that needs only the end
+        (the command line).
+        """
+        self.drained = _outcome(self.recorded).state is RunState.FINISHED
+        model = self.model = self._new_model()
+        self.position = 0
+        self._marks, self._blobs = [0], [None]
+        interval = self.checkpoint_every or MIN_INTERVAL
+        while self.position < self.total:
+            stop = min(self.position + interval, self.total)
+            started = perf_counter()
+            self._fold(model, stop)
+            folded = perf_counter() - started
+            self.fold_seconds += folded
+            if progress is not None and progress(stop / self.total) is False:
+                raise LogCancelled("replay was cancelled")
+            if checkpoints and stop < self.total:
+                started = perf_counter()
+                self._marks.append(stop)
+                self._blobs.append(pickle.dumps(model, pickle.HIGHEST_PROTOCOL))
+                dumped = perf_counter() - started
+                self.checkpoint_seconds += dumped
+                if self.checkpoint_every is None:
+                    rate = (stop - self._marks[-2]) / folded if folded > 0 else float(self.total)
+                    cheap = dumped / DUMP_SHARE * rate
+                    longest = MAX_SEEK_FOLD_S * rate
+                    interval = max(MIN_INTERVAL, int(min(cheap, longest, self.total)))
+        model.finish(drained=self.drained)
+        return model
+
+    def _fold(self, model: RunModel, stop: int) -> None:
+        """Fold events ``self.position`` .. ``stop`` into ``model``."""
+        for batch in self.recorded.batches(FOLD_BATCH, self.position, stop):
+            model.apply(batch)
+        self.position = stop
+
+    def seek(self, position: int) -> RunModel:
+        """The model after the first ``position`` events (clamped to the log).
+
+        Returns ``self.model``, which is a new object when a checkpoint was
+        restored: a view that kept the old one must be given the new one.
+        The model at the end has had ``finish`` (end-of-run checks) applied.
+        """
+        position = max(0, min(int(position), self.total))
+        if position == self.position:
+            return self.model
+        index = bisect_right(self._marks, position) - 1
+        mark = self._marks[index]
+        behind = position < self.position or self.model.finished
+        if behind or mark - self.position > (self.checkpoint_every or MIN_INTERVAL):
+            blob = self._blobs[index]
+            self.model = self._new_model() if blob is None else _restore(blob)
+            self.position = mark
+        self._fold(self.model, position)
+        if position == self.total:
+            self.model.finish(drained=self.drained)
+        return self.model
+
+    def time_at(self, position: int) -> float:
+        """Seconds from the first event to the last one folded at ``position``."""
+        if position <= 0 or not self.total:
+            return 0.0
+        return (int(self._times[min(position, self.total) - 1]) - self.t0_ns) / 1e9
+
+    def position_at(self, seconds: float) -> int:
+        """The position showing every event up to ``seconds`` after the first one."""
+        target = self.t0_ns + int(seconds * 1e9)
+        return int(np.searchsorted(self._times, target, side="right"))
+
+    @property
+    def duration(self) -> float:
+        """Seconds from the first event to the last."""
+        return self.time_at(self.total)
+
+
+def fold_log(recorded: RecordedRun, *, window_s: float = 30.0) -> RunModel:
+    """The model at the end of the log, finished as the run was: for ``replay`` and exports."""
+    return Replay(recorded, window_s=window_s).build(checkpoints=False)
