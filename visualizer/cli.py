@@ -1,11 +1,12 @@
-"""The command line: ``python -m visualizer [run | bench | replay | export | compare | gui] ...``.
+"""The command line: ``python -m visualizer [run | bench | scenarios | replay | ... | gui]``.
 
 ``run`` composes the same layers as the window (a :class:`Run` from the engine,
 its events drained into a :class:`RunModel`) and prints what the views would
 show: throughput, lock wait and hold times, contention, invariant violations.
 ``bench`` times every strategy with tracing on and off.  With no sub-command the
 window opens; Qt is imported only then, so ``run`` and ``bench`` work without it.
-``replay``, ``export`` and ``compare`` live in :mod:`visualizer.cli_recording`.
+``replay``, ``export`` and ``compare`` live in :mod:`visualizer.cli_recording`;
+``scenarios`` and ``run --scenario`` in :mod:`visualizer.cli_scenarios`.
 
 Exit status (for scripts):
     0  success; for ``run``: no invariant violation and no error in a run thread
@@ -74,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"queue-visualizer {__version__}")
     commands = parser.add_subparsers(
-        dest="command", metavar="{run,bench,replay,export,compare,gui}"
+        dest="command", metavar="{run,bench,scenarios,replay,export,compare,gui}"
     )
 
     defaults = {f.name: f.default for f in fields(Workload)}
@@ -105,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="record every event to FILE (.jsonl, or .jsonl.gz to compress) for replay",
     )
+    run.add_argument(
+        "--scenario",
+        metavar="NAME",
+        help="run a teaching scenario instead (see 'scenarios'); takes only --fixed and --seed",
+    )
+    run.add_argument("--fixed", action="store_true", help="with --scenario: apply the fix")
 
     bench = commands.add_parser(
         "bench",
@@ -128,6 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="bench only this strategy (repeatable; default: all)",
     )
 
+    commands.add_parser(
+        "scenarios",
+        help="list the teaching scenarios",
+        description="List the teaching scenarios (run one with: run --scenario NAME).",
+    )
     add_recording_commands(commands)
     # Listed for --help only: main() hands "gui ..." to the window's own parser untouched.
     commands.add_parser("gui", help="open the window (the default); takes the window's options")
@@ -149,6 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     if args.command == "bench":
         return _bench(args)
+    if args.command == "scenarios":
+        from visualizer.cli_scenarios import list_scenarios
+
+        return list_scenarios()
     from visualizer.cli_recording import run_command
 
     return run_command(args)
@@ -188,6 +204,10 @@ def _run(args: argparse.Namespace) -> int:
     from visualizer.engine import Drainer, Run, RunState
     from visualizer.model import RunModel
 
+    if args.scenario is not None or args.fixed:
+        from visualizer.cli_scenarios import run_scenario_command
+
+        return run_scenario_command(args, [option[:2] for option in _RUN_OPTIONS])
     try:
         workload = _workload_from(args)
     except ValueError as exc:

@@ -6,6 +6,10 @@ traced point, slow motion is a :class:`Pacer` stepping a closed gate, and stop
 aborts it so that every traced point (and every sliced lock wait, deadlocks
 included) raises :class:`RunStopped` in the run's threads.
 
+A run's threads are the workload's producers and workers, or, given a
+``program`` (a teaching scenario, see :mod:`visualizer.engine.scenarios`), the
+threads that program asks for; either way they get the same controls.
+
 Locking: ``_control`` (a Condition) guards ``state``, the live-thread count and
 the pace.  It is never held while waiting for run threads, and run threads only
 take it on their way out, so a controller can never deadlock with them.
@@ -18,15 +22,20 @@ import math
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
-from time import perf_counter_ns
-from typing import Any, NamedTuple
+from functools import partial
+from time import perf_counter_ns, thread_time
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from visualizer.engine.pacing import Pacer
 from visualizer.engine.workers import produce, work
 from visualizer.engine.workload import Workload
 from visualizer.events import MARK, THREAD_ENDED, VIOLATION, Recorder
 from visualizer.queues import STRATEGIES, Gate, RunStopped, Tracer
+
+if TYPE_CHECKING:
+    from visualizer.engine.scenarios.program import Program
 
 
 class RunState(Enum):
@@ -41,7 +50,7 @@ class RunState(Enum):
 class ThreadInfo(NamedTuple):
     name: str
     ident: int | None  # None until the thread has started
-    role: str  # "producer" or "worker"
+    role: str  # "producer" or "worker" (a program's threads name their own roles)
     alive: bool
 
 
@@ -58,15 +67,27 @@ class Run:
 
     A run is started once.  Its statistics (:attr:`produced`, :attr:`errors`,
     the recorder, the queue's :meth:`snapshot`) stay readable after it ends.
+
+    With ``program`` (called with this run, returning a scenario
+    :class:`~visualizer.engine.scenarios.program.Program`), the program's
+    threads run instead of producers and workers; the workload then only
+    supplies the seed, the switch interval and the recorder's capacity, and
+    :attr:`queue` is None (the program keeps its own shared state).
     """
 
-    def __init__(self, workload: Workload, recorder: Recorder | None = None) -> None:
+    def __init__(
+        self,
+        workload: Workload,
+        recorder: Recorder | None = None,
+        program: Callable[[Run], Program] | None = None,
+    ) -> None:
         workload.validate()
         self.workload = workload
         self.recorder = recorder if recorder is not None else Recorder(workload.capacity)
         self.gate = Gate(self.recorder.record)  # parked threads show up in this run's stream
         self.tracer = Tracer(self.recorder, self.gate)
-        self.queue = make_queue(workload, self.tracer)
+        # A program brings its own shared state: no strategy, so no unused lock in the views.
+        self.queue: Any = make_queue(workload, self.tracer) if program is None else None
         self.state = RunState.IDLE
         self.errors: list[str] = []
         self.started_ns: int | None = None
@@ -80,21 +101,29 @@ class Run:
         self._saved_switch_interval: float | None = None
         self._produced = [0] * workload.producers  # one slot per producer: no shared +=
         self._cancel_requests = [0] * workload.producers
-        self._producers_left = workload.producers
         self._live = 0
-        self._threads: list[tuple[threading.Thread, str]] = []
-        for role, count, body in (
-            ("producer", workload.producers, produce),
-            ("worker", workload.workers, work),
-        ):
-            for index in range(count):
-                thread = threading.Thread(
-                    target=self._thread_main,
-                    args=(role, body, index),
-                    name=f"{role}-{index + 1}",
-                    daemon=True,
+        self.program = program(self) if program is not None else None
+        if self.program is None:
+            specs = [
+                (f"{role}-{index + 1}", role, partial(body, self, index))
+                for role, count, body in (
+                    ("producer", workload.producers, produce),
+                    ("worker", workload.workers, work),
                 )
-                self._threads.append((thread, role))
+                for index in range(count)
+            ]
+        else:
+            specs = list(self.program.threads())
+        self._threads: list[tuple[threading.Thread, str]] = [
+            (
+                threading.Thread(
+                    target=self._thread_main, args=(role, body), name=name, daemon=True
+                ),
+                role,
+            )
+            for name, role, body in specs
+        ]
+        self._producers_left = sum(1 for _, role in self._threads if role == "producer")
 
     # --- statistics ------------------------------------------------------------
     @property
@@ -127,12 +156,47 @@ class Run:
             if self.workload.switch_interval is not None:
                 self._saved_switch_interval = sys.getswitchinterval()
                 sys.setswitchinterval(self.workload.switch_interval)
-            self._apply_control()
-            self._live = len(self._threads)
             self.started_ns = perf_counter_ns()
             self.recorder.record(MARK, "run started")
+            setup = (
+                self._start_setup() if self.program is not None and self.program.has_setup else None
+            )
+            self._apply_control()
+            self._live = len(self._threads)
             for thread, _role in self._threads:
                 thread.start()
+            if setup is not None:
+                setup.release.set()
+                setup.thread.join()
+
+    def _start_setup(self) -> _Setup:
+        """Run the program's setup on a thread of its own; return once it is done.
+
+        A thread of its own, so the events it records (the tasks it queues) are
+        named "setup" in every view rather than after whoever pressed Start.  It
+        runs before the gate can close, so a paused start does not park it, and it
+        stays alive until the program's threads have started: an ended thread's
+        ident may be given to the next thread started, and the tasks it added
+        would then seem to come from that thread.
+        """
+        setup = _Setup(threading.Event(), threading.Event(), None)
+        setup.thread = threading.Thread(
+            target=self._setup_main, args=(setup,), name="setup", daemon=True
+        )
+        setup.thread.start()
+        setup.done.wait()
+        return setup
+
+    def _setup_main(self, setup: _Setup) -> None:
+        self.recorder.register_thread("setup")
+        try:
+            self.program.setup()
+        except Exception as exc:
+            self.report_error(exc, None)
+        finally:
+            setup.done.set()
+            setup.release.wait()
+            self.recorder.record(THREAD_ENDED, "setup", "setup", round(thread_time(), 6))
 
     def pause(self) -> None:
         """Threads stop at their next traced point (a thread mid-work finishes it first)."""
@@ -195,7 +259,10 @@ class Run:
         self.gate.abort()
         self.stop_event.set()
         try:
-            self.queue.shutdown()
+            if self.program is None:
+                self.queue.shutdown()
+            else:
+                self.program.shutdown()
         except RunStopped:
             pass
         except Exception as exc:
@@ -248,17 +315,18 @@ class Run:
     def count_cancel_request(self, producer: int) -> None:
         self._cancel_requests[producer] += 1
 
-    def _thread_main(self, role: str, body: Callable[[Run, int], None], index: int) -> None:
+    def _thread_main(self, role: str, body: Callable[[], None]) -> None:
         name = threading.current_thread().name
         self.recorder.register_thread(role)
         try:
-            body(self, index)
+            body()
         except RunStopped:
             pass
         except Exception as exc:
             self.report_error(exc, None)
         finally:
-            self.recorder.record(THREAD_ENDED, name, role)
+            # The CPU this thread used: what tells busy polling from sleeping.
+            self.recorder.record(THREAD_ENDED, name, role, round(thread_time(), 6))
             self._thread_exited(role)
 
     def _thread_exited(self, role: str) -> None:
@@ -271,6 +339,15 @@ class Run:
             self._live -= 1
             if not self._live and self.state in (RunState.RUNNING, RunState.PAUSED):
                 self._conclude(RunState.FINISHED)
+
+
+@dataclass(slots=True)
+class _Setup:
+    """The setup thread and the two hand-overs between it and :meth:`Run.start`."""
+
+    done: threading.Event  # setup has finished
+    release: threading.Event  # the program's threads have started: the setup thread may end
+    thread: threading.Thread | None
 
 
 def _is_positive(value: object) -> bool:

@@ -5,9 +5,11 @@ can also run on its own (for example over a recorded stream in a test).
 """
 
 from visualizer.model.checker import InvariantChecker, Violation
+from visualizer.model.figures import FIGURES
 from visualizer.model.heap import HeapMirror
 from visualizer.model.locks import LockState, LockTable, Waiter
 from visualizer.model.metrics import SERIES, Metrics
+from visualizer.model.positions import Position, PositionLog
 from visualizer.model.state import RunModel, ThreadInfo
 from visualizer.model.stats import Stats
 from visualizer.model.summary import LockSummary, RunSummary
@@ -15,6 +17,7 @@ from visualizer.model.tasks import TaskBoard
 from visualizer.model.timeline import Segment, Timeline
 
 __all__ = [
+    "FIGURES",
     "SERIES",
     "HeapMirror",
     "InvariantChecker",
@@ -22,6 +25,8 @@ __all__ = [
     "LockSummary",
     "LockTable",
     "Metrics",
+    "Position",
+    "PositionLog",
     "RunModel",
     "RunSummary",
     "Segment",

@@ -42,6 +42,9 @@ class LockState:
     contended: int = 0
     hold_stats: Stats = field(default_factory=Stats)
     wait_stats: Stats = field(default_factory=Stats)  # waits of contended acquisitions only
+    # Writers' waits alone: a read-write lock's wait_stats mix in the readers', and
+    # a starving writer is one sample among thousands of short reader waits.
+    write_wait_stats: Stats = field(default_factory=Stats)
     held_since: dict[int, int] = field(default_factory=dict)
 
     @property
@@ -88,6 +91,8 @@ class LockTable:
             waited = self._forget_waiter(blocked, ident, t_ns)
             if blocked is state:
                 state.wait_stats.add(waited)
+                if mode == WRITE:
+                    state.write_wait_stats.add(waited)
         holders = state.holders
         held = holders.get(ident, 0)
         if not held:

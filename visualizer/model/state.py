@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from visualizer.events import (
+    GATE_WAIT,
     HEAP_DISCARDED,
     LOCK_ACQUIRED,
     LOCK_RELEASED,
@@ -24,6 +25,7 @@ from visualizer.events import (
     TASK_COMPLETED,
     TASK_POPPED,
     TASK_STARTED,
+    THREAD_CPU,
     THREAD_ENDED,
     THREAD_STARTED,
     Batch,
@@ -31,6 +33,7 @@ from visualizer.events import (
 from visualizer.model.checker import InvariantChecker, Violation
 from visualizer.model.heap import HeapMirror
 from visualizer.model.metrics import Metrics
+from visualizer.model.positions import PositionLog
 from visualizer.model.summary import RunSummary, summarize
 from visualizer.model.timeline import Timeline
 from visualizer.queues.base import QUEUED
@@ -38,12 +41,17 @@ from visualizer.queues.base import QUEUED
 
 @dataclass(slots=True)
 class ThreadInfo:
-    """A thread as the stream shows it; ``color_index`` follows order of appearance."""
+    """A thread as the stream shows it; ``color_index`` follows order of appearance.
+
+    ``cpu_s`` is the CPU time the thread reported using (a sample while it runs,
+    the total when it ends), None until it reports any.
+    """
 
     name: str
     role: str
     color_index: int
     alive: bool = True
+    cpu_s: float | None = None
 
 
 class RunModel:
@@ -67,6 +75,7 @@ class RunModel:
         self.heap = HeapMirror()
         self.timeline = Timeline(window_s)
         self.metrics = Metrics(window_s)
+        self.positions = PositionLog()
         self.threads: dict[int, ThreadInfo] = {}
         self.version = 0
         self.events_applied = 0
@@ -140,8 +149,16 @@ class RunModel:
             elif kind == THREAD_STARTED:
                 self._thread_started(ident, subject, a)
             elif kind == THREAD_ENDED:
-                threads[ident].alive = False
+                info = threads[ident]
+                info.alive = False
+                if isinstance(b, int | float) and not isinstance(b, bool):
+                    info.cpu_s = float(b)
                 timeline.thread_ended(t, ident)
+                self.positions.thread_ended(seq, t, ident)
+            elif kind == GATE_WAIT:
+                self.positions.parked(seq, t, ident, subject, a)
+            elif kind == THREAD_CPU and isinstance(a, int | float) and not isinstance(a, bool):
+                threads[ident].cpu_s = float(a)
         self._next_seq = batch.first_seq + len(events)
         self.events_applied += len(events)
         last = events[-1][0]

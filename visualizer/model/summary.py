@@ -7,7 +7,7 @@ what "p99 wait" or "contention" means; how to lay it out is the caller's choice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -31,6 +31,8 @@ class LockSummary:
     hold_p50_us: float
     hold_p99_us: float
     hold_mean_us: float
+    write_waits: int = 0  # write acquisitions (of a read-write lock) that had to wait
+    write_wait_max_us: float = 0.0  # the longest of them: how long a writer starved
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class RunSummary:
     dropped: int
     locks: list[LockSummary]
     violations: dict[str, int]  # kind -> how many (exact, even past the stored maximum)
+    cpu_s: dict[str, float] = field(default_factory=dict)  # thread name -> CPU seconds used
 
 
 def summarize(model: RunModel) -> RunSummary:
@@ -69,6 +72,8 @@ def summarize(model: RunModel) -> RunSummary:
             state.hold_stats.p50() / _US,
             state.hold_stats.p99() / _US,
             state.hold_stats.mean() / _US,
+            state.write_wait_stats.count,
+            state.write_wait_stats.max / _US,
         )
         for state in model.locks.locks.values()
         if state.acquisitions
@@ -84,4 +89,5 @@ def summarize(model: RunModel) -> RunSummary:
         dropped=model.dropped,
         locks=locks,
         violations=dict(model.checker.violation_counts),
+        cpu_s={info.name: info.cpu_s for info in model.threads.values() if info.cpu_s is not None},
     )

@@ -31,7 +31,19 @@ _PACKAGE_INTERNALS = (
     os.path.join("visualizer", "queues", "tracer.py"),
     os.path.join("visualizer", "queues", "rwlock.py"),
     "threading.py",
+    "contextlib.py",  # ``with rw.read_locked():`` enters through contextlib's generator wrapper
 )
+
+
+def skip_frames_of(path: str) -> None:
+    """Make :func:`caller_location` look past frames of the file ``path`` too.
+
+    For helpers that wrap the tracer (a scenario's ``race(label)``, say): the
+    line a student should see is the one that called the helper.
+    """
+    global _PACKAGE_INTERNALS
+    if not path.endswith(_PACKAGE_INTERNALS):
+        _PACKAGE_INTERNALS = (*_PACKAGE_INTERNALS, path)
 
 
 def caller_location() -> tuple[str, int]:

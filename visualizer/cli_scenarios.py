@@ -1,0 +1,205 @@
+"""``python -m visualizer scenarios`` and ``run --scenario NAME``: the teaching scenarios headless.
+
+Like ``run`` for a strategy, this composes the engine (a scenario's
+:class:`~visualizer.engine.Run`) with the model (a :class:`RunModel` folding its
+events), here so that :func:`play` can also serve the tests.  A scenario may
+deadlock on purpose, so a headless run cannot simply wait for its end: it stops
+once a deadlock has been reported and had a moment to show, or at the
+scenario's time limit, whichever comes first.
+"""
+
+from __future__ import annotations
+
+import sys
+from argparse import Namespace
+from time import monotonic
+from typing import TextIO
+
+from visualizer.engine import Drainer, Run, RunState
+from visualizer.engine.scenarios import Scenario, ScenarioError, load_all, load_scenario
+from visualizer.engine.scenarios.loader import SEED
+from visualizer.model import FIGURES, RunModel
+from visualizer.model.figures import duration
+
+EXIT_OK = 0
+EXIT_VIOLATIONS = 1
+EXIT_USAGE = 2
+
+DEADLOCK_GRACE_S = 0.3
+"""After a deadlock is reported, how long the run goes on (to show it) before it is stopped."""
+
+_STUCK = ("deadlock", "orphaned-lock")
+"""Violations after which the run's threads can never all finish by themselves."""
+
+
+def play(
+    scenario: Scenario,
+    fixed: bool = False,
+    seed: int | None = None,
+    time_limit: float | None = None,
+    **overrides: object,
+) -> tuple[Run, RunModel]:
+    """Run a scenario to its end (or its deadlock, or its time limit); return run and model.
+
+    The model is finished: drained-run checks (lost tasks) apply only when the run
+    ended by itself, since tasks left over by a Stop are not lost.
+    """
+    run = scenario.make_run(fixed=fixed, seed=seed, **overrides)
+    model = RunModel(thread_name=run.recorder.thread_name)
+    limit = scenario.time_limit if time_limit is None else time_limit
+    drainer = Drainer(run.recorder, model.apply)
+    drainer.start()
+    run.start()
+    deadline = monotonic() + limit
+    stuck_since = None
+    try:
+        while not run.wait(0.05):
+            now = monotonic()
+            if stuck_since is None and any(v.kind in _STUCK for v in model.anomalies):
+                stuck_since = now
+            if now >= deadline or (
+                stuck_since is not None and now - stuck_since >= DEADLOCK_GRACE_S
+            ):
+                break
+    finally:
+        run.stop()
+        drainer.stop()
+    model.finish(drained=run.state is RunState.FINISHED)
+    return run, model
+
+
+def list_scenarios(out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Print every scenario (name and title); broken files are named on stderr."""
+    out, err = out or sys.stdout, err or sys.stderr
+    scenarios, errors = load_all()
+    width = max((len(s.name) for s in scenarios), default=0)
+    for scenario in scenarios:
+        print(f"{scenario.name:<{width}}  {scenario.title}", file=out)
+    for error in errors:
+        print(f"visualizer scenarios: error: {error}", file=err)
+    return EXIT_USAGE if errors else EXIT_OK
+
+
+def run_scenario_command(args: Namespace, run_options: list[tuple[str, str]]) -> int:
+    """``run --scenario NAME [--fixed] [--seed N]``: refuse the options a scenario sets itself.
+
+    ``run_options`` pairs each of ``run``'s workload options with its field name.
+    """
+    if args.scenario is None:
+        return _usage("--fixed: only with --scenario NAME")
+    given = [
+        option
+        for option, field in run_options
+        if field != "seed" and getattr(args, field) is not None
+    ]
+    if args.record:
+        given.append("--record")
+    if given:
+        return _usage(f"{given[0]}: a scenario sets its own parameters (give only --fixed, --seed)")
+    return run_scenario(args.scenario, args.fixed, args.seed)
+
+
+def _usage(message: str, err: TextIO | None = None) -> int:
+    print(f"visualizer run: error: {message} (see --help)", file=err or sys.stderr)
+    return EXIT_USAGE
+
+
+def run_scenario(
+    name: str,
+    fixed: bool,
+    seed: int | None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """``run --scenario NAME``: the title, a run, its summary; status 1 if it broke an invariant."""
+    out = out or sys.stdout
+    try:
+        scenario = load_scenario(name)
+    except ScenarioError as exc:
+        return _usage(f"--scenario: {exc}", err)
+    if seed is not None:
+        try:
+            SEED.check(seed)
+        except ValueError as exc:
+            return _usage(f"--seed: {exc}", err)
+    print(f"{scenario.title}  ({'with' if fixed else 'without'} the fix)", file=out, flush=True)
+    try:
+        run, model = play(scenario, fixed, seed)
+    except KeyboardInterrupt:
+        return EXIT_USAGE
+    print(format_scenario_summary(scenario, fixed, run, model), file=out)
+    return EXIT_VIOLATIONS if model.anomalies or run.errors else EXIT_OK
+
+
+def format_scenario_summary(scenario: Scenario, fixed: bool, run: Run, model: RunModel) -> str:
+    """What a headless scenario run prints: settings, outcome, locks, figure, verdict."""
+    summary = model.summary()
+    counts = summary.counts
+    settings = ", ".join(f"{key} {value:g}" for key, value in scenario.params.items())
+    variant = f"fixed: {scenario.fix_label}" if fixed else "not fixed (--fixed applies the fix)"
+    how = {
+        RunState.FINISHED: "finished",
+        RunState.STOPPED: "stopped (stuck)" if _stuck(model) else "stopped at the time limit",
+    }.get(run.state, run.state.value)
+    lines = [
+        f"scenario {scenario.name}, {variant}; seed {run.workload.seed}; {settings}",
+        f"{how} after {run.elapsed():.2f} s: added {counts['added']}, completed "
+        f"{counts['completed']}, cancelled {counts['cancelled']}, still queued "
+        f"{counts['queued']}, processing {counts['processing']}",
+        "",
+    ]
+    if summary.locks:
+        width = max(len("lock"), *(len(lock.name) for lock in summary.locks))
+        lines.append(
+            f"{'lock':<{width}}  {'kind':<26}  {'acquired':>8}  {'waited':>6}  "
+            f"{'wait p99':>9}  {'hold p50':>9}"
+        )
+        for lock in sorted(summary.locks, key=lambda lock: lock.name):
+            wait = _duration(lock.wait_p99_us) if lock.wait_p99_us else "-"
+            lines.append(
+                f"{lock.name:<{width}}  {lock.kind_label:<26}  {lock.acquisitions:>8}  "
+                f"{lock.contended:>6}  {wait:>9}  {_duration(lock.hold_p50_us):>9}"
+            )
+        lines.append("")
+    if scenario.figure is not None:
+        lines.append(f"{scenario.figure}: {FIGURES[scenario.figure](summary)}")
+        lines.append("")
+    if summary.violations:
+        lines.append(f"invariant violations: {sum(summary.violations.values())}")
+        for kind, count in sorted(summary.violations.items(), key=lambda item: -item[1]):
+            lines.append(f"  {kind}: {count}")
+            details = [v.detail for v in model.anomalies if v.kind == kind][:2]
+            lines.extend(f"    {detail}" for detail in details)
+    else:
+        lines.append("invariant violations: none")
+    lines.append(verdict(scenario, fixed, model))
+    return "\n".join(lines)
+
+
+def verdict(scenario: Scenario, fixed: bool, model: RunModel) -> str:
+    """One sentence: did the run show what the scenario is about?"""
+    found = set(model.checker.violation_counts)
+    if scenario.figure is not None:
+        other = "without" if fixed else "with"
+        flag = "" if fixed else " --fixed"
+        extra = f" (but the checker found: {', '.join(sorted(found))})" if found else ""
+        return (
+            f"compare the {scenario.figure} figure with a run {other} the fix: "
+            f"python -m visualizer run --scenario {scenario.name}{flag}{extra}"
+        )
+    if fixed:
+        if found:
+            return f"NOT clean with the fix: {', '.join(sorted(found))}"
+        return "clean: the fix holds, no invariant broke"
+    shown = [kind for kind in scenario.expect_violations if kind in found]
+    if shown:
+        return f"the bug showed: {', '.join(shown)} detected; add --fixed to see the fix"
+    return "the bug did not show this time; run it again, or step through it in the window"
+
+
+def _stuck(model: RunModel) -> bool:
+    return any(v.kind in _STUCK for v in model.anomalies)
+
+
+def _duration(us: float) -> str:
+    return duration(us / 1e6)

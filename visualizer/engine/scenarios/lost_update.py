@@ -1,0 +1,70 @@
+"""Lost update: two clerks number tasks from one counter, and numbers repeat.
+
+``counter = counter + 1`` is two steps for a thread: read the counter, then write
+back the value plus one.  If the other clerk reads between those two steps, both
+write back the same number: two tasks get the same id, and the counter has gone
+up by one for two tasks.  The invariant checker sees both: a duplicate task id,
+and the same counter value written twice (a lost update).
+
+The fix holds one lock from the read to the write, so no other thread can read
+the counter while it is being changed.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from visualizer.engine.scenarios.program import (
+    RACE_WINDOW,
+    TASKS,
+    THREADS,
+    Context,
+    Program,
+    ThreadSpec,
+)
+from visualizer.queues import PROCESSING
+
+
+class LostUpdate(Program):
+    params = (THREADS, TASKS, RACE_WINDOW)
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.counter = 0  # the last id handed out; shared by every clerk
+        if ctx.fixed:
+            self.lock = ctx.tracer.lock("counter")
+            self.next_id = self.next_id_locked
+        else:
+            self.next_id = self.next_id_unsafe
+
+    # --- the bug and its fix, side by side --------------------------------------
+    def next_id_unsafe(self) -> int:
+        current = self.counter  # 1. read ...
+        self.ctx.race(f"read counter = {current}")  # another clerk may read the same value now
+        self.counter = current + 1  # 2. ... write: an increment made meanwhile is overwritten
+        return current + 1
+
+    def next_id_locked(self) -> int:
+        with self.lock:  # the read and the write happen while no other clerk can get in
+            current = self.counter
+            self.ctx.race(f"read counter = {current}")
+            self.counter = current + 1
+            return current + 1
+
+    # --- the threads ---------------------------------------------------------------
+    def clerk(self, count: int) -> None:
+        """Register ``count`` tasks, each under the next id, and deal with each at once."""
+        ctx = self.ctx
+        for _ in range(count):
+            task_id = self.next_id()
+            ctx.added(task_id, 0, task_id)  # the id is the counter value this clerk wrote
+            ctx.taken(task_id, 0)
+            ctx.completed(task_id, PROCESSING)
+
+    def threads(self) -> list[ThreadSpec]:
+        clerks = self.ctx.params["threads"]
+        shares = [len(range(k, self.ctx.params["tasks"], clerks)) for k in range(clerks)]
+        return [
+            ThreadSpec(f"clerk-{k + 1}", "producer", partial(self.clerk, share))
+            for k, share in enumerate(shares)
+        ]

@@ -1,0 +1,182 @@
+"""What every scenario program is made of: its parameters, its context, its threads.
+
+A scenario program is a short module a student reads in the code panel: a few
+threads doing one thing wrong (or, with the fix switched on, right).  Everything
+they share with the rest of the application comes through a :class:`Context`:
+
+* the run's :class:`~visualizer.queues.Tracer`, so every lock they take is a
+  traced one that the lock view, the lanes and the step gate see;
+* ``added`` / ``taken`` / ``started`` / ``completed`` / ``cancelled`` /
+  ``discarded``: task events for the invariant checker, in the layout the queue
+  strategies record them with;
+* ``step(label)``: a step point between a read and the write that depends on it;
+* ``pause(seconds)`` (simulated work or I/O) and ``race(label)`` (a step point
+  widened by the scenario's race window), both woken at once by Stop.
+
+The task-event helpers are ``functools.partial`` objects over the tracer's
+``record`` (C code, no Python frame of their own), and this module's frames are
+skipped like the tracer's, so when a paused thread parks in one of them,
+:func:`~visualizer.queues.gate.caller_location` names the scenario's own line,
+which is where the code panel puts the thread's marker.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from time import monotonic, thread_time
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+from visualizer.events import (
+    HEAP_DISCARDED,
+    MARK,
+    TASK_ADDED,
+    TASK_CANCELLED,
+    TASK_COMPLETED,
+    TASK_POPPED,
+    TASK_STARTED,
+    THREAD_CPU,
+)
+from visualizer.queues.gate import RunStopped, skip_frames_of
+
+if TYPE_CHECKING:
+    from visualizer.engine.run import Run
+
+skip_frames_of(__file__)  # a thread parked in Context.race is shown at the line calling it
+
+CPU_REPORT_INTERVAL = 0.1
+"""Seconds between two CPU samples of one thread (see :meth:`Context.report_cpu`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parameter a program takes from its scenario file's ``[run]`` table.
+
+    ``kind`` is ``int`` or ``float``; bounds are inclusive.  The error messages
+    name the parameter and its range, so a lecturer editing a file sees at once
+    what is allowed.
+    """
+
+    name: str
+    kind: type  # int or float
+    low: int | float
+    high: int | float
+    default: int | float
+
+    def check(self, value: object) -> int | float:
+        """The value if it is allowed, else ``ValueError("must be ...")``."""
+        is_int = isinstance(value, int) and not isinstance(value, bool)
+        if self.kind is int:
+            if not is_int or not self.low <= value <= self.high:
+                raise ValueError(f"must be an integer from {self.low} to {self.high}")
+            return value
+        if not (is_int or isinstance(value, float)) or not self.low <= value <= self.high:
+            raise ValueError(f"must be a number from {self.low:g} to {self.high:g}")
+        return float(value)
+
+
+# Parameters several programs share, so they mean (and are bounded) the same everywhere.
+THREADS = Param("threads", int, 1, 16, 2)  # threads doing the work
+TASKS = Param("tasks", int, 1, 10_000, 20)  # tasks in all
+RACE_WINDOW = Param("race_window", float, 0.0, 1.0, 0.0)  # s a race's gap is held open
+WORK_TIME = Param("work_time", float, 0.0, 5.0, 0.0)  # s of simulated work per task
+TIME_LIMIT = Param("time_limit", float, 0.5, 600.0, 20.0)  # s before a headless run stops
+
+
+class ThreadSpec(NamedTuple):
+    """One thread a program runs: its name, its role (lanes, legend) and its body."""
+
+    name: str
+    role: str
+    target: Callable[[], None]
+
+
+class Context:
+    """A program's access to its run: parameters, tracer, task events, timing."""
+
+    def __init__(self, run: Run, params: Mapping[str, Any], fixed: bool) -> None:
+        self.params = dict(params)
+        self.fixed = fixed
+        self.seed = run.workload.seed
+        self.tracer = tracer = run.tracer
+        self.stop = run.stop_event
+        self.report_error = run.report_error
+        self.race_window = float(self.params.get("race_window", 0.0))
+        record = tracer.record
+        # Task events (a and b as in visualizer.events.KIND_FIELDS).
+        self.added: Callable[..., None] = partial(record, TASK_ADDED)  # (task, priority, counter)
+        self.taken: Callable[..., None] = partial(record, TASK_POPPED)  # (task, priority)
+        self.started: Callable[..., None] = partial(record, TASK_STARTED)  # (task)
+        self.completed: Callable[..., None] = partial(record, TASK_COMPLETED)  # (task, before)
+        self.cancelled: Callable[..., None] = partial(record, TASK_CANCELLED)  # (task, before)
+        self.discarded: Callable[..., None] = partial(record, HEAP_DISCARDED)  # (task)
+        self.step: Callable[[str], None] = tracer.checkpoint
+        self._recorder = run.recorder
+        self._last_cpu: dict[int, float] = {}
+
+    def rng(self, stream: str) -> random.Random:
+        """A random source for one named stream of choices: the seed replays it exactly."""
+        return random.Random(f"{self.seed}:{stream}")
+
+    def pause(self, seconds: float) -> None:
+        """Simulated work or I/O: sleeps, but Stop ends it at once."""
+        if seconds > 0 and self.stop.wait(seconds):
+            raise RunStopped
+
+    def race(self, label: str) -> None:
+        """A step point in a race's gap, held open for the race window.
+
+        Sleeping hands the GIL to the other threads, which is what lets them run
+        into the same gap within seconds rather than once in a million tries.
+        """
+        self.step(label)
+        self.pause(self.race_window)
+
+    def note(self, text: str) -> None:
+        """A plain remark in the event stream (a MARK), for example a rejected task."""
+        self._recorder.record(MARK, text)
+
+    def report_cpu(self, force: bool = False) -> None:
+        """Record this thread's CPU time so far, at most every 100 ms unless ``force``.
+
+        ``time.thread_time`` counts only time this thread ran on a CPU, not time it
+        slept or waited: the figure that tells busy polling from blocking.
+        """
+        me = threading.get_ident()
+        now = monotonic()
+        if force or now - self._last_cpu.get(me, 0.0) >= CPU_REPORT_INTERVAL:
+            self._last_cpu[me] = now
+            name = threading.current_thread().name
+            self._recorder.record(THREAD_CPU, name, thread_time())
+
+
+class Program:
+    """Base of the scenario programs.
+
+    Subclasses set ``params`` (the :class:`Param` they take), may override
+    :meth:`setup` (runs before the other threads, on a thread named ``setup``)
+    and :meth:`shutdown` (wake anything Stop must interrupt that the stop
+    event does not), and return their threads from :meth:`threads`.
+    """
+
+    params: ClassVar[tuple[Param, ...]] = ()
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def setup(self) -> None:
+        """Prepare shared state (for example fill a queue) before any thread starts."""
+
+    @property
+    def has_setup(self) -> bool:
+        """Whether :meth:`setup` does anything (else no setup thread is started)."""
+        return type(self).setup is not Program.setup
+
+    def threads(self) -> list[ThreadSpec]:
+        raise NotImplementedError
+
+    def shutdown(self) -> None:
+        """Called by Stop after the gate is aborted; most programs need nothing here."""
