@@ -1,0 +1,203 @@
+"""``queue-visualizer``: open the window (and, for screenshots and demos, drive it).
+
+    queue-visualizer [--strategy NAME] [--run] [--screenshot out.png] [--quit-after SECONDS]
+                     [--producers N] [--workers N] [--tasks N] [--rate R] ...
+
+Arguments are checked before Qt starts, so a typo costs a one-line error and exit
+status 2, not a window that opens and then complains.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NoReturn
+
+from visualizer import __version__
+from visualizer.engine import WORK_DISTRIBUTIONS, Workload
+from visualizer.queues import STRATEGIES
+
+if TYPE_CHECKING:
+    from visualizer.ui.latency import LatencyProbe
+    from visualizer.ui.main_window import MainWindow
+
+PROG = "queue-visualizer"
+DEFAULT_SCREENSHOT_DELAY_S = 3.0
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument costs one line (no usage dump) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return value
+
+
+# (workload field, type, help).  Units are the engine's: seconds and fractions.
+_WORKLOAD_OPTIONS: tuple[tuple[str, type, str], ...] = (
+    ("producers", int, "producer threads"),
+    ("workers", int, "worker threads"),
+    ("tasks", int, "tasks to produce in all (0 = until stopped or --duration)"),
+    ("duration", float, "stop producing after this many seconds"),
+    ("rate", float, "tasks per second per producer (0 = flat out)"),
+    ("priority_spread", int, "priorities are 0 .. spread-1"),
+    ("work_time", float, "mean seconds of work per task"),
+    ("work_distribution", str, f"one of {', '.join(WORK_DISTRIBUTIONS)}"),
+    ("cancel_probability", float, "chance (0..1) a producer cancels a queued task"),
+    ("race_window", float, "seconds the unsafe strategy sleeps inside its races"),
+    ("switch_interval", float, "sys.setswitchinterval seconds during the run"),
+    ("seed", int, "seed for priorities, work times and cancels"),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Watch a priority task queue under concurrency, live.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--strategy", choices=sorted(STRATEGIES), metavar="NAME",
+        help=f"locking strategy: {', '.join(STRATEGIES)}",
+    )
+    parser.add_argument(
+        "--run", action="store_true", help="start the run as soon as the window opens"
+    )
+    parser.add_argument(
+        "--screenshot", metavar="PNG",
+        help="save a picture of the window just before quitting "
+        f"(quits after {DEFAULT_SCREENSHOT_DELAY_S:g} s unless --quit-after says otherwise)",
+    )
+    parser.add_argument(
+        "--quit-after", type=_positive, metavar="SECONDS", help="close the window after SECONDS"
+    )
+    parser.add_argument(
+        "--measure-latency", action="store_true",
+        help="with --quit-after: print the GUI event loop's latency (p50/p99), the events/s "
+        "folded into the views and the events dropped, measured while the run goes",
+    )
+    defaults = Workload()
+    for field, kind, text in _WORKLOAD_OPTIONS:
+        parser.add_argument(
+            f"--{field.replace('_', '-')}", type=kind, metavar=kind.__name__.upper(),
+            help=f"{text} (default: {getattr(defaults, field)})",
+        )
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Workload]:
+    """Parse and validate; exits with status 2 and one line on any bad argument."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    changes = {
+        field: getattr(args, field)
+        for field, _kind, _text in _WORKLOAD_OPTIONS
+        if getattr(args, field) is not None
+    }
+    if args.strategy is not None:
+        changes["strategy"] = args.strategy
+    workload = Workload().replace(**changes)
+    try:
+        workload.validate()
+    except ValueError as exc:
+        field, _, text = str(exc).partition(": ")
+        parser.error(f"--{field.replace('_', '-')}: {text}" if text else str(exc))
+    if args.measure_latency and args.quit_after is None:
+        parser.error("--measure-latency: needs --quit-after (the time to measure over)")
+    if args.screenshot and args.quit_after is None:
+        args.quit_after = DEFAULT_SCREENSHOT_DELAY_S
+    return args, workload
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Open the window; return the process exit status (2 for bad arguments)."""
+    try:
+        args, workload = parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a bad argument already reported
+        return exc.code if isinstance(exc.code, int) else 2
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    # Qt is imported only now: --help and argument errors stay fast and need no display.
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from visualizer.ui.errors import ErrorReporter
+    from visualizer.ui.latency import LatencyProbe
+    from visualizer.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Queue Visualizer")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(PROG)
+
+    reporter = ErrorReporter()
+    reporter.install()
+    window = MainWindow(workload)
+    reporter.set_parent_widget(window)
+    reporter.reported.connect(window.show_error)
+    # Everything built so far (Qt wrappers, pyqtgraph, numpy) lives as long as the app.
+    # Freezing it keeps the cyclic GC's full collections, which stop the GUI thread,
+    # from rescanning those objects every time during a flat-out run.
+    gc.collect()
+    gc.freeze()
+    app.aboutToQuit.connect(window.shutdown)
+    screen = app.primaryScreen().availableGeometry()
+    small = screen.width() < window.width() or screen.height() < window.height()
+    if small and not args.screenshot:  # screenshots are always 1280x800, for the README
+        window.showMaximized()
+    else:
+        window.show()
+
+    probe = LatencyProbe(window)
+    if args.measure_latency:
+        probe.start()
+    if args.run:
+        QTimer.singleShot(0, window.start_run)
+    messages: list[str] = []
+    failures: list[str] = []
+    if args.quit_after is not None:
+        def finish() -> None:
+            if args.measure_latency:
+                # Measured now, while the run goes: closing stops it, which is not the point.
+                messages.append(_latency_report(probe, window))
+            if args.screenshot and not window.grab().save(args.screenshot):
+                failures.append(f"{PROG}: error: could not write {args.screenshot}")
+            window.close()
+            app.quit()
+
+        QTimer.singleShot(int(args.quit_after * 1000), finish)
+
+    try:
+        status = app.exec()
+    finally:
+        reporter.uninstall()
+    for message in messages:
+        print(message)
+    for failure in failures:
+        print(failure, file=sys.stderr)
+    return 1 if failures and not status else status
+
+
+def _latency_report(probe: LatencyProbe, window: MainWindow) -> str:
+    """One line: timer lateness percentiles, events folded per second, events dropped."""
+    probe.stop()
+    run, model = window.run, window.model
+    seconds = run.elapsed() if run is not None else 0.0
+    events = model.events_applied if model is not None else 0
+    dropped = model.dropped if model is not None else 0
+    return (
+        f"GUI event-loop latency: p50 {probe.percentile_ms(0.5):.1f} ms, "
+        f"p99 {probe.percentile_ms(0.99):.1f} ms over {len(probe.lateness_s)} ticks; "
+        f"folded {events:,} events in {seconds:.1f} s "
+        f"({events / seconds if seconds else 0:,.0f}/s); dropped {dropped:,}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,566 @@
+"""The main window: composes a run, its model and the views, and owns the run controls.
+
+Data flow (all on the GUI thread, see ARCHITECTURE.md "The event path"):
+
+* :class:`~visualizer.ui.bridge.RecorderBridge` drains the run's recorder every
+  16 ms and emits one ``batch_ready`` per drain; :meth:`MainWindow._fold` folds
+  that batch into the :class:`~visualizer.model.RunModel`.
+* A separate frame timer repaints: it calls every visible view's ``refresh()``
+  only when ``model.version`` changed, so painting costs at most 60 frames a
+  second however many events arrive, and nothing when the run is idle.
+* A slower status timer updates the numbers that change without events (events/s)
+  and notices when the run has ended on its own.
+
+Layout: the control panel is a dock on the left of this window; the views are
+docks inside an inner ``QMainWindow`` that sits under the violation banner, so
+the banner spans exactly the views and the views can be rearranged among
+themselves without pushing the controls around.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QResizeEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from visualizer import __version__
+from visualizer.engine import Run, RunState, Workload
+from visualizer.events import Batch
+from visualizer.model import RunModel
+from visualizer.queues import STATUSES
+from visualizer.ui.bridge import RecorderBridge
+from visualizer.ui.controls import ControlPanel
+from visualizer.ui.theme import SMALL_POINT_SIZE, STATUS_COLORS
+from visualizer.ui.views import ALL_VIEWS
+
+FRAME_MS = 16
+"""Frame timer period: repaint at most ~60 times a second."""
+
+STATUS_MS = 250
+"""Status timer period: events/s, end-of-run detection."""
+
+CONTROLS_WIDTH = 380
+"""Default width of the control panel dock (px): the rest goes to the views."""
+
+STOP_TIMEOUT_S = 2.0
+"""Stop, Reset and closing the window end every run thread within this time."""
+
+ACTIVE = (RunState.RUNNING, RunState.PAUSED)
+
+SHORTCUTS = (
+    ("start", "&Start", "F5", "Start a new run with the settings in the control panel"),
+    ("pause", "&Pause", "Space", "Pause the run at the next traced point, or resume it"),
+    ("step", "S&tep", "F10", "Let one thread pass one traced point (starts a paused run if none)"),
+    ("stop", "St&op", "Shift+F5", "Stop the run: every thread ends within 2 s, deadlocked or not"),
+    ("reset", "&Reset", "Ctrl+R", "Stop any run and clear every view"),
+)
+
+
+class ViolationBanner(QFrame):
+    """A red bar across the views: impossible to miss from the back of a lecture hall.
+
+    Two lines at most, so it never pushes the views off screen: a large headline
+    (how many, and the first kind) and the first violation's detail, elided to the
+    width with the full text in its tooltip.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("violationBanner")
+        self.setStyleSheet(
+            "#violationBanner { background: #c62828; border-radius: 4px; }"
+            "#violationBanner QLabel { color: white; }"
+        )
+        self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        font = QFont(self.label.font())
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        font.setBold(True)
+        self.label.setFont(font)
+        self.detail = QLabel()
+        self.detail.setTextFormat(Qt.TextFormat.PlainText)
+        self.detail.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._detail_text = ""
+        self.show_button = QPushButton("Show")
+        self.show_button.setToolTip("Select the violation's task in every view and show the list")
+        text = QVBoxLayout()
+        text.setSpacing(0)
+        text.addWidget(self.label)
+        text.addWidget(self.detail)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 6, 12, 6)
+        layout.addLayout(text, 1)
+        layout.addWidget(self.show_button)
+        self.hide()
+
+    def show_violations(self, count: int, first_kind: str, first_detail: str) -> None:
+        noun = "violation" if count == 1 else "violations"
+        self.label.setText(f"\u26a0  {count} invariant {noun} \u2014 first: {first_kind}")
+        self._detail_text = first_detail
+        self.detail.setToolTip(first_detail)
+        self._elide()
+        self.show()
+
+    def _elide(self) -> None:
+        metrics = self.detail.fontMetrics()
+        width = max(0, self.detail.width())
+        self.detail.setText(
+            metrics.elidedText(self._detail_text, Qt.TextElideMode.ElideRight, width)
+        )
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._elide()
+
+
+class MainWindow(QMainWindow):
+    """The whole application window; owns at most one run at a time."""
+
+    def __init__(self, workload: Workload | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Queue Visualizer")
+        # Projected in lecture halls: the controls, menus and status bar never go below
+        # the theme's small size either (the views keep their own, larger floor).
+        font = QFont(self.font())
+        font.setPointSizeF(max(font.pointSizeF(), SMALL_POINT_SIZE))
+        self.setFont(font)
+        self.run: Run | None = None
+        self.model: RunModel | None = None
+        self._shown_version = -1
+        self._shown_state: RunState | None = None
+
+        self.bridge = RecorderBridge(self)
+        self.bridge.batch_ready.connect(self._fold)
+
+        self.actions_by_name = self._build_actions()
+        self.controls = ControlPanel(list(self.actions_by_name.values()))
+        if workload is not None:
+            self.controls.set_workload(workload)
+        self.controls.workload_changed.connect(self._update_actions)
+        self.controls.pace_changed.connect(self._pace_changed)
+        self.controls_dock = QDockWidget("Controls", self)
+        self.controls_dock.setObjectName("controlsDock")
+        self.controls_dock.setWidget(self.controls)
+        self.controls_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
+
+        self.banner = ViolationBanner()
+        self.banner.show_button.clicked.connect(self._show_first_violation)
+        self.view_area = QMainWindow()
+        self.view_area.setWindowFlags(Qt.WindowType.Widget)
+        self.view_area.setDockNestingEnabled(True)
+        # The views are all docks; an empty, hidden central widget lets them share
+        # the whole area (QMainWindow expects some central widget).
+        placeholder = QWidget()
+        placeholder.hide()
+        self.view_area.setCentralWidget(placeholder)
+        self.views = [cls() for cls in ALL_VIEWS]
+        self.docks: dict[str, QDockWidget] = {}
+        for view in self.views:
+            dock = QDockWidget(view.title, self.view_area)
+            dock.setObjectName(f"{type(view).__name__}Dock")
+            dock.setWidget(view)
+            dock.visibilityChanged.connect(self._dock_shown)
+            self.docks[view.title] = dock
+        for source in self.views:
+            for target in self.views:
+                source.task_selected.connect(target.select_task)
+        self._arrange_docks()
+
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(4, 4, 4, 0)
+        column.setSpacing(4)
+        column.addWidget(self.banner)
+        column.addWidget(self.view_area, 1)
+        self.setCentralWidget(central)
+
+        self._build_menus()
+        self._build_status_bar()
+
+        self.frame_timer = QTimer(self)
+        self.frame_timer.setInterval(FRAME_MS)
+        self.frame_timer.timeout.connect(self._frame)
+        self.frame_timer.start()
+        self.status_timer = QTimer(self)
+        self.status_timer.setInterval(STATUS_MS)
+        self.status_timer.timeout.connect(self._poll)
+        self.status_timer.start()
+
+        self.resize(1280, 800)
+        # Without this the dock area splits by size hints, and a word-wrapped summary
+        # "prefers" half the screen.
+        self.resizeDocks([self.controls_dock], [CONTROLS_WIDTH], Qt.Orientation.Horizontal)
+        self._update_actions()
+        self._update_status()
+
+    # --- building ---------------------------------------------------------------
+    def _build_actions(self) -> dict[str, QAction]:
+        handlers = {
+            "start": self.start_run,
+            "pause": self.toggle_pause,
+            "step": self.step_run,
+            "stop": self.stop_run,
+            "reset": self.reset_run,
+        }
+        actions: dict[str, QAction] = {}
+        for name, text, keys, tip in SHORTCUTS:
+            action = QAction(text, self)
+            action.setObjectName(name)
+            action.setShortcut(QKeySequence(keys))
+            action.setToolTip(f"{tip} ({keys})")
+            action.setStatusTip(tip)
+            # triggered(bool) would pass "checked" into the handler's first parameter.
+            action.triggered.connect(lambda _checked=False, handler=handlers[name]: handler())
+            self.addAction(action)  # shortcuts work even with the menu bar hidden
+            actions[name] = action
+        return actions
+
+    def _build_menus(self) -> None:
+        menus = self.menuBar()
+        run_menu = menus.addMenu("&Run")
+        view_menu = menus.addMenu("&View")
+        help_menu = menus.addMenu("&Help")
+        for menu in (run_menu, view_menu, help_menu):
+            menu.setFont(self.font())  # popups are windows: the font does not reach them
+
+        for action in self.actions_by_name.values():
+            run_menu.addAction(action)
+
+        view_menu.addAction(self.controls_dock.toggleViewAction())
+        view_menu.addSeparator()
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        restore = view_menu.addAction("Restore default &layout")
+        restore.setToolTip("Show every view again, in the default arrangement")
+        restore.triggered.connect(self._arrange_docks)
+
+        help_menu.addAction("&Keyboard shortcuts", self._show_shortcuts)
+        help_menu.addAction("&About Queue Visualizer", self._show_about)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.state_label = QLabel()
+        self.state_label.setToolTip("Run state")
+        self.state_label.setMinimumWidth(90)
+        bold = QFont(self.state_label.font())
+        bold.setBold(True)
+        self.state_label.setFont(bold)
+        self.counts_label = QLabel()
+        self.counts_label.setTextFormat(Qt.TextFormat.RichText)
+        self.counts_label.setToolTip(
+            "Tasks by status; added = queued + processing + completed + cancelled"
+        )
+        self.rate_label = QLabel()
+        self.rate_label.setToolTip("Events folded into the views per second")
+        self.dropped_label = QLabel()
+        self.dropped_label.setToolTip(
+            "Events the recorder discarded because the window could not keep up. "
+            "The views miss them, so counts may not reconcile."
+        )
+        self.dropped_label.setStyleSheet(
+            "background: #c62828; color: white; font-weight: bold; padding: 0 6px;"
+        )
+        self.errors_label = QLabel()
+        self.errors_label.setStyleSheet("color: #c62828; font-weight: bold;")
+        for widget, stretch in (
+            (self.state_label, 0),
+            (self.counts_label, 1),
+            (self.rate_label, 0),
+            (self.dropped_label, 0),
+            (self.errors_label, 0),
+        ):
+            bar.addPermanentWidget(widget, stretch)
+
+    @Slot()
+    def _arrange_docks(self) -> None:
+        """The default arrangement: everything visible at once, biggest views biggest.
+
+        Left column: the heap tree over the status lanes (both want width).
+        Right column: locks, throughput, anomalies (lists and plots read fine narrower).
+        """
+        area = self.view_area
+        docks = self.docks
+        heap, lanes, locks, throughput, anomalies = (docks[cls.title] for cls in ALL_VIEWS)
+        for dock in docks.values():
+            dock.setFloating(False)
+            dock.show()
+        area.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, heap)
+        area.splitDockWidget(heap, locks, Qt.Orientation.Horizontal)
+        area.splitDockWidget(heap, lanes, Qt.Orientation.Vertical)
+        area.splitDockWidget(locks, throughput, Qt.Orientation.Vertical)
+        area.splitDockWidget(throughput, anomalies, Qt.Orientation.Vertical)
+        area.resizeDocks([heap, locks], [480, 420], Qt.Orientation.Horizontal)
+        area.resizeDocks([heap, lanes], [320, 380], Qt.Orientation.Vertical)
+        area.resizeDocks([locks, throughput, anomalies], [290, 230, 180], Qt.Orientation.Vertical)
+
+    # --- run control --------------------------------------------------------------
+    def start_run(self, paused: bool = False) -> bool:
+        """Start a new run from the control panel's workload; False if it was refused."""
+        workload = self.controls.workload()
+        if workload is None or (self.run is not None and self.run.state in ACTIVE):
+            return False
+        if self.run is not None:
+            self._discard_run()
+        try:
+            run = Run(workload)
+        except ValueError as exc:  # the panel validated already; a strategy may refuse too
+            self.statusBar().showMessage(f"Cannot start: {exc}", 10_000)
+            return False
+        model = RunModel(thread_name=run.recorder.thread_name)
+        self.run, self.model = run, model
+        self._shown_version = -1
+        for view in self.views:
+            view.set_model(model)
+        self.banner.hide()
+        self.bridge.attach(run.recorder)
+        pace = self.controls.pace()
+        if pace is not None:
+            run.set_pace(pace)
+        run.start(paused=paused)
+        if paused:
+            self.statusBar().showMessage(
+                "Paused before the first operation: Step (F10) lets one through, Space resumes.",
+                10_000,
+            )
+        self._update_actions()
+        self._update_status()
+        return True
+
+    @Slot()
+    def toggle_pause(self) -> None:
+        run = self.run
+        if run is None:
+            return
+        if run.state is RunState.RUNNING:
+            run.pause()
+        elif run.state is RunState.PAUSED:
+            run.resume()
+        self._update_actions()
+        self._update_status()
+
+    @Slot()
+    def step_run(self) -> None:
+        """Let one traced point pass; with no active run, start one paused instead."""
+        run = self.run
+        if run is not None and run.state is RunState.PAUSED:
+            run.step()
+        elif run is None or run.state not in ACTIVE:
+            self.start_run(paused=True)
+
+    def stop_run(self) -> bool:
+        """Stop the run; True if every run thread ended within :data:`STOP_TIMEOUT_S`."""
+        run = self.run
+        if run is None:
+            return True
+        if run.state not in (*ACTIVE, RunState.STOPPING):
+            return run.stop(timeout=STOP_TIMEOUT_S)  # already over: only joins its threads
+        # The bridge keeps draining what the run recorded before it stopped; folding
+        # that backlog here at once could hold the GUI thread for seconds after a
+        # flat-out run.  _conclude_when_drained finishes the model once it is all in.
+        ended = run.stop(timeout=STOP_TIMEOUT_S)
+        if ended:
+            self.statusBar().showMessage("Stopped: every run thread has ended.", 5_000)
+        else:
+            alive = ", ".join(t.name for t in run.threads() if t.alive)
+            self.statusBar().showMessage(f"Stopped, but these threads did not end: {alive}")
+        self._update_actions()
+        self._update_status()
+        return ended
+
+    @Slot()
+    def reset_run(self) -> None:
+        """Stop any run and forget it: every view goes back to empty."""
+        self.stop_run()
+        self._discard_run()
+        for view in self.views:
+            view.set_model(None)
+        self._update_actions()
+        self._update_status()
+
+    def _discard_run(self) -> None:
+        self.bridge.attach(None)
+        self.run = None
+        self.model = None
+        self._shown_version = -1
+        self.banner.hide()
+
+    @Slot(object)
+    def _pace_changed(self, pace: float | None) -> None:
+        if self.run is not None and self.run.state in ACTIVE:
+            self.run.set_pace(pace)
+
+    def shutdown(self) -> bool:
+        """End the run and stop every timer (closing the window, quitting the app)."""
+        self.frame_timer.stop()
+        self.status_timer.stop()
+        self.bridge.attach(None)  # nobody will look at the events still on their way
+        return self.stop_run()
+
+    # --- the event path -------------------------------------------------------------
+    @Slot(object)
+    def _fold(self, batch: Batch) -> None:
+        if self.model is not None:
+            self.model.apply(batch)
+
+    @Slot()
+    def _frame(self) -> None:
+        """Repaint from the model, but only if it changed since the last frame."""
+        if self.run is not None and self.run.state is not self._shown_state:
+            self._update_status()  # the run changed state on its own (finished): say so at once
+        self._conclude_when_drained()
+        model = self.model
+        if model is None or model.version == self._shown_version:
+            return
+        self._shown_version = model.version
+        for view in self.views:
+            if self.docks[view.title].isVisible():
+                view.refresh()
+        self._update_banner()
+        self._update_counts()
+
+    @Slot(bool)
+    def _dock_shown(self, visible: bool) -> None:
+        """A dock hidden during the run missed frames: repaint it when it reappears."""
+        if visible and self.model is not None:
+            self._shown_version = -1
+
+    @Slot()
+    def _poll(self) -> None:
+        self._conclude_when_drained()
+        self._update_status()
+
+    def _conclude_when_drained(self) -> None:
+        """Once a run is over and every event it recorded is folded, finish the model.
+
+        ``finish`` runs the end-of-run checks (lost tasks, count reconciliation), so it
+        must see the whole stream: it waits until every run thread has ended and the
+        recorder is empty.  After a Stop, tasks still queued are not lost.
+        """
+        run, model = self.run, self.model
+        if run is None or model is None or model.finished:
+            return
+        if run.state not in (RunState.FINISHED, RunState.STOPPED) or run.recorder.pending():
+            return
+        if any(t.alive for t in run.threads()):
+            return
+        self.bridge.stop()
+        model.finish(drained=run.state is RunState.FINISHED)
+
+    # --- showing state ----------------------------------------------------------------
+    def _update_banner(self) -> None:
+        anomalies = self.model.anomalies if self.model is not None else []
+        if not anomalies:
+            self.banner.hide()
+            return
+        first = anomalies[0]
+        self.banner.show_violations(len(anomalies), first.kind, first.detail)
+
+    @Slot()
+    def _show_first_violation(self) -> None:
+        if self.model is None or not self.model.anomalies:
+            return
+        task = self.model.anomalies[0].task
+        if task is not None:
+            for view in self.views:
+                view.select_task(task)
+        anomalies_dock = self.docks[ALL_VIEWS[-1].title]
+        anomalies_dock.show()
+        anomalies_dock.raise_()
+
+    def _update_actions(self, *_args: object) -> None:
+        state = self.run.state if self.run is not None else None
+        active = state in ACTIVE
+        valid = self.controls.workload() is not None
+        idle = not active and state is not RunState.STOPPING
+        actions = self.actions_by_name
+        actions["start"].setEnabled(idle and valid)
+        actions["pause"].setEnabled(active)
+        actions["pause"].setText("&Resume" if state is RunState.PAUSED else "&Pause")
+        actions["step"].setEnabled(state is RunState.PAUSED or (idle and valid))
+        actions["stop"].setEnabled(active)
+        actions["reset"].setEnabled(self.run is not None)
+        self.controls.set_settings_enabled(not active)
+
+    def _update_counts(self) -> None:
+        counts = self.model.tasks.counts() if self.model is not None else {}
+        parts = [f"added <b>{counts.get('added', 0)}</b>"]
+        for status in STATUSES:
+            color = STATUS_COLORS[status].name()
+            parts.append(
+                f"<span style='color:{color}'>\u25a0</span> {status} <b>{counts.get(status, 0)}</b>"
+            )
+        self.counts_label.setText("&nbsp;&nbsp;".join(parts))
+
+    def _update_status(self) -> None:
+        run = self.run
+        self._shown_state = run.state if run is not None else None
+        if run is None:
+            self.state_label.setText("Ready")
+        else:
+            state = run.state.value.capitalize()
+            self.state_label.setText(f"{state} \u00b7 {run.workload.strategy}")
+        self._update_counts()
+        self.rate_label.setText(f"{self.bridge.events_per_second():,.0f} events/s")
+        dropped = self.model.dropped if self.model is not None else 0
+        self.dropped_label.setText(f"{dropped:,} events dropped")
+        self.dropped_label.setVisible(dropped > 0)
+        errors = run.errors if run is not None else []
+        if errors:
+            noun = "error" if len(errors) == 1 else "errors"
+            self.errors_label.setText(f"\u26a0 {len(errors)} thread {noun}")
+            shown = "\n".join(errors[:20])
+            more = f"\n... and {len(errors) - 20} more" if len(errors) > 20 else ""
+            self.errors_label.setToolTip(f"Exceptions caught in run threads:\n{shown}{more}")
+        self.errors_label.setVisible(bool(errors))
+        self._update_actions()
+
+    @Slot(str, str)
+    def show_error(self, summary: str, _details: str) -> None:
+        """Unexpected error from anywhere in the app: say so in the status bar."""
+        self.statusBar().showMessage(f"Unexpected error: {summary}", 30_000)
+
+    # --- help ---------------------------------------------------------------------------
+    @Slot()
+    def _show_shortcuts(self) -> None:
+        rows = "".join(
+            f"<tr><td><b>{keys}</b></td><td>{html.escape(tip)}</td></tr>"
+            for _name, _text, keys, tip in SHORTCUTS
+        )
+        QMessageBox.information(
+            self, "Keyboard shortcuts", f"<table cellspacing='6'>{rows}</table>"
+        )
+
+    @Slot()
+    def _show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Queue Visualizer",
+            f"<h3>Queue Visualizer {__version__}</h3>"
+            "<p>Producer and worker threads against a priority task queue, under the "
+            "locking strategy you pick: watch the heap, each task's status, who holds "
+            "each lock and who waits for it, and the throughput, live.</p>",
+        )
+
+    # --- Qt events ----------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        """Closing the window ends the run: no thread outlives it."""
+        self.shutdown()
+        event.accept()
