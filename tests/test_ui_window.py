@@ -155,6 +155,8 @@ def test_step_lets_exactly_one_traced_point_pass(window, qtbot):
             ) and quiescent(window)
 
         qtbot.waitUntil(moved, timeout=5000)
+        next_name = run.recorder.thread_name(next(iter(run.gate.parked())))
+        qtbot.waitUntil(lambda n=next_name: n in window.parked_label.text(), timeout=2000)
         passed = [e for e in events[mark:] if e[1] == stepped and e[2] not in NOT_PROGRESS]
         assert len(passed) == 1, f"one step, one traced point: {passed}"
         others = {e[1] for e in events[mark:] if e[2] not in NOT_PROGRESS} - {stepped}

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QAction, QPalette
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from visualizer.engine import Workload
 from visualizer.queues import STRATEGIES
+from visualizer.ui.theme import ALERT_COLOR
 
 PACES: tuple[float | None, ...] = (1, 2, 5, 10, 30, 100, 300, 1000, None)
 """Speed slider stops, slowest first: operations per second, None = full speed."""
@@ -251,8 +252,8 @@ class ControlPanel(QWidget):
         label = QLabel()
         label.setWordWrap(True)
         label.setTextFormat(Qt.TextFormat.PlainText)
-        dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
-        label.setStyleSheet(f"color: {'#ff8a80' if dark else '#c62828'}; font-weight: bold;")
+        # The theme's alert red reads on light and dark palettes alike.
+        label.setStyleSheet(f"color: {ALERT_COLOR.name()}; font-weight: bold;")
         return label
 
     def _add(self, text: str, *fields: _Field) -> None:

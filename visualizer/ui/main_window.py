@@ -20,6 +20,8 @@ themselves without pushing the controls around.
 from __future__ import annotations
 
 import html
+import os
+from time import perf_counter
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QResizeEvent
@@ -43,11 +45,15 @@ from visualizer.model import RunModel
 from visualizer.queues import STATUSES
 from visualizer.ui.bridge import RecorderBridge
 from visualizer.ui.controls import ControlPanel
-from visualizer.ui.theme import SMALL_POINT_SIZE, STATUS_COLORS
+from visualizer.ui.theme import ALERT_COLOR, SMALL_POINT_SIZE, STATUS_COLORS
 from visualizer.ui.views import ALL_VIEWS
 
 FRAME_MS = 16
 """Frame timer period: repaint at most ~60 times a second."""
+
+FRAME_SHARE = 3.0
+"""A frame that took t seconds is followed by none for FRAME_SHARE * t: painting uses
+at most about 1/FRAME_SHARE of the GUI thread, whatever the views cost."""
 
 STATUS_MS = 250
 """Status timer period: events/s, end-of-run detection."""
@@ -141,6 +147,7 @@ class MainWindow(QMainWindow):
         self.model: RunModel | None = None
         self._shown_version = -1
         self._shown_state: RunState | None = None
+        self._next_frame = 0.0  # perf_counter time before which no frame is painted
 
         self.bridge = RecorderBridge(self)
         self.bridge.batch_ready.connect(self._fold)
@@ -279,9 +286,15 @@ class MainWindow(QMainWindow):
             "background: #c62828; color: white; font-weight: bold; padding: 0 6px;"
         )
         self.errors_label = QLabel()
-        self.errors_label.setStyleSheet("color: #c62828; font-weight: bold;")
+        self.errors_label.setStyleSheet(f"color: {ALERT_COLOR.name()}; font-weight: bold;")
+        self.parked_label = QLabel()
+        self.parked_label.setStyleSheet("padding: 0 8px;")
+        self.parked_label.setToolTip(
+            "While paused: the thread the next Step (F10) moves, and the traced point it waits at"
+        )
         for widget, stretch in (
             (self.state_label, 0),
+            (self.parked_label, 0),
             (self.counts_label, 1),
             (self.rate_label, 0),
             (self.dropped_label, 0),
@@ -422,12 +435,18 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _frame(self) -> None:
-        """Repaint from the model, but only if it changed since the last frame."""
+        """Repaint from the model, but only if it changed since the last frame.
+
+        Frames that cost more than a third of the time between them (a huge heap,
+        thousands of timeline segments) are spaced out, so repainting never takes
+        more than about a third of the GUI thread and clicks still get through.
+        """
         if self.run is not None and self.run.state is not self._shown_state:
             self._update_status()  # the run changed state on its own (finished): say so at once
         self._conclude_when_drained()
         model = self.model
-        if model is None or model.version == self._shown_version:
+        started = perf_counter()
+        if model is None or model.version == self._shown_version or started < self._next_frame:
             return
         self._shown_version = model.version
         for view in self.views:
@@ -435,6 +454,9 @@ class MainWindow(QMainWindow):
                 view.refresh()
         self._update_banner()
         self._update_counts()
+        self._update_parked()  # a step just moved someone: name who moves next
+        cost = perf_counter() - started
+        self._next_frame = started + FRAME_SHARE * cost
 
     @Slot(bool)
     def _dock_shown(self, visible: bool) -> None:
@@ -517,6 +539,7 @@ class MainWindow(QMainWindow):
         else:
             state = run.state.value.capitalize()
             self.state_label.setText(f"{state} \u00b7 {run.workload.strategy}")
+        self._update_parked()
         self._update_counts()
         self.rate_label.setText(f"{self.bridge.events_per_second():,.0f} events/s")
         dropped = self.model.dropped if self.model is not None else 0
@@ -531,6 +554,22 @@ class MainWindow(QMainWindow):
             self.errors_label.setToolTip(f"Exceptions caught in run threads:\n{shown}{more}")
         self.errors_label.setVisible(bool(errors))
         self._update_actions()
+
+    def _update_parked(self) -> None:
+        """While paused, name the thread the next Step moves and where it waits."""
+        run = self.run
+        parked = run.gate.parked() if run is not None and run.state is RunState.PAUSED else {}
+        if not parked:
+            self.parked_label.hide()
+            return
+        ident, (label, (path, line)) = next(iter(parked.items()))  # oldest: Step moves it
+        name = run.recorder.thread_name(ident)
+        self.parked_label.setText(f"next step: {name} \u2192 {label}")
+        self.parked_label.setToolTip(
+            f"{len(parked)} thread(s) parked. Step (F10) moves {name} past "
+            f"'{label}' at {os.path.basename(path)}:{line}."
+        )
+        self.parked_label.show()
 
     @Slot(str, str)
     def show_error(self, summary: str, _details: str) -> None:
