@@ -195,17 +195,24 @@ def table_cells(result: CompareResult) -> tuple[list[str], list[list[str]]]:
     return headings, cells
 
 
+def describe(workload: Workload) -> str:
+    """The workload in one line, as the table's heading and the dialog say it."""
+    if workload.tasks:
+        amount = f"{workload.tasks} tasks"
+    elif workload.duration is not None:
+        amount = f"{workload.duration:g} s"
+    else:
+        amount = "no limit"
+    rate = "flat out" if not workload.rate else f"{workload.rate:g}/s each"
+    return (
+        f"{workload.producers} producers ({amount}, {rate}), {workload.workers} workers "
+        f"(work {workload.work_time:g} s {workload.work_distribution}), seed {workload.seed}"
+    )
+
+
 def format_table(result: CompareResult) -> str:
     """The summary table as text: the workload, then one line per strategy."""
-    workload = result.workload
-    tasks = f"{workload.tasks} tasks" if workload.tasks else f"{workload.duration:g} s"
-    rate = "flat out" if not workload.rate else f"{workload.rate:g}/s each"
-    lines = [
-        f"compare: {workload.producers} producers ({tasks}, {rate}), {workload.workers} "
-        f"workers (work {workload.work_time:g} s {workload.work_distribution}), "
-        f"seed {workload.seed}",
-        "",
-    ]
+    lines = [f"compare: {describe(result.workload)}", ""]
     headings, cells = table_cells(result)
     widths = [max(len(text) for text in column) for column in zip(headings, *cells, strict=False)]
     for values in [headings, ["-" * width for width in widths], *cells]:
