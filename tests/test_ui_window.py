@@ -295,6 +295,10 @@ def test_unsafe_race_shows_its_violation_in_the_banner(window, qtbot):
     )
     assert anomalies[0].kind in window.banner.label.text()
     assert window.banner.detail.toolTip() == anomalies[0].detail
+    first_task = next(v.task for v in anomalies if v.task is not None)
+    window.views[-1].task_selected.emit(first_task)  # a click in the anomaly list...
+    heap_view = window.views[0]
+    assert heap_view.selected == first_task, "...selects the task in the other views"
 
 
 def test_dropped_events_are_shown_in_the_status_bar(window, qtbot):
@@ -315,6 +319,7 @@ def test_dropped_events_are_shown_in_the_status_bar(window, qtbot):
 def test_thread_errors_and_unexpected_errors_reach_the_status_bar(window, qtbot):
     window.show_error("ValueError: boom", "Traceback ...")
     assert "ValueError: boom" in window.statusBar().currentMessage()
+    assert "ValueError: boom" in window.notice_label.text(), "shown, not hidden by the counts"
 
 
 def test_every_view_is_a_dock_and_all_are_visible_at_1280x800(window):
@@ -328,3 +333,28 @@ def test_every_view_is_a_dock_and_all_are_visible_at_1280x800(window):
     assert window.controls_dock.isVisible()
     scroll = window.controls.findChild(QScrollArea)
     assert not scroll.verticalScrollBar().isVisible(), "the control panel fits without scrolling"
+
+
+def test_slow_motion_holds_the_run_to_the_pace_and_full_speed_releases_it(window, qtbot):
+    window.controls.set_workload(FAST.replace(tasks=20))
+    window.controls.set_pace(10)
+    window.start_run()
+    run = window.run
+    qtbot.waitUntil(lambda: window.model.events_applied >= 10, timeout=5000)
+    assert run.state is RunState.RUNNING
+    assert run.gate.closed, "a paced run passes traced points only as the pacer steps them"
+    window.controls.set_pace(None)
+    assert not run.gate.closed
+    qtbot.waitUntil(lambda: run.state is RunState.FINISHED, timeout=10_000)
+
+
+def test_docks_can_be_hidden_and_the_default_layout_restored(window, qtbot):
+    view_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
+    toggles = {a.text(): a for a in view_menu.actions() if a.isCheckable()}
+    assert set(window.docks) <= set(toggles)
+    toggles["Heap"].trigger()
+    assert not window.docks["Heap"].isVisible()
+    restore = next(a for a in view_menu.actions() if "default" in a.text())
+    restore.trigger()
+    qtbot.waitUntil(lambda: window.docks["Heap"].isVisible(), timeout=2000)
+    assert all(dock.isVisible() for dock in window.docks.values())

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Callable
 from time import perf_counter
 
 from PySide6.QtCore import Qt, QTimer, Slot
@@ -45,6 +46,7 @@ from visualizer.model import RunModel
 from visualizer.queues import STATUSES
 from visualizer.ui.bridge import RecorderBridge
 from visualizer.ui.controls import ControlPanel
+from visualizer.ui.scenario_menu import ScenarioController
 from visualizer.ui.theme import ALERT_COLOR, SMALL_POINT_SIZE, STATUS_COLORS
 from visualizer.ui.views import ALL_VIEWS
 
@@ -149,6 +151,8 @@ class MainWindow(QMainWindow):
         self._shown_state: RunState | None = None
         self._next_frame = 0.0  # perf_counter time before which no frame is painted
 
+        # What Start builds its run with; scenario mode swaps in its own (scenario_menu.py).
+        self.run_factory: Callable[[Workload], Run] = Run
         self.bridge = RecorderBridge(self)
         self.bridge.batch_ready.connect(self._fold)
 
@@ -200,6 +204,7 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self._build_status_bar()
+        self.scenarios = ScenarioController(self)
 
         self.frame_timer = QTimer(self)
         self.frame_timer.setInterval(FRAME_MS)
@@ -292,10 +297,17 @@ class MainWindow(QMainWindow):
         self.parked_label.setToolTip(
             "While paused: the thread the next Step (F10) moves, and the traced point it waits at"
         )
+        # Every widget here is permanent (a temporary message must not hide the counts),
+        # which leaves QStatusBar no room to paint its messages: this label shows them.
+        self.notice_label = QLabel()
+        self.notice_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.notice_label.setStyleSheet("font-style: italic; padding: 0 8px;")
+        bar.messageChanged.connect(self._show_notice)
         for widget, stretch in (
             (self.state_label, 0),
             (self.parked_label, 0),
-            (self.counts_label, 1),
+            (self.counts_label, 0),
+            (self.notice_label, 1),
             (self.rate_label, 0),
             (self.dropped_label, 0),
             (self.errors_label, 0),
@@ -333,7 +345,7 @@ class MainWindow(QMainWindow):
         if self.run is not None:
             self._discard_run()
         try:
-            run = Run(workload)
+            run = self.run_factory(workload)
         except ValueError as exc:  # the panel validated already; a strategy may refuse too
             self.statusBar().showMessage(f"Cannot start: {exc}", 10_000)
             return False
@@ -538,7 +550,7 @@ class MainWindow(QMainWindow):
             self.state_label.setText("Ready")
         else:
             state = run.state.value.capitalize()
-            self.state_label.setText(f"{state} \u00b7 {run.workload.strategy}")
+            self.state_label.setText(f"{state} \u00b7 {run.label}")
         self._update_parked()
         self._update_counts()
         self.rate_label.setText(f"{self.bridge.events_per_second():,.0f} events/s")
@@ -570,6 +582,11 @@ class MainWindow(QMainWindow):
             f"'{label}' at {os.path.basename(path)}:{line}."
         )
         self.parked_label.show()
+
+    @Slot(str)
+    def _show_notice(self, text: str) -> None:
+        self.notice_label.setText(text)
+        self.notice_label.setToolTip(text)
 
     @Slot(str, str)
     def show_error(self, summary: str, _details: str) -> None:
