@@ -83,6 +83,7 @@ class Run:
     ) -> None:
         workload.validate()
         self.workload = workload
+        self.label = workload.strategy  # what the run is, in a status bar; a scenario names itself
         self.recorder = recorder if recorder is not None else Recorder(workload.capacity)
         self.gate = Gate(self.recorder.record)  # parked threads show up in this run's stream
         self.tracer = Tracer(self.recorder, self.gate)

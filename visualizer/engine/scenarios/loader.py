@@ -135,7 +135,9 @@ class Scenario:
             except ValueError as exc:
                 raise ValueError(f"{key}: {exc}") from None
         program: Callable[[Run], Program] = partial(_build, self.program_class, params, fixed)
-        return Run(self.workload(seed), recorder, program=program)
+        run = Run(self.workload(seed), recorder, program=program)
+        run.label = f"{self.name} ({'fixed' if fixed else 'not fixed'})"
+        return run
 
 
 def _build(cls: type[Program], params: Mapping[str, Any], fixed: bool, run: Run) -> Program:

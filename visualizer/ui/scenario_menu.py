@@ -1,0 +1,268 @@
+"""Scenario mode: the Scenarios menu, and the docks and hooks that run a scenario in the window.
+
+:class:`ScenarioController` adds to a :class:`~visualizer.ui.main_window.MainWindow`:
+
+* a **Scenarios** menu listing every scenario file (a broken file is listed,
+  disabled, with its error as the tooltip, so whoever edited it sees why);
+* the scenario panel (story, fix switch, seed, results), in a dock tabbed with
+  the control panel;
+* the code panel and per-thread step buttons, in a dock tabbed with the heap view.
+
+It plugs into the window through one hook, ``window.run_factory``: Start asks it
+for the run, and while a scenario is chosen it makes that scenario's run (buggy
+or fixed, with the panel's seed) instead of a run of the control panel's
+workload.  Everything else (pause, step, slow motion, stop, the views, the
+banner) is the window's own, unchanged.
+
+A frame timer of its own keeps the code panel, the step buttons and the result
+lines current; it reads the window's run and model on the GUI thread, like the
+views, and asks the run's gate (thread-safe) which threads are parked.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import QDockWidget, QGroupBox, QMenu, QVBoxLayout, QWidget
+
+from visualizer.engine import Run, RunState, Workload
+from visualizer.engine.scenarios import Scenario, ScenarioError, load_all
+from visualizer.model import FIGURES, RunModel
+from visualizer.ui.code_panel import CodePanel
+from visualizer.ui.scenario_panel import ScenarioPanel
+from visualizer.ui.step_panel import StepPanel, ThreadRow
+from visualizer.ui.views import HeapView, LanesView
+
+if TYPE_CHECKING:
+    from visualizer.ui.main_window import MainWindow
+
+TICK_MS = 16
+"""How often the code panel and step buttons catch up with the model (at most 60 Hz)."""
+
+CODE_HEIGHT, LANES_HEIGHT = 470, 230
+"""Heights (px) of the code dock and the lanes below it when a scenario is chosen."""
+
+RESULT_EVERY_TICKS = 30
+"""The live result line is recomputed twice a second, not every frame."""
+
+
+class ScenarioController(QObject):
+    """Owns scenario mode in one main window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.scenarios, self.errors = load_all()
+        self.scenario: Scenario | None = None
+        self.run: Run | None = None  # the last run this controller made
+        self._model: RunModel | None = None
+        self._version = -1
+        self._ticks = 0
+
+        self.panel = ScenarioPanel(
+            [window.actions_by_name[n] for n in ("start", "pause", "step", "stop", "reset")]
+        )
+        self.panel.fix_toggled.connect(self._fix_toggled)
+        self.panel.leave_requested.connect(lambda: self.select(None))
+        self.panel_dock = QDockWidget("Scenario", window)
+        self.panel_dock.setObjectName("scenarioDock")
+        self.panel_dock.setWidget(self.panel)
+        window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.panel_dock)
+        window.tabifyDockWidget(window.controls_dock, self.panel_dock)
+        self.panel_dock.hide()
+
+        self.code = CodePanel()
+        self.steps = StepPanel()
+        self.steps.step_requested.connect(self._step)
+        steps_box = QGroupBox("Step one thread")
+        QVBoxLayout(steps_box).addWidget(self.steps)
+        code_area = QWidget()
+        column = QVBoxLayout(code_area)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.code, 1)
+        column.addWidget(steps_box)
+        self.code_dock = QDockWidget(CodePanel.title, window.view_area)
+        self.code_dock.setObjectName("codeDock")
+        self.code_dock.setWidget(code_area)
+        heap_dock = window.docks[HeapView.title]
+        window.view_area.tabifyDockWidget(heap_dock, self.code_dock)
+        heap_dock.raise_()
+
+        self.menu = self._build_menu()
+        window.run_factory = self.make_run
+        self.timer = QTimer(self)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+
+    # --- the menu ------------------------------------------------------------------------
+    def _build_menu(self) -> QMenu:
+        bar = self.window.menuBar()
+        menu = QMenu("S&cenarios", bar)
+        menu.setFont(self.window.font())
+        help_menu = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
+        if help_menu is not None:
+            bar.insertMenu(help_menu, menu)
+        else:
+            bar.addMenu(menu)
+        group = QActionGroup(menu)
+        self.free_action = menu.addAction("&Free workload (no scenario)")
+        self.free_action.setCheckable(True)
+        self.free_action.setChecked(True)
+        self.free_action.setToolTip("Start runs the control panel's strategy and workload")
+        self.free_action.triggered.connect(lambda: self.select(None))
+        group.addAction(self.free_action)
+        menu.addSeparator()
+        self.actions: dict[str, QAction] = {}
+        for number, scenario in enumerate(self.scenarios, start=1):
+            text = f"&{number} {scenario.title}" if number < 10 else scenario.title
+            action = menu.addAction(text)
+            action.setCheckable(True)
+            action.setToolTip(scenario.watch)
+            action.setStatusTip(scenario.watch)
+            action.triggered.connect(lambda _checked=False, name=scenario.name: self.select(name))
+            group.addAction(action)
+            self.actions[scenario.name] = action
+        for error in self.errors:
+            broken = menu.addAction(f"\u26a0 {str(error).partition(':')[0]} (broken)")
+            broken.setEnabled(False)
+            broken.setToolTip(str(error))
+            broken.setStatusTip(str(error))
+        menu.setToolTipsVisible(True)
+        menu.addSeparator()
+        menu.addAction(self.panel_dock.toggleViewAction())
+        menu.addAction(self.code_dock.toggleViewAction())
+        return menu
+
+    # --- choosing a scenario ---------------------------------------------------------------
+    def scenario_named(self, name: str) -> Scenario:
+        for scenario in self.scenarios:
+            if scenario.name == name:
+                return scenario
+        raise ScenarioError(f"unknown scenario {name!r}")
+
+    def select(self, name: str | None, fixed: bool = False) -> None:
+        """Enter scenario ``name`` (None: back to free workloads); any current run is reset."""
+        window = self.window
+        window.reset_run()
+        if name is None:
+            self.scenario = None
+            self.free_action.setChecked(True)
+            self.panel_dock.hide()
+            window.controls_dock.show()
+            window.controls_dock.raise_()
+            window.statusBar().showMessage(
+                "Free workload: Start runs the control panel's settings", 5000
+            )
+            return
+        scenario = self.scenario_named(name)
+        self.scenario = scenario
+        self.actions[name].setChecked(True)
+        self.panel.show_scenario(scenario, fixed)
+        self.panel_dock.show()
+        self.panel_dock.raise_()
+        self.code_dock.show()
+        self.code_dock.raise_()
+        # The code is what the class reads now: give it most of the column above the lanes.
+        lanes = window.docks[LanesView.title]
+        window.view_area.resizeDocks(
+            [self.code_dock, lanes], [CODE_HEIGHT, LANES_HEIGHT], Qt.Orientation.Vertical
+        )
+        self.code.set_model(None)
+        self.code.set_source(inspect.getsourcefile(scenario.program_class))
+        window.statusBar().showMessage(
+            f"Scenario: {scenario.title}. Start (F5) runs it; Step (F10) starts it paused.", 10_000
+        )
+
+    def make_run(self, workload: Workload) -> Run:
+        """The window's run factory: this scenario's run, or the workload's when none is chosen."""
+        scenario = self.scenario
+        if scenario is None:
+            run = Run(workload)
+            source = inspect.getsourcefile(type(run.queue))
+        else:
+            run = scenario.make_run(fixed=self.panel.fixed(), seed=self.panel.seed.value())
+            source = inspect.getsourcefile(type(run.program))
+        self.run = run
+        self.code.set_source(source)
+        return run
+
+    @Slot(bool)
+    def _fix_toggled(self, fixed: bool) -> None:
+        """Rerun the same scenario and seed with (or without) the fix, in the same mode."""
+        run = self.window.run
+        if self.scenario is None or run is None or run is not self.run:
+            return
+        paused = run.state is RunState.PAUSED
+        self.window.stop_run()
+        self.window.start_run(paused=paused)
+
+    @Slot(int)
+    def _step(self, ident: int) -> None:
+        run = self.window.run
+        if run is not None and run.state is RunState.PAUSED:
+            run.step(ident)
+
+    # --- keeping up with the run -------------------------------------------------------------
+    @Slot()
+    def _tick(self) -> None:
+        window = self.window
+        model = window.model
+        if model is not self._model:
+            self._model = model
+            self._version = -1
+            self.code.set_model(model)
+        if model is not None and model.version != self._version:
+            self._version = model.version
+            if self.code_dock.isVisible():
+                self.code.refresh()
+        self._show_threads(window.run, model)
+        self._ticks += 1
+        if self._ticks % RESULT_EVERY_TICKS == 0:
+            self._show_result()
+
+    def _show_threads(self, run: Run | None, model: RunModel | None) -> None:
+        if run is None or model is None or not self.code_dock.isVisible():
+            self.steps.show_threads([], False)
+            return
+        parked = run.gate.parked()
+        waiting = model.locks.waiting_on
+        rows = [
+            ThreadRow(
+                ident,
+                info.name,
+                info.color_index,
+                parked.get(ident),
+                waiting[ident].name if ident in waiting else None,
+            )
+            for ident, info in model.threads.items()
+            if info.alive and info.role not in ("", "setup")
+        ]
+        self.steps.show_threads(rows, run.state is RunState.PAUSED)
+
+    def _show_result(self) -> None:
+        """The result line of the variant running now (or last run) of the chosen scenario."""
+        scenario, run, model = self.scenario, self.window.run, self.window.model
+        if scenario is None or run is None or run is not self.run or model is None:
+            return
+        if run.state is RunState.IDLE:
+            return
+        fixed = run.label.endswith("(fixed)")
+        self.panel.show_result(fixed, result_text(scenario, model, run.state))
+
+
+def result_text(scenario: Scenario, model: RunModel, state: RunState) -> str:
+    """One line: the violations found, or the scenario's figure, and whether the run is over."""
+    counts = model.checker.violation_counts
+    if scenario.figure is not None:
+        text = FIGURES[scenario.figure](model.summary())
+    elif counts:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items(), key=lambda i: -i[1]))
+        text = f"{sum(counts.values())} violations ({kinds})"
+    else:
+        text = "no invariant broken"
+    ongoing = {RunState.RUNNING: " (running)", RunState.PAUSED: " (paused)"}.get(state, "")
+    return text + ongoing
