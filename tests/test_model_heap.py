@@ -154,3 +154,14 @@ def test_a_pop_recorded_before_its_push_cancels_the_late_push() -> None:
     heap.pop("late")
     heap.push("late", 9)
     assert heap.entries == [(5, 0)] and heap.resyncs == 1
+
+
+def test_slots_read_the_replica_in_place_like_entries():
+    mirror = HeapMirror()
+    for task, priority in enumerate([3, 9, 1, 9, 5, 0, 7]):
+        mirror.push(task, priority)
+    slots = mirror.slots
+    assert len(slots) == len(mirror.entries)
+    assert list(slots) == mirror.entries
+    assert slots[:3] == mirror.entries[:3]
+    assert slots[-1] == mirror.entries[-1]

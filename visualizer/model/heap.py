@@ -22,10 +22,33 @@ it is recorded late), counting each in :attr:`HeapMirror.resyncs`.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 
 MAX_AHEAD = 32
 """Most pops whose events may still be on their way (about the number of getters)."""
+
+
+class HeapSlots(Sequence):
+    """The replica's slots as ``(priority, task_id)``, read in place, copying nothing.
+
+    Views look at the first few dozen slots of a heap that may hold tens of
+    thousands, once per frame; building the whole list each time was most of a
+    frame's budget.  Valid until the next fold (views read it during refresh).
+    """
+
+    __slots__ = ("_heap",)
+
+    def __init__(self, heap: list[tuple[int, int, Hashable]]) -> None:
+        self._heap = heap
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [(-key[0], key[2]) for key in self._heap[index]]
+        key = self._heap[index]
+        return (-key[0], key[2])
 
 
 class HeapMirror:
@@ -46,6 +69,11 @@ class HeapMirror:
     def entries(self) -> list[tuple[int, Hashable]]:
         """``(priority, task_id)`` per slot, in heap-array order (children of i: 2i+1, 2i+2)."""
         return [(-key[0], key[2]) for key in self._heap]
+
+    @property
+    def slots(self) -> HeapSlots:
+        """The same as :attr:`entries` without the copy (see :class:`HeapSlots`)."""
+        return HeapSlots(self._heap)
 
     def __len__(self) -> int:
         return len(self._heap)
