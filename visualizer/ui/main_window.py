@@ -45,7 +45,9 @@ from visualizer.events import Batch
 from visualizer.model import RunModel
 from visualizer.queues import STATUSES
 from visualizer.ui.bridge import RecorderBridge
+from visualizer.ui.compare_dialog import compare_action
 from visualizer.ui.controls import ControlPanel
+from visualizer.ui.file_actions import FileActions
 from visualizer.ui.scenario_menu import ScenarioController
 from visualizer.ui.theme import ALERT_COLOR, SMALL_POINT_SIZE, STATUS_COLORS
 from visualizer.ui.views import ALL_VIEWS
@@ -147,6 +149,7 @@ class MainWindow(QMainWindow):
         self.setFont(font)
         self.run: Run | None = None
         self.model: RunModel | None = None
+        self._model_label = ""  # names a model no run feeds (a replay) in the status bar
         self._shown_version = -1
         self._shown_state: RunState | None = None
         self._next_frame = 0.0  # perf_counter time before which no frame is painted
@@ -202,6 +205,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.view_area, 1)
         self.setCentralWidget(central)
 
+        self.file_actions = FileActions(self)
         self._build_menus()
         self._build_status_bar()
         self.scenarios = ScenarioController(self)
@@ -246,14 +250,18 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        self.file_actions.populate(file_menu)
         run_menu = menus.addMenu("&Run")
         view_menu = menus.addMenu("&View")
         help_menu = menus.addMenu("&Help")
-        for menu in (run_menu, view_menu, help_menu):
+        for menu in (file_menu, run_menu, view_menu, help_menu):
             menu.setFont(self.font())  # popups are windows: the font does not reach them
 
         for action in self.actions_by_name.values():
             run_menu.addAction(action)
+        run_menu.addSeparator()
+        run_menu.addAction(compare_action(self))
 
         view_menu.addAction(self.controls_dock.toggleViewAction())
         view_menu.addSeparator()
@@ -422,10 +430,26 @@ class MainWindow(QMainWindow):
 
     def _discard_run(self) -> None:
         self.bridge.attach(None)
+        self._model_label = ""
         self.run = None
         self.model = None
         self._shown_version = -1
         self.banner.hide()
+
+    def show_model(self, model: RunModel | None, label: str = "") -> None:
+        """Show a model that no run feeds (a replayed log); ``label`` replaces "Ready".
+
+        Any run is stopped and forgotten first.  A replay's scrubber calls this
+        again with each model it restores, so the views always show the one it shows.
+        """
+        if self.run is not None:
+            self.reset_run()
+        self.model = model
+        self._model_label = label if model is not None else ""
+        self._shown_version = -1
+        for view in self.views:
+            view.set_model(model)
+        self._update_status()
 
     @Slot(object)
     def _pace_changed(self, pace: float | None) -> None:
@@ -547,7 +571,7 @@ class MainWindow(QMainWindow):
         run = self.run
         self._shown_state = run.state if run is not None else None
         if run is None:
-            self.state_label.setText("Ready")
+            self.state_label.setText(self._model_label or "Ready")
         else:
             state = run.state.value.capitalize()
             self.state_label.setText(f"{state} \u00b7 {run.label}")

@@ -1,0 +1,492 @@
+"""The File menu: save and open recordings, export traces, anomalies and plots.
+
+Where the events come from: while a run goes, :class:`RunRecording` keeps every
+batch the bridge delivers (a list append per batch; the tuples exist already),
+so Save Recording can write the current or last run at any time.  With a
+recording open, Save and Export Chrome Trace use the loaded log instead, and
+Export Anomalies uses the model at the scrubber's position.
+
+Anything that can take seconds (reading and folding a log, writing one, building
+a trace) runs in a :class:`~visualizer.ui.background.BackgroundTask` with a
+cancellable progress dialog.  Every failure ends in a dialog naming the file and
+the problem; none reaches the user as a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from itertools import chain
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+from pyqtgraph.exporters import CSVExporter, ImageExporter
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Slot
+from PySide6.QtGui import QAction, QKeySequence, QPainter
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QFileDialog, QGraphicsScene, QMenu, QMessageBox, QToolBar
+
+from visualizer.events import Batch
+from visualizer.export import export_anomalies_csv, export_chrome_trace
+from visualizer.recording import LogCancelled, LogReader, LogWriter
+from visualizer.recording.replay import Replay, ThreadNames
+from visualizer.ui.background import BackgroundTask, Report
+from visualizer.ui.replay import ReplayBar
+from visualizer.ui.views import ThroughputView
+
+if TYPE_CHECKING:
+    from visualizer.ui.main_window import MainWindow
+
+LOG_FILTER = "Event logs (*.jsonl *.jsonl.gz *.gz);;All files (*)"
+MAX_KEPT_EVENTS = 1_000_000
+"""Events of a live run kept for saving: about 130 MB; a longer run saves its beginning."""
+READ_SHARE = 0.3
+"""Part of the open progress bar for reading the file; folding it takes the rest."""
+
+
+class RunRecording:
+    """The batches of the window's current run, in drain order, for Save Recording.
+
+    Batches are kept as drained (the recorder made fresh lists; nobody changes
+    them), so saving is writing them out, and a save during the run writes what
+    has been seen so far.  Past :data:`MAX_KEPT_EVENTS` nothing more is kept and
+    :attr:`cut_short` says so: a log's events must follow each other, so a
+    recording cannot skip a stretch and go on.
+    """
+
+    def __init__(self, max_events: int = MAX_KEPT_EVENTS) -> None:
+        self.max_events = max_events
+        self.run: Any = None
+        self.batches: list[Batch] = []
+        self.events = 0
+        self.cut_short = False
+
+    def add(self, run: Any, batch: Batch) -> None:
+        if run is not self.run:
+            self.run, self.batches, self.events, self.cut_short = run, [], 0, False
+        if run is None or self.cut_short:
+            return
+        if self.events + len(batch.events) > self.max_events:
+            self.cut_short = True
+            return
+        self.batches.append(batch)
+        self.events += len(batch.events)
+
+
+class FileActions(QObject):
+    """Owns the File menu's actions, the replay bar and the background file work."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.recording = RunRecording()
+        self.replay_bar: ReplayBar | None = None
+        self.toolbar: QToolBar | None = None
+        self.task: BackgroundTask | None = None
+        self.folder = os.getcwd()
+        self.last_load_s: float | None = None
+        window.bridge.batch_ready.connect(self._keep)
+        window.installEventFilter(self)
+        self.actions = {
+            "open": self._action(
+                "&Open Recording\u2026",
+                QKeySequence.StandardKey.Open,
+                "Replay a saved event log in the views",
+                self.ask_open,
+            ),
+            "save": self._action(
+                "&Save Recording\u2026",
+                QKeySequence.StandardKey.Save,
+                "Save the current or last run as an event log",
+                self.ask_save,
+            ),
+            "trace": self._action(
+                "Export &Chrome Trace\u2026",
+                None,
+                "A trace for Perfetto or chrome://tracing: a track per thread",
+                self.ask_chrome_trace,
+            ),
+            "anomalies": self._action(
+                "Export &Anomalies as CSV\u2026",
+                None,
+                "The invariant violations shown, for a spreadsheet",
+                self.ask_anomalies_csv,
+            ),
+            "png": self._action(
+                "Export Plots as &PNG\u2026",
+                None,
+                "The throughput plots as an image",
+                self.ask_plots_png,
+            ),
+            "svg": self._action(
+                "Export Plots as S&VG\u2026",
+                None,
+                "The throughput plots as a vector drawing",
+                self.ask_plots_svg,
+            ),
+            "csv": self._action(
+                "Export Plot &Data as CSV\u2026",
+                None,
+                "The plotted series, one CSV file per plot",
+                self.ask_plot_data,
+            ),
+        }
+
+    def _action(self, text: str, keys: Any, tip: str, slot: Callable[[], object]) -> QAction:
+        action = QAction(text, self.window)
+        if keys is not None:
+            action.setShortcut(QKeySequence(keys))
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.window.addAction(action)
+        return action
+
+    def populate(self, menu: QMenu) -> None:
+        """Fill the window's File menu."""
+        names = ("open", "save", None, "trace", "anomalies", None, "png", "svg", "csv")
+        for name in names:
+            if name is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(self.actions[name])
+
+    # --- what there is to save -------------------------------------------------------
+    @property
+    def replay(self) -> Replay | None:
+        bar = self.replay_bar
+        return bar.replay if bar is not None and bar.is_open else None
+
+    @Slot(object)
+    def _keep(self, batch: Batch) -> None:
+        self.recording.add(self.window.run, batch)
+
+    def _source(self) -> tuple[dict[str, Any], str, Callable[[], Iterator[Batch]], dict[int, str]]:
+        """(settings, strategy, batches, thread names) of the replay, or of the run."""
+        replay = self.replay
+        if replay is not None:
+            recorded = replay.recorded
+            return recorded.settings, recorded.strategy, recorded.batches, recorded.thread_names
+        recording = self.recording
+        if recording.run is None or not recording.batches:
+            raise LookupError("There is nothing to save yet: start a run or open a recording.")
+        run = recording.run
+        batches = list(recording.batches)
+        # Names now, on the GUI thread: the writer runs on another one.
+        idents = {event[1] for batch in batches for event in batch.events}
+        names = {ident: run.recorder.thread_name(ident) for ident in idents}
+        return asdict(run.workload), run.workload.strategy, lambda: iter(batches), names
+
+    # --- dialogs ---------------------------------------------------------------------
+    def _ask_save_path(self, title: str, name: str, filters: str) -> str | None:
+        path, _chosen = QFileDialog.getSaveFileName(
+            self.window, title, os.path.join(self.folder, name), filters
+        )
+        if not path:
+            return None
+        self.folder = os.path.dirname(path)
+        return path
+
+    def _warn(self, title: str, text: str) -> None:
+        QMessageBox.warning(self.window, title, text)
+
+    def _status(self, text: str) -> None:
+        self.window.statusBar().showMessage(text, 10_000)
+
+    def _busy(self) -> bool:
+        if self.task is not None:
+            self._status("Wait for the file work in progress, or cancel it.")
+            return True
+        return False
+
+    def _start(
+        self,
+        title: str,
+        work: Callable[[Report], Any],
+        done: Callable[[Any], object],
+        failure: str,
+    ) -> BackgroundTask:
+        task = BackgroundTask(title, work, self.window)
+        self.task = task
+
+        def finished() -> None:
+            self.task = None
+
+        task.succeeded.connect(lambda result: (finished(), done(result)))
+        task.failed.connect(
+            lambda message: (finished(), self._warn(title, f"{failure}:\n{message}"))
+        )
+        task.cancelled.connect(lambda: (finished(), self._status(f"{title}: cancelled.")))
+        return task.start()
+
+    # --- open ------------------------------------------------------------------------
+    @Slot()
+    def ask_open(self) -> None:
+        path, _chosen = QFileDialog.getOpenFileName(
+            self.window, "Open Recording", self.folder, LOG_FILTER
+        )
+        if path:
+            self.folder = os.path.dirname(path)
+            self.open_recording(path)
+
+    def open_recording(self, path: str) -> BackgroundTask | None:
+        """Read and fold ``path`` in the background; the replay bar appears when done."""
+        if self._busy():
+            return None
+        started = perf_counter()
+        name = os.path.basename(path)
+
+        def work(report: Report) -> Replay:
+            recorded = LogReader().load(
+                path,
+                lambda fraction: report(f"Reading {name}\u2026", READ_SHARE * fraction),
+                allow_truncated=True,
+            )
+            replay = Replay(recorded)
+            replay.build(
+                lambda fraction: report(
+                    f"Folding {replay.total:,} events\u2026",
+                    READ_SHARE + (1 - READ_SHARE) * fraction,
+                )
+            )
+            return replay
+
+        def opened(replay: Replay) -> None:
+            self.last_load_s = perf_counter() - started
+            self.show_replay(replay)
+            self._status(f"Opened {name}: {replay.total:,} events in {self.last_load_s:.1f} s")
+            if not replay.recorded.complete:
+                self._warn(
+                    "Recording cut short",
+                    f"{name} was cut short ({replay.recorded.problem}).\n"
+                    "The views show the run as far as it was recorded.",
+                )
+
+        return self._start("Opening recording", work, opened, f"Cannot open {name}")
+
+    def show_replay(self, replay: Replay) -> ReplayBar:
+        """Put ``replay`` in the views, with the scrubber under them."""
+        self.close_replay()
+        bar = ReplayBar(replay, self.window)
+        toolbar = QToolBar("Replay", self.window)
+        toolbar.setObjectName("replayToolBar")
+        toolbar.setMovable(False)
+        toolbar.addWidget(bar)
+        self.window.addToolBar(Qt.ToolBarArea.BottomToolBarArea, toolbar)
+        bar.closed.connect(self._replay_closed)
+        self.replay_bar, self.toolbar = bar, toolbar
+        return bar
+
+    def close_replay(self) -> None:
+        if self.replay_bar is not None:
+            self.replay_bar.close_replay()
+        self._replay_closed()
+
+    @Slot()
+    def _replay_closed(self) -> None:
+        if self.toolbar is not None:
+            self.window.removeToolBar(self.toolbar)
+            self.toolbar.deleteLater()
+        self.replay_bar = self.toolbar = None
+
+    # --- save ------------------------------------------------------------------------
+    @Slot()
+    def ask_save(self) -> None:
+        try:
+            source = self._source()
+        except LookupError as exc:
+            QMessageBox.information(self.window, "Save Recording", str(exc))
+            return
+        name = f"{source[1]}.jsonl.gz"
+        path = self._ask_save_path("Save Recording", name, LOG_FILTER)
+        if path:
+            self.save_recording(path)
+
+    def save_recording(self, path: str) -> BackgroundTask | None:
+        """Write the replay's or the run's events to ``path`` (``.gz``: compressed)."""
+        if self._busy():
+            return None
+        try:
+            settings, strategy, batches, names = self._source()
+        except LookupError as exc:
+            self._warn("Save Recording", str(exc))
+            return None
+        cut_short = self.replay is None and self.recording.cut_short
+        total = sum(len(batch.events) for batch in batches())
+
+        def work(report: Report) -> int:
+            done = 0
+            try:
+                with LogWriter(
+                    path, settings=settings, strategy=strategy, thread_name=ThreadNames(names)
+                ) as writer:
+                    for batch in batches():
+                        writer.write_batch(batch)
+                        done += len(batch.events)
+                        if not report(f"Encoding {total:,} events\u2026", done / max(total, 1)):
+                            raise LogCancelled("saving was cancelled")
+                return done
+            except BaseException:
+                _remove(path)  # never leave a half-written log that looks like a log
+                raise
+
+        def saved(count: int) -> None:
+            note = f" (the first {count:,} events: the run went on longer)" if cut_short else ""
+            self._status(f"Saved {count:,} events to {os.path.basename(path)}{note}")
+
+        return self._start("Saving recording", work, saved, f"Cannot save {path}")
+
+    # --- exports ---------------------------------------------------------------------
+    @Slot()
+    def ask_chrome_trace(self) -> None:
+        path = self._ask_save_path("Export Chrome Trace", "trace.json", "Chrome trace (*.json)")
+        if path:
+            self.export_chrome_trace(path)
+
+    def export_chrome_trace(self, path: str) -> BackgroundTask | None:
+        """Every event (the replay's log, or the run's) as a Perfetto / chrome://tracing file."""
+        if self._busy():
+            return None
+        try:
+            _settings, strategy, batches, names = self._source()
+        except LookupError as exc:
+            self._warn("Export Chrome Trace", str(exc))
+            return None
+
+        def work(report: Report) -> int:
+            report("Building the trace\u2026", 0.0)
+            events = chain.from_iterable(batch.events for batch in batches())
+            try:
+                return export_chrome_trace(events, ThreadNames(names), path, title=strategy)
+            except BaseException:
+                _remove(path)
+                raise
+
+        def exported(count: int) -> None:
+            self._status(f"Wrote {count:,} trace events to {os.path.basename(path)}")
+
+        return self._start("Exporting Chrome trace", work, exported, f"Cannot write {path}")
+
+    @Slot()
+    def ask_anomalies_csv(self) -> None:
+        path = self._ask_save_path("Export Anomalies", "anomalies.csv", "CSV (*.csv)")
+        if path:
+            self.export_anomalies_csv(path)
+
+    def export_anomalies_csv(self, path: str) -> bool:
+        """The anomalies the views show now (at the scrubber's position in a replay)."""
+        model = self.window.model
+        if model is None:
+            self._warn("Export Anomalies", "There is no run to export: start one or open one.")
+            return False
+        try:
+            count = export_anomalies_csv(model.anomalies, path)
+        except OSError as exc:
+            self._warn("Export Anomalies", f"Cannot write {path}:\n{exc.strerror or exc}")
+            return False
+        self._status(f"Wrote {count:,} anomalies to {os.path.basename(path)}")
+        return True
+
+    def _throughput(self) -> ThroughputView:
+        return next(view for view in self.window.views if isinstance(view, ThroughputView))
+
+    @Slot()
+    def ask_plots_png(self) -> None:
+        path = self._ask_save_path("Export Plots", "throughput.png", "PNG image (*.png)")
+        if path:
+            self.export_plots(path)
+
+    @Slot()
+    def ask_plots_svg(self) -> None:
+        path = self._ask_save_path("Export Plots", "throughput.svg", "SVG drawing (*.svg)")
+        if path:
+            self.export_plots(path)
+
+    def export_plots(self, path: str) -> bool:
+        """The throughput plots, as shown: PNG through pyqtgraph's exporter, or SVG."""
+        scene = self._throughput().layout_widget.scene()
+        try:
+            if path.lower().endswith(".svg"):
+                written = export_svg(scene, path)
+            else:
+                written = ImageExporter(scene).export(path) is not False
+        except OSError as exc:
+            self._warn("Export Plots", f"Cannot write {path}:\n{exc.strerror or exc}")
+            return False
+        if not written:
+            self._warn("Export Plots", f"Cannot write {path}.")
+            return False
+        self._status(f"Wrote the plots to {os.path.basename(path)}")
+        return True
+
+    @Slot()
+    def ask_plot_data(self) -> None:
+        path = self._ask_save_path("Export Plot Data", "throughput.csv", "CSV (*.csv)")
+        if path:
+            self.export_plot_data(path)
+
+    def export_plot_data(self, path: str) -> list[str]:
+        """One CSV per plot, named after ``path`` (``throughput-rates.csv``, ...).
+
+        pyqtgraph's :class:`CSVExporter` writes one plot's curves; the plots
+        share their time axis, so each file has one time column and a column
+        per curve.
+        """
+        stem, ext = os.path.splitext(path)
+        written = []
+        for key, plot in self._throughput().plots.items():
+            target = f"{stem}-{key}{ext or '.csv'}"
+            exporter = CSVExporter(plot)
+            exporter.parameters()["columnMode"] = "(x,y,y,y) for all plots"
+            try:
+                exporter.export(target)
+            except OSError as exc:
+                self._warn("Export Plot Data", f"Cannot write {target}:\n{exc.strerror or exc}")
+                return written
+            written.append(target)
+        self._status("Wrote " + ", ".join(os.path.basename(name) for name in written))
+        return written
+
+    # --- closing ---------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        """The window closes: stop file work and playback first (no thread outlives it)."""
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            self.shutdown()
+        return False
+
+    def shutdown(self) -> None:
+        if self.task is not None:
+            self.task.stop()
+        if self.replay_bar is not None:
+            self.replay_bar.set_playing(False)
+
+
+def export_svg(scene: QGraphicsScene, path: str) -> bool:
+    """Draw ``scene`` into an SVG file with Qt's own generator.
+
+    Why not pyqtgraph's ``SVGExporter``: in pyqtgraph 0.14 with Qt 6 it fails on
+    every plot, because Qt now closes paths with a ``Z`` its coordinate rewriting
+    cannot parse (pyqtgraph issue #3485).  ``QSvgGenerator`` is what that
+    exporter draws with underneath; the result keeps vector lines and text.
+    """
+    rect = scene.sceneRect()
+    generator = QSvgGenerator()
+    generator.setFileName(path)
+    generator.setSize(rect.size().toSize())
+    generator.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
+    generator.setTitle("queue-visualizer plots")
+    painter = QPainter()
+    if not painter.begin(generator):
+        return False
+    try:
+        scene.render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
+    finally:
+        painter.end()
+    return os.path.exists(path)
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.remove(path)
