@@ -1,6 +1,7 @@
 """``queue-visualizer``: open the window (and, for screenshots and demos, drive it).
 
-    queue-visualizer [--strategy NAME] [--run] [--screenshot out.png] [--quit-after SECONDS]
+    queue-visualizer [--strategy NAME | --scenario NAME [--fixed]] [--run]
+                     [--screenshot out.png] [--quit-after SECONDS]
                      [--producers N] [--workers N] [--tasks N] [--rate R] ...
 
 Arguments are checked before Qt starts, so a typo costs a one-line error and exit
@@ -70,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--run", action="store_true", help="start the run as soon as the window opens"
     )
     parser.add_argument(
+        "--scenario", metavar="NAME",
+        help="open a teaching scenario (python -m visualizer scenarios lists them)",
+    )
+    parser.add_argument("--fixed", action="store_true", help="with --scenario: apply the fix")
+    parser.add_argument(
         "--screenshot", metavar="PNG",
         help="save a picture of the window just before quitting "
         f"(quits after {DEFAULT_SCREENSHOT_DELAY_S:g} s unless --quit-after says otherwise)",
@@ -110,6 +116,15 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Workload
         parser.error(f"--{field.replace('_', '-')}: {text}" if text else str(exc))
     if args.measure_latency and args.quit_after is None:
         parser.error("--measure-latency: needs --quit-after (the time to measure over)")
+    if args.scenario is not None:
+        from visualizer.engine.scenarios import ScenarioError, load_scenario
+
+        try:
+            load_scenario(args.scenario)
+        except ScenarioError as exc:
+            parser.error(f"--scenario: {exc}")
+    elif args.fixed:
+        parser.error("--fixed: only with --scenario NAME")
     if args.screenshot and args.quit_after is None:
         args.quit_after = DEFAULT_SCREENSHOT_DELAY_S
     return args, workload
@@ -157,6 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     probe = LatencyProbe(window)
     if args.measure_latency:
         probe.start()
+    if args.scenario is not None:
+        window.scenarios.select(args.scenario, fixed=args.fixed)
     if args.run:
         QTimer.singleShot(0, window.start_run)
     messages: list[str] = []

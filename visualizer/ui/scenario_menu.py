@@ -29,7 +29,7 @@ from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QDockWidget, QGroupBox, QMenu, QVBoxLayout, QWidget
 
 from visualizer.engine import Run, RunState, Workload
-from visualizer.engine.scenarios import Scenario, ScenarioError, load_all
+from visualizer.engine.scenarios import Scenario, load_all, load_scenario
 from visualizer.model import FIGURES, RunModel
 from visualizer.ui.code_panel import CodePanel
 from visualizer.ui.scenario_panel import ScenarioPanel
@@ -108,41 +108,52 @@ class ScenarioController(QObject):
             bar.insertMenu(help_menu, menu)
         else:
             bar.addMenu(menu)
-        group = QActionGroup(menu)
+        self._group = QActionGroup(menu)
         self.free_action = menu.addAction("&Free workload (no scenario)")
         self.free_action.setCheckable(True)
         self.free_action.setChecked(True)
         self.free_action.setToolTip("Start runs the control panel's strategy and workload")
         self.free_action.triggered.connect(lambda: self.select(None))
-        group.addAction(self.free_action)
+        self._group.addAction(self.free_action)
         menu.addSeparator()
+        # Scenarios go before this mark: first the files that loaded, then the broken ones.
+        self._list_end = menu.addSeparator()
         self.actions: dict[str, QAction] = {}
-        for number, scenario in enumerate(self.scenarios, start=1):
-            text = f"&{number} {scenario.title}" if number < 10 else scenario.title
-            action = menu.addAction(text)
-            action.setCheckable(True)
-            action.setToolTip(scenario.watch)
-            action.setStatusTip(scenario.watch)
-            action.triggered.connect(lambda _checked=False, name=scenario.name: self.select(name))
-            group.addAction(action)
-            self.actions[scenario.name] = action
+        for scenario in self.scenarios:
+            self._add_action(menu, scenario)
         for error in self.errors:
-            broken = menu.addAction(f"\u26a0 {str(error).partition(':')[0]} (broken)")
+            broken = QAction(f"\u26a0 {str(error).partition(':')[0]} (broken)", menu)
             broken.setEnabled(False)
             broken.setToolTip(str(error))
             broken.setStatusTip(str(error))
+            menu.insertAction(self._list_end, broken)
         menu.setToolTipsVisible(True)
-        menu.addSeparator()
         menu.addAction(self.panel_dock.toggleViewAction())
         menu.addAction(self.code_dock.toggleViewAction())
         return menu
 
+    def _add_action(self, menu: QMenu, scenario: Scenario) -> QAction:
+        number = len(self.actions) + 1
+        action = QAction(f"&{number} {scenario.title}" if number < 10 else scenario.title, menu)
+        action.setCheckable(True)
+        action.setToolTip(scenario.watch)
+        action.setStatusTip(scenario.watch)
+        action.triggered.connect(lambda _checked=False, name=scenario.name: self.select(name))
+        menu.insertAction(self._list_end, action)
+        self._group.addAction(action)
+        self.actions[scenario.name] = action
+        return action
+
     # --- choosing a scenario ---------------------------------------------------------------
     def scenario_named(self, name: str) -> Scenario:
+        """A listed scenario, or one loaded now (a file given by path joins the menu)."""
         for scenario in self.scenarios:
-            if scenario.name == name:
+            if name in (scenario.name, str(scenario.path)):
                 return scenario
-        raise ScenarioError(f"unknown scenario {name!r}")
+        scenario = load_scenario(name)  # raises ScenarioError with the file's message
+        self.scenarios.append(scenario)
+        self._add_action(self.menu, scenario)
+        return scenario
 
     def select(self, name: str | None, fixed: bool = False) -> None:
         """Enter scenario ``name`` (None: back to free workloads); any current run is reset."""
@@ -160,7 +171,7 @@ class ScenarioController(QObject):
             return
         scenario = self.scenario_named(name)
         self.scenario = scenario
-        self.actions[name].setChecked(True)
+        self.actions[scenario.name].setChecked(True)
         self.panel.show_scenario(scenario, fixed)
         self.panel_dock.show()
         self.panel_dock.raise_()
@@ -261,7 +272,8 @@ def result_text(scenario: Scenario, model: RunModel, state: RunState) -> str:
         text = FIGURES[scenario.figure](model.summary())
     elif counts:
         kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items(), key=lambda i: -i[1]))
-        text = f"{sum(counts.values())} violations ({kinds})"
+        total = sum(counts.values())
+        text = f"{total} violation{'s' if total != 1 else ''} ({kinds})"
     else:
         text = "no invariant broken"
     ongoing = {RunState.RUNNING: " (running)", RunState.PAUSED: " (paused)"}.get(state, "")

@@ -41,7 +41,7 @@ class ThreadRow:
 class StepPanel(QWidget):
     """A step button and a status line per live thread."""
 
-    step_requested = Signal(int)
+    step_requested = Signal(object)  # a thread ident: 64 bits, too wide for a Qt int
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
