@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSlider,
+    QStyle,
     QToolButton,
     QWidget,
 )
@@ -72,11 +73,18 @@ class ReplayBar(QWidget):
         self._last_tick = 0.0
         self.is_open = True
 
-        self.back_button = self._button("\u23ee", "Step back one event", self.step_back)
-        self.play_button = self._button("\u25b6", "Play / pause (from the start at the end)")
+        icons = QStyle.StandardPixmap
+        self.back_button = self._button(
+            icons.SP_MediaSkipBackward, "Step back one event", self.step_back
+        )
+        self.play_button = self._button(
+            icons.SP_MediaPlay, "Play / pause (from the start at the end)"
+        )
         self.play_button.setCheckable(True)
         self.play_button.toggled.connect(self.set_playing)
-        self.forward_button = self._button("\u23ed", "Step forward one event", self.step_forward)
+        self.forward_button = self._button(
+            icons.SP_MediaSkipForward, "Step forward one event", self.step_forward
+        )
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, replay.total)
         self.slider.setSingleStep(1)
@@ -92,7 +100,9 @@ class ReplayBar(QWidget):
         self.position_label = QLabel()
         self.position_label.setToolTip("Time since the first event, and events shown")
         self.position_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("0" * 44))
-        self.close_button = self._button("\u2715", "Close the recording", self.close_replay)
+        self.close_button = self._button(
+            icons.SP_DialogCloseButton, "Close the recording", self.close_replay
+        )
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
@@ -118,9 +128,10 @@ class ReplayBar(QWidget):
         self.host.show_model(replay.model, self.label)
         self._show_position()
 
-    def _button(self, text: str, tip: str, slot: object = None) -> QToolButton:
+    def _button(self, icon: QStyle.StandardPixmap, tip: str, slot: object = None) -> QToolButton:
+        """A tool button with one of the style's icons: every platform has them drawn."""
         button = QToolButton()
-        button.setText(text)
+        button.setIcon(self.style().standardIcon(icon))
         button.setToolTip(tip)
         button.setAutoRaise(True)
         if slot is not None:
@@ -189,7 +200,10 @@ class ReplayBar(QWidget):
             self.play_button.blockSignals(True)
             self.play_button.setChecked(playing)
             self.play_button.blockSignals(False)
-        self.play_button.setText("\u23f8" if playing else "\u25b6")
+        icon = (
+            QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        )
+        self.play_button.setIcon(self.style().standardIcon(icon))
         if playing:
             self._clock = self.replay.time_at(self.position)
             self._last_tick = perf_counter()
