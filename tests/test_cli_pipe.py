@@ -1,0 +1,18 @@
+"""A closed pipe on stdout (``python -m visualizer ... | head``) ends quietly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_closed_stdout_pipe_gives_no_traceback():
+    command = [sys.executable, "-m", "visualizer", "scenarios"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as child:
+        # Hang up before the child has even imported its modules, as `head` does
+        # once it has read enough: every write the child makes then fails.
+        child.stdout.close()
+        stderr = child.stderr.read().decode()
+        child.wait(timeout=60)
+    assert "Traceback" not in stderr
+    assert "BrokenPipeError" not in stderr
