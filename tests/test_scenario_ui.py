@@ -145,3 +145,28 @@ def test_free_workloads_show_the_strategy_source_with_markers(window, qtbot):
     assert ctl.code.where.text().startswith("global_lock.py")
     source = ctl.code.view.toPlainText().splitlines()
     assert all("with self._lock" in source[line - 1] for line in ctl.code.view.markers)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--scenario", "nope"], "--scenario: unknown scenario 'nope'"),
+        (["--fixed"], "--fixed: only with --scenario NAME"),
+        (["--scenario", "lost-update", "--paused"], "--paused: only with --run"),
+    ],
+)
+def test_window_scenario_arguments_are_checked_before_qt_starts(argv, message, capsys):
+    from visualizer.ui.app import parse_args
+
+    with pytest.raises(SystemExit) as exit_:
+        parse_args(argv)
+    assert exit_.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert message in line
+
+
+def test_window_scenario_arguments_parse():
+    from visualizer.ui.app import parse_args
+
+    args, _ = parse_args(["--scenario", "semaphore", "--fixed", "--run", "--paused"])
+    assert (args.scenario, args.fixed, args.run, args.paused) == ("semaphore", True, True, True)

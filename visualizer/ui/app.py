@@ -1,6 +1,6 @@
 """``queue-visualizer``: open the window (and, for screenshots and demos, drive it).
 
-    queue-visualizer [--strategy NAME | --scenario NAME [--fixed]] [--run]
+    queue-visualizer [--strategy NAME | --scenario NAME [--fixed]] [--run [--paused]]
                      [--screenshot out.png] [--quit-after SECONDS]
                      [--producers N] [--workers N] [--tasks N] [--rate R] ...
 
@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--fixed", action="store_true", help="with --scenario: apply the fix")
     parser.add_argument(
+        "--paused", action="store_true",
+        help="with --run: start paused, every thread at its first traced point (as Step does)",
+    )
+    parser.add_argument(
         "--screenshot", metavar="PNG",
         help="save a picture of the window just before quitting "
         f"(quits after {DEFAULT_SCREENSHOT_DELAY_S:g} s unless --quit-after says otherwise)",
@@ -125,6 +129,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Workload
             parser.error(f"--scenario: {exc}")
     elif args.fixed:
         parser.error("--fixed: only with --scenario NAME")
+    if args.paused and not args.run:
+        parser.error("--paused: only with --run")
     if args.screenshot and args.quit_after is None:
         args.quit_after = DEFAULT_SCREENSHOT_DELAY_S
     return args, workload
@@ -175,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.scenario is not None:
         window.scenarios.select(args.scenario, fixed=args.fixed)
     if args.run:
-        QTimer.singleShot(0, window.start_run)
+        QTimer.singleShot(0, lambda: window.start_run(paused=args.paused))
     messages: list[str] = []
     failures: list[str] = []
     if args.quit_after is not None:

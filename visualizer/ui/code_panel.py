@@ -189,14 +189,21 @@ class CodeView(QPlainTextEdit):
             box = self.blockBoundingGeometry(block).translated(offset)
             if box.bottom() < event.rect().top() or box.top() > event.rect().bottom():
                 continue
-            labels = [f"\u25c0 {name}" for _color, name in threads]
-            widths = [metrics.horizontalAdvance(label) + 12 for label in labels]
             text = block.text().rstrip()
             x = offset.x() + self.document().documentMargin()
             x += text_metrics.horizontalAdvance(text) + 2 * text_metrics.horizontalAdvance(" ")
-            # After the code if it fits, else against the right edge (over the line's end):
-            # the names must stay in view however long the line.
-            x = max(0.0, min(x, right - sum(widths) - 4 * (len(widths) - 1)))
+            # Full names after the code if they fit; else short tags ("W1"), against the
+            # right edge if need be (over the line's end, which is usually a comment):
+            # the markers must stay in view however long the line.
+            for labels in (
+                [f"\u25c0 {name}" for _color, name in threads],
+                [f"\u25c0{_short(name)}" for _color, name in threads],
+            ):
+                widths = [metrics.horizontalAdvance(label) + 12 for label in labels]
+                span = sum(widths) + 4 * (len(widths) - 1)
+                if x + span <= right:
+                    break
+            x = max(0.0, min(x, right - span))
             for (color, _name), label, width in zip(threads, labels, widths, strict=True):
                 pill = QRectF(x, box.top() + 1, width, box.height() - 2)
                 painter.setPen(Qt.PenStyle.NoPen)
@@ -291,7 +298,7 @@ class CodePanel(QWidget):
             self._show_file(self.source)
             self.view.set_markers({}, 0)
             self.where.setText(
-                "Pause (Space) or Step (F10): each thread's line shows here"
+                "Pause or Step to see each thread's line"
                 if self.model is not None
                 else "Start a run to see its code"
             )
@@ -350,6 +357,8 @@ class CodePanel(QWidget):
                 text = f"(the source is not available: {path}: {exc})"
             self._texts[path] = text
         self.view.setPlainText(text)
+        # Open where the lesson is, not at the module's docstring.
+        self.view.verticalScrollBar().setValue(_anchor_line(text) - 1)
 
     def _mark(self, where: dict[int, Position], focus: Position | None) -> None:
         model = self.model
@@ -372,3 +381,24 @@ class CodePanel(QWidget):
         # Threads parked in another file than the one shown (a strategy's worker loop).
         self.legend.setText("Elsewhere: " + " &nbsp; ".join(rows) if rows else "")
         self.legend.setVisible(bool(rows))
+
+
+def _short(name: str) -> str:
+    """A thread's tag where its name does not fit: "worker-12" -> "W12", "writer" -> "W"."""
+    head, _, number = name.rpartition("-")
+    if head and number.isdigit():
+        return f"{head[:1].upper()}{number}"
+    return name[:1].upper()
+
+
+ANCHORS = ("# --- the bug and its fix", "class ")
+"""Where a source opens: a scenario's bug-and-fix section, else its first class."""
+
+
+def _anchor_line(text: str) -> int:
+    lines = text.splitlines()
+    for anchor in ANCHORS:
+        for number, line in enumerate(lines, start=1):
+            if line.lstrip().startswith(anchor):
+                return number
+    return 1

@@ -34,7 +34,7 @@ from visualizer.model import FIGURES, RunModel
 from visualizer.ui.code_panel import CodePanel
 from visualizer.ui.scenario_panel import ScenarioPanel
 from visualizer.ui.step_panel import StepPanel, ThreadRow
-from visualizer.ui.views import HeapView, LanesView
+from visualizer.ui.views import HeapView, LanesView, LocksView
 
 if TYPE_CHECKING:
     from visualizer.ui.main_window import MainWindow
@@ -44,6 +44,9 @@ TICK_MS = 16
 
 CODE_HEIGHT, LANES_HEIGHT = 470, 230
 """Heights (px) of the code dock and the lanes below it when a scenario is chosen."""
+
+CODE_WIDTH, SIDE_WIDTH = 560, 320
+"""Widths (px) of the code column and of the locks/throughput/anomalies column beside it."""
 
 RESULT_EVERY_TICKS = 30
 """The live result line is recomputed twice a second, not every frame."""
@@ -178,9 +181,13 @@ class ScenarioController(QObject):
         self.code_dock.show()
         self.code_dock.raise_()
         # The code is what the class reads now: give it most of the column above the lanes.
-        lanes = window.docks[LanesView.title]
-        window.view_area.resizeDocks(
+        lanes, locks = window.docks[LanesView.title], window.docks[LocksView.title]
+        area = window.view_area
+        area.resizeDocks(
             [self.code_dock, lanes], [CODE_HEIGHT, LANES_HEIGHT], Qt.Orientation.Vertical
+        )
+        area.resizeDocks(
+            [self.code_dock, locks], [CODE_WIDTH, SIDE_WIDTH], Qt.Orientation.Horizontal
         )
         self.code.set_model(None)
         self.code.set_source(inspect.getsourcefile(scenario.program_class))
