@@ -53,35 +53,61 @@ def sliced_acquire(acquire: Callable[..., bool], gate: Gate, timeout: float) -> 
             return True
 
 
-class TracedLock:
-    """A ``threading.Lock`` that reports to the event stream.  Not re-entrant."""
+class _TracedMutex:
+    """What :class:`TracedLock` and :class:`TracedRLock` share: their fields and the
+    general ``acquire`` path up to the moment the lock is held."""
 
     __slots__ = ("name", "owner", "_lock", "_append", "_gate", "_try_acquire", "_unlock")
+
+    def __init__(
+        self,
+        name: str,
+        lock: threading.Lock | threading.RLock,
+        append: Callable[[tuple], None],
+        gate: Gate,
+    ) -> None:
+        self.name = name
+        self.owner: int | None = None
+        self._lock = lock
+        self._append = append
+        self._gate = gate
+        self._try_acquire = lock.acquire  # bound once: `with` is the hot path
+        self._unlock = lock.release
+
+    def _take(self, blocking: bool, timeout: float) -> bool:
+        """Take the lock for ``acquire``; the caller records the acquisition."""
+        gate = self._gate
+        if gate.closed:
+            gate.checkpoint(f"acquire {self.name}")
+        return self._try_acquire(False) or (blocking and self._contended(timeout))
+
+    def _contended(self, timeout: float) -> bool:
+        """The contended path: record the request (naming the holder), then block."""
+        me = get_ident()
+        self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, EXCLUSIVE, self.owner))
+        if sliced_acquire(self._try_acquire, self._gate, timeout):
+            return True
+        self._append((perf_counter_ns(), me, LOCK_TIMED_OUT, self.name, EXCLUSIVE, None))
+        return False
+
+    # threading.Condition uses this when present instead of guessing ownership.
+    def _is_owned(self) -> bool:
+        return self.owner == get_ident()
+
+
+class TracedLock(_TracedMutex):
+    """A ``threading.Lock`` that reports to the event stream.  Not re-entrant."""
+
+    __slots__ = ()
 
     kind_label = "Lock"
 
     def __init__(self, name: str, append: Callable[[tuple], None], gate: Gate) -> None:
-        self.name = name
-        self.owner: int | None = None
-        self._lock = threading.Lock()
-        self._append = append
-        self._gate = gate
-        self._try_acquire = self._lock.acquire  # bound once: `with` is the hot path
-        self._unlock = self._lock.release
+        super().__init__(name, threading.Lock(), append, gate)
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        gate = self._gate
-        if gate.closed:
-            gate.checkpoint(f"acquire {self.name}")
-        lock = self._lock
-        if not lock.acquire(False):
-            if not blocking:
-                return False
-            me = get_ident()
-            self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, EXCLUSIVE, self.owner))
-            if not sliced_acquire(lock.acquire, gate, timeout):
-                self._append((perf_counter_ns(), me, LOCK_TIMED_OUT, self.name, EXCLUSIVE, None))
-                return False
+        if not self._take(blocking, timeout):
+            return False
         self.owner = me = get_ident()
         self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, EXCLUSIVE, 1))
         return True
@@ -130,10 +156,7 @@ class TracedLock:
         self.owner = None
         self._unlock()
 
-    # threading.Condition uses these when present instead of guessing ownership.
-    def _is_owned(self) -> bool:
-        return self.owner == get_ident()
-
+    # threading.Condition calls these around a wait.
     def _release_save(self) -> None:
         self.release()
 
@@ -141,36 +164,20 @@ class TracedLock:
         self.acquire()
 
 
-class TracedRLock:
+class TracedRLock(_TracedMutex):
     """A ``threading.RLock`` that reports its recursion depth with every event."""
 
-    __slots__ = ("name", "owner", "depth", "_lock", "_append", "_gate", "_try_acquire", "_unlock")
+    __slots__ = ("depth",)
 
     kind_label = "RLock"
 
     def __init__(self, name: str, append: Callable[[tuple], None], gate: Gate) -> None:
-        self.name = name
-        self.owner: int | None = None
+        super().__init__(name, threading.RLock(), append, gate)
         self.depth = 0  # written only by the owner, so the RLock itself protects it
-        self._lock = threading.RLock()
-        self._append = append
-        self._gate = gate
-        self._try_acquire = self._lock.acquire  # bound once: `with` is the hot path
-        self._unlock = self._lock.release
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        gate = self._gate
-        if gate.closed:
-            gate.checkpoint(f"acquire {self.name}")
-        lock = self._lock
-        if not lock.acquire(False):
-            if not blocking:
-                return False
-            me = get_ident()
-            self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, EXCLUSIVE, self.owner))
-            if not sliced_acquire(lock.acquire, gate, timeout):
-                self._append((perf_counter_ns(), me, LOCK_TIMED_OUT, self.name, EXCLUSIVE, None))
-                return False
+        if not self._take(blocking, timeout):
+            return False
         self.owner = me = get_ident()
         self.depth += 1
         self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, EXCLUSIVE, self.depth))
@@ -214,9 +221,6 @@ class TracedRLock:
             self.owner = None
         self._unlock()
 
-    def _is_owned(self) -> bool:
-        return self.owner == get_ident()
-
     def _release_save(self) -> int:
         """Release every level at once (Condition.wait), remembering the depth."""
         depth = self.depth
@@ -229,13 +233,10 @@ class TracedRLock:
         return depth
 
     def _acquire_restore(self, depth: int) -> None:
-        lock = self._lock
-        if not lock.acquire(False):
-            me = get_ident()
-            self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, EXCLUSIVE, self.owner))
-            sliced_acquire(lock.acquire, self._gate, -1)
+        if not self._try_acquire(False):
+            self._contended(-1)
         for _ in range(depth - 1):
-            lock.acquire()
+            self._lock.acquire()
         self.owner = me = get_ident()
         self.depth = depth
         self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, EXCLUSIVE, depth))
