@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from time import monotonic
 from typing import Any, NoReturn, TextIO
@@ -61,6 +61,44 @@ _RUN_OPTIONS: list[tuple[str, str, type, str, str]] = [
 ]
 
 
+def add_workload_options(parser: argparse.ArgumentParser) -> None:
+    """Add the ``_RUN_OPTIONS`` to ``parser``, each left None when not given."""
+    from visualizer.engine import Workload
+
+    defaults = {f.name: f.default for f in fields(Workload)}
+    for option, field_name, kind, metavar, text in _RUN_OPTIONS:
+        default = defaults[field_name]
+        parser.add_argument(
+            option,
+            dest=field_name,
+            type=kind,
+            metavar=metavar,
+            help=f"{text} (default: {'none' if default is None else default})",
+        )
+
+
+def workload_changes(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``_RUN_OPTIONS`` given on the command line, by Workload field name."""
+    return {
+        field_name: getattr(args, field_name)
+        for _option, field_name, *_rest in _RUN_OPTIONS
+        if getattr(args, field_name) is not None
+    }
+
+
+def lock_table(
+    locks: Sequence[Any], columns: Sequence[tuple[str, str, Callable[[Any], object]]]
+) -> list[str]:
+    """Lines of a table of ``locks`` by name: after the name, a column per
+    (title, format spec, value of a lock) triple, two spaces apart."""
+    width = max(len("lock"), *(len(lock.name) for lock in locks))
+    lines = [f"{'lock':<{width}}" + "".join(f"  {title:{spec}}" for title, spec, _ in columns)]
+    for lock in sorted(locks, key=lambda lock: lock.name):
+        cells = "".join(f"  {value(lock):{spec}}" for _, spec, value in columns)
+        lines.append(f"{lock.name:<{width}}{cells}")
+    return lines
+
+
 def build_parser() -> argparse.ArgumentParser:
     from visualizer.bench import SECTIONS
     from visualizer.cli_recording import add_commands as add_recording_commands
@@ -92,15 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help=f"one of: {', '.join(STRATEGIES)} (default: {defaults['strategy']})",
     )
-    for option, field_name, kind, metavar, text in _RUN_OPTIONS:
-        default = defaults[field_name]
-        run.add_argument(
-            option,
-            dest=field_name,
-            type=kind,
-            metavar=metavar,
-            help=f"{text} (default: {'none' if default is None else default})",
-        )
+    add_workload_options(run)
     run.add_argument(
         "--record",
         metavar="FILE",
@@ -189,12 +219,7 @@ def _gui(argv: list[str]) -> int:
 def _workload_from(args: argparse.Namespace) -> Any:
     from visualizer.engine import Workload
 
-    changes = {"strategy": args.strategy}
-    for _option, field_name, *_rest in _RUN_OPTIONS:
-        value = getattr(args, field_name)
-        if value is not None:
-            changes[field_name] = value
-    workload = Workload(**changes)
+    workload = Workload(strategy=args.strategy, **workload_changes(args))
     workload.validate()
     return workload
 
@@ -291,6 +316,39 @@ class Progress:
             self.stream.flush()
 
 
+def counts_text(counts: dict[str, int]) -> str:
+    """Where a run's tasks ended up, from :attr:`RunSummary.counts`."""
+    return (
+        f"added {counts['added']}, completed {counts['completed']}, "
+        f"cancelled {counts['cancelled']}, still queued {counts['queued']}, "
+        f"processing {counts['processing']}"
+    )
+
+
+def violation_lines(summary: Any, model: Any, examples: int) -> list[str]:
+    """The invariant violations by kind, most frequent first, with a few examples each."""
+    if not summary.violations:
+        return ["invariant violations: none"]
+    lines = [f"invariant violations: {sum(summary.violations.values())}"]
+    for kind, count in sorted(summary.violations.items(), key=lambda item: -item[1]):
+        lines.append(f"  {kind}: {count}")
+        details = [v.detail for v in model.anomalies if v.kind == kind][:examples]
+        lines.extend(f"    {detail}" for detail in details)
+    return lines
+
+
+_SUMMARY_LOCK_COLUMNS: list[tuple[str, str, Callable[[Any], object]]] = [
+    ("acquisitions", ">12", lambda lock: lock.acquisitions),
+    ("contended", ">17", lambda lock: f"{lock.contended} ({lock.contention:.1%})"),
+    (
+        "wait p50 / p99 µs",
+        ">19",
+        lambda lock: f"{lock.wait_p50_us:.1f} / {lock.wait_p99_us:.1f}" if lock.contended else "-",
+    ),
+    ("hold p50 / p99 µs", ">19", lambda lock: f"{lock.hold_p50_us:.1f} / {lock.hold_p99_us:.1f}"),
+]
+
+
 def format_summary(run: Any, model: Any) -> str:
     """The report ``run`` prints: settings, throughput, locks, violations, errors.
 
@@ -299,7 +357,6 @@ def format_summary(run: Any, model: Any) -> str:
     """
     workload = run.workload
     summary = model.summary()
-    counts = summary.counts
     elapsed = run.elapsed()
     rate = "flat out" if not workload.rate else f"{workload.rate:g}/s each"
     tasks = f"{workload.tasks} tasks" if workload.tasks else "no task limit"
@@ -307,38 +364,17 @@ def format_summary(run: Any, model: Any) -> str:
         f"strategy {workload.strategy}: {workload.producers} producers ({tasks}, {rate}), "
         f"{workload.workers} workers (work {workload.work_time:g} s "
         f"{workload.work_distribution}), seed {workload.seed}",
-        f"{run.state.value} after {elapsed:.2f} s: added {counts['added']}, "
-        f"completed {counts['completed']}, cancelled {counts['cancelled']}, "
-        f"still queued {counts['queued']}, processing {counts['processing']}",
-        f"throughput: {counts['completed'] / elapsed if elapsed else 0.0:.1f} tasks/s "
+        f"{run.state.value} after {elapsed:.2f} s: {counts_text(summary.counts)}",
+        f"throughput: {summary.counts['completed'] / elapsed if elapsed else 0.0:.1f} tasks/s "
         f"({summary.events:,} events, {summary.events_per_s:,.0f}/s)",
         "",
     ]
     if summary.locks:
-        width = max(len("lock"), *(len(lock.name) for lock in summary.locks))
-        lines.append(
-            f"{'lock':<{width}}  {'acquisitions':>12}  {'contended':>17}  "
-            f"{'wait p50 / p99 µs':>19}  {'hold p50 / p99 µs':>19}"
-        )
-        for lock in sorted(summary.locks, key=lambda lock: lock.name):
-            contended = f"{lock.contended} ({lock.contention:.1%})"
-            waits = f"{lock.wait_p50_us:.1f} / {lock.wait_p99_us:.1f}" if lock.contended else "-"
-            holds = f"{lock.hold_p50_us:.1f} / {lock.hold_p99_us:.1f}"
-            lines.append(
-                f"{lock.name:<{width}}  {lock.acquisitions:>12}  {contended:>17}  "
-                f"{waits:>19}  {holds:>19}"
-            )
+        lines += lock_table(summary.locks, _SUMMARY_LOCK_COLUMNS)
     else:
         lines.append("locks: none taken")
     lines.append("")
-    if summary.violations:
-        lines.append(f"invariant violations: {sum(summary.violations.values())}")
-        for kind, count in sorted(summary.violations.items(), key=lambda item: -item[1]):
-            lines.append(f"  {kind}: {count}")
-            examples = [v.detail for v in model.anomalies if v.kind == kind][:3]
-            lines.extend(f"    {detail}" for detail in examples)
-    else:
-        lines.append("invariant violations: none")
+    lines += violation_lines(summary, model, examples=3)
     if run.errors:
         lines.append(f"errors caught in run threads: {len(run.errors)}")
         lines.extend(f"  {message}" for message in run.errors[:5])

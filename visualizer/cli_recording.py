@@ -18,7 +18,13 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from visualizer.cli import _RUN_OPTIONS, EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
+from visualizer.cli import (
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_VIOLATIONS,
+    add_workload_options,
+    workload_changes,
+)
 
 COMMANDS = ("replay", "export", "compare")
 
@@ -78,10 +84,8 @@ def add_commands(commands: Any) -> None:
     Sub-parsers take the parent's class, so their errors too are one line, status 2.
     """
     from visualizer.compare import MAX_STRATEGIES, MIN_STRATEGIES
-    from visualizer.engine import Workload
     from visualizer.queues import STRATEGIES
 
-    truncated_help = "load what a cut-off log holds instead of refusing it"
     replay = commands.add_parser(
         "replay",
         help="fold an event log into the model and print the run's summary",
@@ -89,8 +93,7 @@ def add_commands(commands: Any) -> None:
         "through the same model as a live run, and print the summary `run` printed. "
         "Exit status 1 if the log shows violations, 2 if it is not a readable log.",
     )
-    replay.add_argument("log", metavar="LOG", help="the event log (.jsonl or .jsonl.gz)")
-    replay.add_argument("--allow-truncated", action="store_true", help=truncated_help)
+    _add_log_arguments(replay)
 
     export = commands.add_parser(
         "export",
@@ -99,10 +102,9 @@ def add_commands(commands: Any) -> None:
         "thread, lock hold and wait slices, hand-off arrows) and/or the invariant "
         "violations found by replaying it as CSV.",
     )
-    export.add_argument("log", metavar="LOG", help="the event log (.jsonl or .jsonl.gz)")
     export.add_argument("--chrome-trace", metavar="OUT.json", help="write a Chrome trace")
     export.add_argument("--anomalies-csv", metavar="OUT.csv", help="write the anomaly list")
-    export.add_argument("--allow-truncated", action="store_true", help=truncated_help)
+    _add_log_arguments(export)
 
     compare = commands.add_parser(
         "compare",
@@ -116,18 +118,19 @@ def add_commands(commands: Any) -> None:
         metavar="A,B[,C,D]",
         help=f"{MIN_STRATEGIES} to {MAX_STRATEGIES} of: {', '.join(STRATEGIES)}",
     )
-    defaults = {name: getattr(Workload(), name) for _o, name, *_r in _RUN_OPTIONS}
-    for option, field_name, kind, metavar, text in _RUN_OPTIONS:
-        default = defaults[field_name]
-        compare.add_argument(
-            option,
-            dest=field_name,
-            type=kind,
-            metavar=metavar,
-            help=f"{text} (default: {'none' if default is None else default})",
-        )
+    add_workload_options(compare)
     compare.add_argument("--png", metavar="OUT.png", help="write the plots on shared axes")
     compare.add_argument("--csv", metavar="OUT.csv", help="write the table as CSV")
+
+
+def _add_log_arguments(parser: argparse.ArgumentParser) -> None:
+    """The log that ``replay`` and ``export`` read, and whether a cut-off one will do."""
+    parser.add_argument("log", metavar="LOG", help="the event log (.jsonl or .jsonl.gz)")
+    parser.add_argument(
+        "--allow-truncated",
+        action="store_true",
+        help="load what a cut-off log holds instead of refusing it",
+    )
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -209,12 +212,7 @@ def _compare(args: argparse.Namespace) -> int:
         strategies = check_strategies(args.strategies.split(","))
     except ValueError as exc:
         return _error("compare", f"--strategies: {exc} (see --help)")
-    changes = {
-        name: getattr(args, name)
-        for _option, name, *_rest in _RUN_OPTIONS
-        if getattr(args, name) is not None
-    }
-    workload = Workload(strategy=strategies[0], **changes)
+    workload = Workload(strategy=strategies[0], **workload_changes(args))
     try:
         check_workload(workload)
     except ValueError as exc:

@@ -15,15 +15,19 @@ from argparse import Namespace
 from time import monotonic
 from typing import TextIO
 
+from visualizer.cli import (
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_VIOLATIONS,
+    counts_text,
+    lock_table,
+    violation_lines,
+)
 from visualizer.engine import Drainer, Run, RunState
 from visualizer.engine.scenarios import Scenario, ScenarioError, load_all, load_scenario
 from visualizer.engine.scenarios.loader import SEED
 from visualizer.model import FIGURES, RunModel
 from visualizer.model.figures import duration
-
-EXIT_OK = 0
-EXIT_VIOLATIONS = 1
-EXIT_USAGE = 2
 
 DEADLOCK_GRACE_S = 0.3
 """After a deadlock is reported, how long the run goes on (to show it) before it is stopped."""
@@ -131,10 +135,18 @@ def run_scenario(
     return EXIT_VIOLATIONS if model.anomalies or run.errors else EXIT_OK
 
 
+_LOCK_COLUMNS = [
+    ("kind", "<26", lambda lock: lock.kind_label),
+    ("acquired", ">8", lambda lock: lock.acquisitions),
+    ("waited", ">6", lambda lock: lock.contended),
+    ("wait p99", ">9", lambda lock: _duration(lock.wait_p99_us) if lock.wait_p99_us else "-"),
+    ("hold p50", ">9", lambda lock: _duration(lock.hold_p50_us)),
+]
+
+
 def format_scenario_summary(scenario: Scenario, fixed: bool, run: Run, model: RunModel) -> str:
     """What a headless scenario run prints: settings, outcome, locks, figure, verdict."""
     summary = model.summary()
-    counts = summary.counts
     settings = ", ".join(f"{key} {value:g}" for key, value in scenario.params.items())
     variant = f"fixed: {scenario.fix_label}" if fixed else "not fixed (--fixed applies the fix)"
     how = {
@@ -143,35 +155,16 @@ def format_scenario_summary(scenario: Scenario, fixed: bool, run: Run, model: Ru
     }.get(run.state, run.state.value)
     lines = [
         f"scenario {scenario.name}, {variant}; seed {run.workload.seed}; {settings}",
-        f"{how} after {run.elapsed():.2f} s: added {counts['added']}, completed "
-        f"{counts['completed']}, cancelled {counts['cancelled']}, still queued "
-        f"{counts['queued']}, processing {counts['processing']}",
+        f"{how} after {run.elapsed():.2f} s: {counts_text(summary.counts)}",
         "",
     ]
     if summary.locks:
-        width = max(len("lock"), *(len(lock.name) for lock in summary.locks))
-        lines.append(
-            f"{'lock':<{width}}  {'kind':<26}  {'acquired':>8}  {'waited':>6}  "
-            f"{'wait p99':>9}  {'hold p50':>9}"
-        )
-        for lock in sorted(summary.locks, key=lambda lock: lock.name):
-            wait = _duration(lock.wait_p99_us) if lock.wait_p99_us else "-"
-            lines.append(
-                f"{lock.name:<{width}}  {lock.kind_label:<26}  {lock.acquisitions:>8}  "
-                f"{lock.contended:>6}  {wait:>9}  {_duration(lock.hold_p50_us):>9}"
-            )
+        lines += lock_table(summary.locks, _LOCK_COLUMNS)
         lines.append("")
     if scenario.figure is not None:
         lines.append(f"{scenario.figure}: {FIGURES[scenario.figure](summary)}")
         lines.append("")
-    if summary.violations:
-        lines.append(f"invariant violations: {sum(summary.violations.values())}")
-        for kind, count in sorted(summary.violations.items(), key=lambda item: -item[1]):
-            lines.append(f"  {kind}: {count}")
-            details = [v.detail for v in model.anomalies if v.kind == kind][:2]
-            lines.extend(f"    {detail}" for detail in details)
-    else:
-        lines.append("invariant violations: none")
+    lines += violation_lines(summary, model, examples=2)
     lines.append(verdict(scenario, fixed, model))
     return "\n".join(lines)
 
