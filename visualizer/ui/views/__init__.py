@@ -4,6 +4,7 @@ Every view follows the protocol in the contract: ``title`` (dock title),
 ``set_model(model)`` (forget the old run), ``refresh()`` (repaint from the model;
 called at most 60 times a second, only when ``model.version`` changed),
 ``task_selected`` (a Signal carrying a task id) and ``select_task(task_id)``.
+Their common base, :class:`~visualizer.ui.views.base.RunView`, holds the shared part.
 """
 
 from visualizer.ui.views.anomalies_view import AnomaliesView

@@ -17,7 +17,6 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     Qt,
-    Signal,
     Slot,
 )
 from PySide6.QtGui import QColor
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from visualizer.model import RunModel, Violation
 from visualizer.ui.theme import ALERT_COLOR, status_color, thread_color, view_font
+from visualizer.ui.views.base import RunView
 from visualizer.ui.views.chips import CHIPS_ROLE, ChipDelegate
 from visualizer.ui.views.labels import format_seconds, thread_colors
 
@@ -130,16 +130,13 @@ class AnomalyTableModel(QAbstractTableModel):
         return max(new, 0)
 
 
-class AnomaliesView(QWidget):
+class AnomaliesView(RunView):
     """Violations table (or the calm empty line), plus the selected one's detail in full."""
 
     title = "Anomalies"
-    task_selected = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setFont(view_font())
-        self.model: RunModel | None = None
         self.table_model = AnomalyTableModel()
         self.table = QTableView()
         self.table.setModel(self.table_model)

@@ -30,6 +30,7 @@ from visualizer.ui.theme import (
     text_on,
     view_font,
 )
+from visualizer.ui.views.base import RunView
 from visualizer.ui.views.snapshot import heap_entries
 
 MAX_LEVELS = 5
@@ -302,16 +303,13 @@ class HeapStrip(_HeapPicture):
             )
 
 
-class HeapView(QWidget):
+class HeapView(RunView):
     """Heap tree over heap array, with a caption naming the last push or pop and its path."""
 
     title = "Heap"
-    task_selected = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setFont(view_font())
-        self.model: RunModel | None = None
         self.selected: Hashable | None = None
         # Two elided lines rather than word wrap: a long sift path must not eat tree levels.
         self.caption = QLabel()

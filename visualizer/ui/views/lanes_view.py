@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QSizePolicy, QSplitter, QToolTip, QVBoxLayout, QWi
 from visualizer.model import RunModel
 from visualizer.queues import CANCELLED, COMPLETED, PROCESSING, QUEUED, STATUSES
 from visualizer.ui.theme import foreground, muted, status_color, text_on, view_font
+from visualizer.ui.views.base import RunView
 from visualizer.ui.views.chips import GAP, STRIPE, chip_width, paint_chip
 from visualizer.ui.views.labels import thread_colors
 from visualizer.ui.views.snapshot import heap_entries
@@ -277,16 +278,13 @@ class StatusLanes(QWidget):
         return super().event(event)
 
 
-class LanesView(QWidget):
+class LanesView(RunView):
     """Where every task is now (lanes) and what every thread did lately (timeline)."""
 
     title = "Status lanes"
-    task_selected = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setFont(view_font())
-        self.model: RunModel | None = None
         self.selected: Hashable | None = None
         self.lanes = StatusLanes()
         self.timeline = TimelineWidget()

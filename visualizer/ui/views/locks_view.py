@@ -18,7 +18,6 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     Qt,
-    Signal,
 )
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 from visualizer.events import PERMIT, READ, WRITE
 from visualizer.model import LockState, RunModel
 from visualizer.ui.theme import thread_color, view_font
+from visualizer.ui.views.base import RunView
 from visualizer.ui.views.chips import CHIPS_ROLE, Chip, ChipDelegate
 from visualizer.ui.views.labels import format_duration, thread_colors, thread_label
 from visualizer.ui.views.waitfor_graph import NO_LOCKS, NO_RUN, GraphState, WaitForGraph
@@ -231,16 +231,13 @@ def graph_state(model: RunModel | None) -> GraphState:
     )
 
 
-class LocksView(QWidget):
+class LocksView(RunView):
     """Lock table over wait-for graph.  Selecting a task outlines the worker that holds it."""
 
     title = "Locks"
-    task_selected = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setFont(view_font())
-        self.model: RunModel | None = None
         self.table_model = LockTableModel()
         self.table = QTableView()
         self.table.setModel(self.table_model)

@@ -16,7 +16,7 @@ from collections.abc import Hashable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -29,6 +29,7 @@ from visualizer.ui.theme import (
     foreground,
     view_font,
 )
+from visualizer.ui.views.base import RunView
 
 DASH = Qt.PenStyle.DashLine
 
@@ -51,16 +52,13 @@ CURVES = (
 )
 
 
-class ThroughputView(QWidget):
+class ThroughputView(RunView):
     """Three stacked plots sharing one time axis (seconds since the run's first event)."""
 
     title = "Throughput"
-    task_selected = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setFont(view_font())
-        self.model: RunModel | None = None
         self.selected: Hashable | None = None
         self._y_tops: dict[str, float] = {}  # the y range's top per plot, as last set
         self._plotted_bucket = -1  # model.metrics.bucket_end when the curves were last fed
