@@ -42,6 +42,22 @@ RECENT_FOR_CANCEL = 64
 """A producer cancels one of its last this-many tasks (older ones are long done)."""
 
 
+class _ErrorStreak:
+    """One thread's failed operations in a row: each is reported, too many end the loop."""
+
+    __slots__ = ("run", "count")
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.count = 0  # reset by the loop after each operation that succeeds
+
+    def failed(self, exc: Exception, task_id: object) -> bool:
+        """Report ``exc`` to the run; True once the thread should give up."""
+        self.run.report_error(exc, task_id)
+        self.count += 1
+        return self.count >= MAX_ERRORS_IN_A_ROW
+
+
 def produce(run: Run, index: int) -> None:
     """Producer ``index`` (0-based): add its share of tasks at the configured rate."""
     workload = run.workload
@@ -53,7 +69,7 @@ def produce(run: Run, index: int) -> None:
     end = None if workload.duration is None else monotonic() + workload.duration
     recent: deque[int] = deque(maxlen=RECENT_FOR_CANCEL)
     due = monotonic()
-    errors_in_row = 0
+    errors = _ErrorStreak(run)
     n = 0
     throttle = run.recorder.throttle
     while quota is None or n < quota:
@@ -83,12 +99,10 @@ def produce(run: Run, index: int) -> None:
         except RunStopped:
             raise
         except Exception as exc:
-            run.report_error(exc, task_id)
-            errors_in_row += 1
-            if errors_in_row >= MAX_ERRORS_IN_A_ROW:
+            if errors.failed(exc, task_id):
                 return
             continue
-        errors_in_row = 0
+        errors.count = 0
         run.count_produced(index)
         if victim is not None:
             run.count_cancel_request(index)
@@ -113,7 +127,7 @@ def work(run: Run, index: int) -> None:
     record = run.tracer.record
     blocking = queue.blocking
     backoff = IDLE_BACKOFF[0]
-    errors_in_row = 0
+    errors = _ErrorStreak(run)
     throttle = run.recorder.throttle
     while not stop.is_set():
         throttle()
@@ -135,12 +149,10 @@ def work(run: Run, index: int) -> None:
             if seconds and stop.wait(seconds):
                 return
             queue.complete_task(task_id)
-            errors_in_row = 0
+            errors.count = 0
         except RunStopped:
             raise
         except Exception as exc:
-            run.report_error(exc, task_id)
-            errors_in_row += 1
-            if errors_in_row >= MAX_ERRORS_IN_A_ROW:
+            if errors.failed(exc, task_id):
                 return
             stop.wait(backoff)
