@@ -1,4 +1,5 @@
-"""Test configuration: run Qt offscreen, and fail any test that leaves a thread behind."""
+"""Test configuration: run Qt offscreen, keep the window's settings private to each test,
+and fail any test that leaves a thread behind."""
 
 from __future__ import annotations
 
@@ -8,6 +9,15 @@ import threading
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path_factory, monkeypatch):
+    """The window's saved settings go to a file of the test's own, never the user's
+    (child processes inherit it; see visualizer/ui/settings.py)."""
+    path = tmp_path_factory.mktemp("settings") / "queue-visualizer.ini"
+    monkeypatch.setenv("QUEUE_VISUALIZER_SETTINGS", str(path))
+    return path
 
 
 @pytest.fixture(autouse=True)

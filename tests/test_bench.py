@@ -46,12 +46,12 @@ def test_a_new_section_is_one_registered_function(monkeypatch):
     monkeypatch.setattr("visualizer.bench.core.SECTIONS", dict(SECTIONS))
     from visualizer.bench import core
 
-    @section("startup", "Start-up time")
+    @section("example", "Start-up time")
     def startup(config: BenchConfig) -> Table:
         return Table("Start-up", [("what", "what"), ("ms", "ms")], [{"what": "import", "ms": 1.5}])
 
-    assert "startup" in core.SECTIONS and "startup" not in SECTIONS
-    [(chosen, table)] = list(core.run_sections(BenchConfig(quick=True), ["startup"]))
+    assert "example" in core.SECTIONS and "example" not in SECTIONS
+    [(chosen, table)] = list(core.run_sections(BenchConfig(quick=True), ["example"]))
     assert chosen.title == "Start-up time"
     assert format_table(table).splitlines() == [
         "Start-up",
@@ -60,4 +60,4 @@ def test_a_new_section_is_one_registered_function(monkeypatch):
         "import  1.50",
     ]
     with pytest.raises(ValueError, match="registered twice"):
-        section("startup", "again")(startup)
+        section("example", "again")(startup)

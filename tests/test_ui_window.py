@@ -354,7 +354,7 @@ def test_docks_can_be_hidden_and_the_default_layout_restored(window, qtbot):
     assert set(window.docks) <= set(toggles)
     toggles["Heap"].trigger()
     assert not window.docks["Heap"].isVisible()
-    restore = next(a for a in view_menu.actions() if "default" in a.text())
+    restore = next(a for a in view_menu.actions() if a.text().replace("&", "") == "Reset Layout")
     restore.trigger()
     qtbot.waitUntil(lambda: window.docks["Heap"].isVisible(), timeout=2000)
     assert all(dock.isVisible() for dock in window.docks.values())

@@ -8,16 +8,19 @@ package.
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
 from pathlib import Path
 
 
 def resources_root() -> Path:
-    try:
-        root = Path(str(importlib.resources.files("visualizer.resources")))
-    except ModuleNotFoundError:
-        root = Path(__file__).resolve().parent.parent / "resources"
-    return root
+    """The folder itself.  ``visualizer.resources`` has no ``__init__.py`` (it is a plain
+    folder in the checkout), so it installs as a namespace package, for which
+    ``importlib.resources.files`` returns a ``MultiplexedPath`` whose ``str()`` is not a
+    path; the import system's search location is."""
+    spec = importlib.util.find_spec("visualizer.resources")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(__file__).resolve().parent.parent / "resources"
 
 
 def resource(*parts: str) -> Path:

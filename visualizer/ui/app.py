@@ -3,6 +3,8 @@
     queue-visualizer [--strategy NAME | --scenario NAME [--fixed]] [--run [--paused]]
                      [--screenshot out.png] [--quit-after SECONDS]
                      [--producers N] [--workers N] [--tasks N] [--rate R] ...
+                     [--fresh]
+    queue-visualizer --install-desktop-entry
 
 Arguments are checked before Qt starts, so a typo costs a one-line error and exit
 status 2, not a window that opens and then complains.
@@ -95,6 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --quit-after: print the GUI event loop's latency (p50/p99), the events/s "
         "folded into the views and the events dropped, measured while the run goes",
     )
+    parser.add_argument(
+        "--fresh", action="store_true",
+        help="ignore the saved layout and settings, and save none (--screenshot implies it)",
+    )
+    parser.add_argument(
+        "--install-desktop-entry", action="store_true",
+        help="add Queue Visualizer to your desktop's application menu (under "
+        "$XDG_DATA_HOME, no root needed), print the files written, and exit",
+    )
+    parser.add_argument(
+        "--print-paint-time", action="store_true",
+        help="print the wall-clock time of the window's first paint and quit (bench startup)",
+    )
     defaults = Workload()
     for field, kind, text in _WORKLOAD_OPTIONS:
         parser.add_argument(
@@ -146,23 +161,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a bad argument already reported
         return exc.code if isinstance(exc.code, int) else 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.install_desktop_entry:
+        return _install_desktop_entry()
 
     # Qt is imported only now: --help and argument errors stay fast and need no display.
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from visualizer.ui.errors import ErrorReporter
+    from visualizer.ui.icon import app_icon
     from visualizer.ui.latency import LatencyProbe
     from visualizer.ui.main_window import MainWindow
+    from visualizer.ui.settings import ORGANIZATION, open_settings, saved_workload
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
     app.setApplicationName("Queue Visualizer")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(PROG)
+    app.setWindowIcon(app_icon())
+
+    # Screenshots (README images) and --fresh runs show the defaults and save nothing.
+    settings = None if args.fresh or args.screenshot else open_settings()
+    if settings is not None:
+        # Saved panel values first, then whatever the command line says on top.
+        restored = saved_workload(settings, Workload()).replace(**_given(args))
+        workload = restored if _valid(restored) else workload
 
     reporter = ErrorReporter()
     reporter.install()
     window = MainWindow(workload)
+    window.window_settings.settings = settings
+    window.window_settings.restore()
     reporter.set_parent_widget(window)
     reporter.reported.connect(window.show_error)
     # Everything built so far (Qt wrappers, pyqtgraph, numpy) lives as long as the app.
@@ -184,6 +214,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         window.show()
 
+    if args.print_paint_time:
+        from visualizer.ui.startup import FirstPaint
+
+        FirstPaint(window)
     probe = LatencyProbe(window)
     if args.measure_latency:
         probe.start()
@@ -214,6 +248,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     for failure in failures:
         print(failure, file=sys.stderr)
     return 1 if failures and not status else status
+
+
+def _given(args: argparse.Namespace) -> dict[str, object]:
+    """The workload fields the command line set explicitly (they beat saved settings)."""
+    given: dict[str, object] = {
+        field: getattr(args, field)
+        for field, _kind, _text in _WORKLOAD_OPTIONS
+        if getattr(args, field) is not None
+    }
+    if args.strategy is not None:
+        given["strategy"] = args.strategy
+    return given
+
+
+def _valid(workload: Workload) -> bool:
+    try:
+        workload.validate()
+    except ValueError:
+        return False
+    return True
+
+
+def _install_desktop_entry() -> int:
+    """``--install-desktop-entry``: write the menu entry and icons, say where, open nothing."""
+    from visualizer.desktop import install_desktop_entry
+
+    try:
+        written = install_desktop_entry()
+    except OSError as exc:
+        print(f"{PROG}: error: could not install the desktop entry: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
+    print(f"Installed: Queue Visualizer is in your application menu ({len(written)} files).")
+    return 0
 
 
 def _latency_report(probe: LatencyProbe, window: MainWindow) -> str:

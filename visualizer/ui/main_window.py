@@ -19,7 +19,6 @@ themselves without pushing the controls around.
 
 from __future__ import annotations
 
-import html
 import os
 from collections.abc import Callable
 from time import perf_counter
@@ -32,14 +31,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
-from visualizer import __version__
 from visualizer.engine import Run, RunState, Workload
 from visualizer.events import Batch
 from visualizer.model import RunModel
@@ -48,7 +45,9 @@ from visualizer.ui.bridge import RecorderBridge
 from visualizer.ui.compare_dialog import compare_action
 from visualizer.ui.controls import ControlPanel
 from visualizer.ui.file_actions import FileActions
+from visualizer.ui.help import HelpMenu
 from visualizer.ui.scenario_menu import ScenarioController
+from visualizer.ui.settings import WindowSettings
 from visualizer.ui.theme import ALERT_COLOR, SMALL_POINT_SIZE, STATUS_COLORS
 from visualizer.ui.views import ALL_VIEWS
 
@@ -195,7 +194,7 @@ class MainWindow(QMainWindow):
         for source in self.views:
             for target in self.views:
                 source.task_selected.connect(target.select_task)
-        self._arrange_docks()
+        self.arrange_docks()
 
         central = QWidget()
         column = QVBoxLayout(central)
@@ -206,6 +205,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.file_actions = FileActions(self)
+        # Saves and restores the layout once app.main gives it a settings store; until
+        # then (tests, embedding) the window reads and writes no settings at all.
+        self.window_settings = WindowSettings(self)
         self._build_menus()
         self._build_status_bar()
         self.scenarios = ScenarioController(self)
@@ -225,6 +227,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.controls_dock], [CONTROLS_WIDTH], Qt.Orientation.Horizontal)
         self._update_actions()
         self._update_status()
+        self.window_settings.capture_default()  # what View > Reset Layout goes back to
 
     # --- building ---------------------------------------------------------------
     def _build_actions(self) -> dict[str, QAction]:
@@ -268,12 +271,12 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addSeparator()
-        restore = view_menu.addAction("Restore default &layout")
-        restore.setToolTip("Show every view again, in the default arrangement")
-        restore.triggered.connect(self._arrange_docks)
+        reset = view_menu.addAction("&Reset Layout")
+        reset.setObjectName("resetLayout")
+        reset.setStatusTip("Every view and panel back where a first launch puts it, visible")
+        reset.triggered.connect(self.window_settings.reset_layout)
 
-        help_menu.addAction("&Keyboard shortcuts", self._show_shortcuts)
-        help_menu.addAction("&About Queue Visualizer", self._show_about)
+        self.help_menu = HelpMenu(self, help_menu)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -323,7 +326,7 @@ class MainWindow(QMainWindow):
             bar.addPermanentWidget(widget, stretch)
 
     @Slot()
-    def _arrange_docks(self) -> None:
+    def arrange_docks(self) -> None:
         """The default arrangement: everything visible at once, biggest views biggest.
 
         Left column: the heap tree over the status lanes (both want width).
@@ -340,6 +343,12 @@ class MainWindow(QMainWindow):
         area.splitDockWidget(heap, lanes, Qt.Orientation.Vertical)
         area.splitDockWidget(locks, throughput, Qt.Orientation.Vertical)
         area.splitDockWidget(throughput, anomalies, Qt.Orientation.Vertical)
+        self.size_docks()
+
+    def size_docks(self) -> None:
+        """The default sizes of the views (a dock state saved before the first show lacks them)."""
+        heap, lanes, locks, throughput, anomalies = (self.docks[cls.title] for cls in ALL_VIEWS)
+        area = self.view_area
         area.resizeDocks([heap, locks], [480, 420], Qt.Orientation.Horizontal)
         area.resizeDocks([heap, lanes], [320, 380], Qt.Orientation.Vertical)
         area.resizeDocks([locks, throughput, anomalies], [290, 230, 180], Qt.Orientation.Vertical)
@@ -617,30 +626,9 @@ class MainWindow(QMainWindow):
         """Unexpected error from anywhere in the app: say so in the status bar."""
         self.statusBar().showMessage(f"Unexpected error: {summary}", 30_000)
 
-    # --- help ---------------------------------------------------------------------------
-    @Slot()
-    def _show_shortcuts(self) -> None:
-        rows = "".join(
-            f"<tr><td><b>{keys}</b></td><td>{html.escape(tip)}</td></tr>"
-            for _name, _text, keys, tip in SHORTCUTS
-        )
-        QMessageBox.information(
-            self, "Keyboard shortcuts", f"<table cellspacing='6'>{rows}</table>"
-        )
-
-    @Slot()
-    def _show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About Queue Visualizer",
-            f"<h3>Queue Visualizer {__version__}</h3>"
-            "<p>Producer and worker threads against a priority task queue, under the "
-            "locking strategy you pick: watch the heap, each task's status, who holds "
-            "each lock and who waits for it, and the throughput, live.</p>",
-        )
-
     # --- Qt events ----------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        """Closing the window ends the run: no thread outlives it."""
+        """Closing the window ends the run (no thread outlives it) and saves the layout."""
+        self.window_settings.save()
         self.shutdown()
         event.accept()

@@ -1,0 +1,30 @@
+"""The bench's window sections: start-up time and flat-out GUI latency, from a child process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from visualizer.cli import EXIT_OK, main
+
+
+def test_the_bench_stays_qt_free():
+    code = "import sys, visualizer.bench; assert 'PySide6' not in sys.modules, 'Qt imported'"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_startup_and_gui_sections_report_their_figures(capsys):
+    argv = ["bench", "--quick", "--json", "--section", "startup", "--section", "gui"]
+    assert main(argv) == EXIT_OK
+    sections = json.loads(capsys.readouterr().out)["sections"]
+
+    startup = sections["startup"]["headline"]
+    assert 0 < startup["median_s"] <= startup["max_s"] < 30
+    assert len(sections["startup"]["rows"]) == 3
+
+    gui = sections["gui"]["headline"]
+    assert 0 <= gui["p50_ms"] <= gui["p99_ms"]
+    assert gui["events_per_s"] > 0
+    assert gui["dropped"] >= 0
+    assert any(note.startswith("gui: p99 ") for note in sections["gui"]["notes"])

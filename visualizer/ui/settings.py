@@ -1,0 +1,156 @@
+"""What the window remembers between launches: its layout and the control panel's values.
+
+Why ``QSettings``: it stores per user where the platform expects (an INI file
+under ``~/.config`` on Linux) and needs no code of ours for the format.  Why an
+environment variable on top: tests and the bench must never read or overwrite a
+lecturer's real settings, and a child process (the installed-wheel test, the
+bench's window runs) inherits the variable where a Qt call in the parent could
+not reach.  Screenshot mode and ``--fresh`` use no settings at all, so README
+images always show the default layout.
+
+What is saved: the window's geometry, the outer window's dock state (controls,
+scenario panel) and the inner view area's (heap, lanes, locks, throughput,
+anomalies, code), the strategy and workload fields the control panel edits, and
+the speed slider.  Fields the panel does not show (``duration``, ``capacity``)
+are not saved: a one-off command-line value would otherwise stick with no way
+to undo it in the window.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray, QObject, QSettings, Slot
+
+from visualizer.engine import Workload
+
+if TYPE_CHECKING:
+    from visualizer.ui.main_window import MainWindow
+
+ORGANIZATION = "queue-visualizer"
+APPLICATION = "queue-visualizer"
+SETTINGS_ENV = "QUEUE_VISUALIZER_SETTINGS"
+"""Path of an INI file to use instead of the user's settings (tests, bench, demos)."""
+
+PANEL_FIELDS = (
+    "strategy", "producers", "workers", "tasks", "rate", "priority_spread", "work_time",
+    "cancel_probability", "race_window", "switch_interval", "seed",
+)
+"""The Workload fields the control panel edits: the ones worth remembering."""
+
+_GEOMETRY, _STATE, _VIEWS = "window/geometry", "window/state", "window/views"
+_WORKLOAD, _PACE = "controls/workload", "controls/pace"
+
+
+def open_settings() -> QSettings:
+    """The settings store: the file named by :data:`SETTINGS_ENV`, else the user's own."""
+    path = os.environ.get(SETTINGS_ENV)
+    if path:
+        return QSettings(path, QSettings.Format.IniFormat)
+    return QSettings(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION
+    )
+
+
+def saved_workload(settings: QSettings, base: Workload) -> Workload:
+    """``base`` with the panel fields saved last time; ``base`` itself if they do not validate.
+
+    A settings file from an older version, or edited by hand, must never stop the
+    window from opening: anything unknown or invalid falls back to the defaults.
+    """
+    text = settings.value(_WORKLOAD)
+    try:
+        saved = json.loads(text) if isinstance(text, str) else {}
+    except ValueError:
+        return base
+    if not isinstance(saved, dict):
+        return base
+    changes = {key: value for key, value in saved.items() if key in PANEL_FIELDS}
+    workload = base.replace(**changes)
+    try:
+        workload.validate()
+    except ValueError:
+        return base
+    return workload
+
+
+def saved_pace(settings: QSettings) -> float | None:
+    """The speed slider's last value (operations per second), None for full speed."""
+    value = settings.value(_PACE)
+    try:
+        return float(value) if value not in (None, "", "full") else None
+    except (TypeError, ValueError):
+        return None
+
+
+class WindowSettings(QObject):
+    """Restores a window's layout and panel values at startup and saves them on close.
+
+    It also owns the default arrangement: :meth:`capture_default` records the
+    freshly built window's state before any saved layout replaces it, and
+    :meth:`reset_layout` (View > Reset Layout) goes back to it.
+    """
+
+    def __init__(self, window: MainWindow, settings: QSettings | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.settings = settings
+        self._default: tuple[QByteArray, QByteArray] | None = None
+
+    def capture_default(self) -> None:
+        """Remember the arrangement the window was built with (before restoring the user's)."""
+        self._default = (self.window.saveState(), self.window.view_area.saveState())
+
+    @Slot()
+    def reset_layout(self) -> None:
+        """Every dock back where a first launch puts it, visible, at its default size."""
+        window = self.window
+        if self._default is not None:
+            outer, inner = self._default
+            window.restoreState(outer)
+            window.view_area.restoreState(inner)
+        window.size_docks()
+        self._match_scenario_mode()
+
+    def restore(self) -> None:
+        """Apply the saved geometry, dock layout and speed (the workload is applied earlier,
+        through :func:`saved_workload`, so that command-line options can override it)."""
+        settings = self.settings
+        if settings is None:
+            return
+        window = self.window
+        geometry, state, views = (settings.value(key) for key in (_GEOMETRY, _STATE, _VIEWS))
+        if isinstance(geometry, QByteArray):
+            window.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            window.restoreState(state)
+        if isinstance(views, QByteArray):
+            window.view_area.restoreState(views)
+        self._match_scenario_mode()
+        if settings.contains(_PACE):
+            window.controls.set_pace(saved_pace(settings))
+
+    def save(self) -> None:
+        """Write the layout and the panel's current values (a refused value is not saved)."""
+        settings = self.settings
+        if settings is None:
+            return
+        window = self.window
+        settings.setValue(_GEOMETRY, window.saveGeometry())
+        settings.setValue(_STATE, window.saveState())
+        settings.setValue(_VIEWS, window.view_area.saveState())
+        workload = window.controls.workload()
+        if workload is not None:
+            values = {name: getattr(workload, name) for name in PANEL_FIELDS}
+            settings.setValue(_WORKLOAD, json.dumps(values))
+        pace = window.controls.pace()
+        settings.setValue(_PACE, "full" if pace is None else pace)
+        settings.sync()
+
+    def _match_scenario_mode(self) -> None:
+        """A saved or default state may show the scenario panel while no scenario is chosen
+        (or hide it while one is): the chosen scenario decides."""
+        scenarios = self.window.scenarios
+        scenarios.panel_dock.setVisible(scenarios.scenario is not None)
