@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import types
-from pathlib import Path
 
 import pytest
+from helpers import run_python
 
 from visualizer import __version__
 from visualizer.cli import EXIT_NO_GUI, EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, main
 
-ROOT = Path(__file__).resolve().parents[1]
 QUICK_RUN = ["run", "--tasks", "60", "--rate", "0", "--work-time", "0"]
 
 
@@ -75,14 +73,7 @@ def test_python_m_visualizer_runs_headless_without_qt():
         "    assert 'PySide6' not in sys.modules, 'Qt was imported'\n"
         "    raise\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code, *QUICK_RUN],
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": ""},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_python("-c", code, *QUICK_RUN)
     assert result.returncode == EXIT_OK, result.stderr
     assert "throughput:" in result.stdout
     assert "Traceback" not in result.stderr

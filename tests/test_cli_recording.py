@@ -6,19 +6,17 @@ import csv
 import gzip
 import json
 import re
-import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from helpers import run_python
 
 import visualizer.model
 from visualizer.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, main
 from visualizer.recording import load_log
 from visualizer.recording.replay import fold_log
 
-ROOT = Path(__file__).resolve().parents[1]
 QUICK_RUN = ["run", "--tasks", "120", "--rate", "0", "--work-time", "0.0005"]
 UNSAFE_RUN = [
     *("run", "--strategy", "unsafe", "--producers", "4", "--workers", "4", "--tasks", "400"),
@@ -248,14 +246,7 @@ def test_a_truncated_log_can_be_replayed_on_request(tmp_path, capsys, good_log):
 def test_the_real_entry_point_exits_2_without_a_traceback(tmp_path, good_log):
     bad = tmp_path / "cut.jsonl"
     make_truncated(good_log, bad)
-    result = subprocess.run(
-        [sys.executable, "-m", "visualizer", "replay", str(bad)],
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": ""},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_python("-m", "visualizer", "replay", str(bad))
     assert result.returncode == EXIT_USAGE
     assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
 

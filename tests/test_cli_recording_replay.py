@@ -7,6 +7,7 @@ import random
 from dataclasses import asdict
 
 import pytest
+from helpers import folded_to
 
 from visualizer.engine import Drainer, Run, Workload
 from visualizer.events import COND_WAIT, LOCK_ACQUIRED, Batch
@@ -53,16 +54,6 @@ def state(model: RunModel) -> dict:
         "events": model.events_applied,
         "finished": model.finished,
     }
-
-
-def folded_to(recorded: RecordedRun, position: int) -> RunModel:
-    """The reference: a fresh model, the first ``position`` events, no checkpoints."""
-    model = RunModel(thread_name=ThreadNames(recorded.thread_names))
-    for batch in recorded.batches(1000, 0, position):
-        model.apply(batch)
-    if position == len(recorded.events):
-        model.finish(drained=True)
-    return model
 
 
 def test_seeking_anywhere_in_any_order_matches_a_straight_fold(recorded):

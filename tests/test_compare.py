@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import struct
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
+from helpers import run_python
 
 from visualizer.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, main
 from visualizer.compare import (
@@ -22,7 +21,6 @@ from visualizer.compare import (
 )
 from visualizer.engine import Workload
 
-ROOT = Path(__file__).resolve().parents[1]
 WORKLOAD = ["--tasks", "150", "--rate", "0", "--work-time", "0.0005", "--seed", "7"]
 
 
@@ -138,14 +136,7 @@ def test_compare_without_png_never_imports_qt():
         "raise SystemExit(status)\n"
     )
     argv = ["compare", "--strategies", "global-lock,rlock", *WORKLOAD]
-    result = subprocess.run(
-        [sys.executable, "-c", code, *argv],
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": ""},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_python("-c", code, *argv, timeout=120)
     assert result.returncode == EXIT_OK, result.stderr
     assert "global-lock" in result.stdout
 

@@ -7,6 +7,7 @@ import json
 import threading
 
 import pytest
+from helpers import run_threads, spying_recorder
 
 from visualizer.events import (
     LOCK_REQUESTED,
@@ -25,15 +26,6 @@ from visualizer.recording.measure import measure_load, measure_write
 from visualizer.recording.schema import CHUNK
 
 SETTINGS = {"strategy": "global-lock", "producers": 1, "workers": 2, "tasks": 40, "rate": 0.0}
-
-
-def run_threads(*targets: tuple[str, object]) -> None:
-    threads = [threading.Thread(target=fn, name=name) for name, fn in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
-        assert not thread.is_alive()
 
 
 def record_queue_run(tasks: int = 40) -> Recorder:
@@ -131,17 +123,8 @@ def test_the_file_is_readable_json_lines(tmp_path):
 
 def test_tuples_come_back_as_tuples_from_a_contended_rwlock(tmp_path):
     """A writer waiting on readers records the readers as a tuple; it must survive."""
-    recorder = Recorder()
+    recorder, requested = spying_recorder(LOCK_REQUESTED)
     reading = threading.Event()
-    requested = threading.Event()
-    append = recorder.append
-
-    def spy(event: tuple) -> None:
-        append(event)
-        if event[2] == LOCK_REQUESTED:
-            requested.set()
-
-    recorder.append = spy  # before the Tracer, which binds recorder.append
     lock = Tracer(recorder).rwlock("table")
 
     def reader() -> None:

@@ -7,6 +7,8 @@ import json
 import threading
 from collections import defaultdict
 
+from helpers import run_threads, spying_recorder
+
 from visualizer.events import (
     COND_WAIT,
     LOCK_ACQUIRED,
@@ -98,30 +100,6 @@ def slices(track: list[dict], prefix: str) -> list[tuple[float, float, dict]]:
                 args = {**begin.get("args", {}), **event.get("args", {})}
                 result.append((begin["ts"], event["ts"], args))
     return result
-
-
-def run_threads(*targets) -> None:
-    threads = [threading.Thread(target=fn, name=name) for name, fn in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
-        assert not thread.is_alive()
-
-
-def spying_recorder(kind: int) -> tuple[Recorder, threading.Event]:
-    """A recorder that sets an event once ``kind`` has been recorded (to order threads)."""
-    recorder = Recorder()
-    seen = threading.Event()
-    append = recorder.append
-
-    def spy(event: tuple) -> None:
-        append(event)
-        if event[2] == kind:
-            seen.set()
-
-    recorder.append = spy  # before any Tracer, which binds recorder.append
-    return recorder, seen
 
 
 def test_contended_lock_gives_hold_and_wait_slices_on_two_tracks():

@@ -9,14 +9,15 @@ import threading
 from pathlib import Path
 
 import pytest
+from helpers import folded_to
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton
 
 from visualizer.cli import EXIT_OK, main
 from visualizer.model import RunModel
 from visualizer.queues import STATUSES
-from visualizer.recording import RecordedRun, load_log
-from visualizer.recording.replay import Replay, ThreadNames
+from visualizer.recording import load_log
+from visualizer.recording.replay import Replay
 from visualizer.ui import file_actions
 from visualizer.ui.main_window import MainWindow
 from visualizer.ui.views import HeapView, LanesView
@@ -55,15 +56,6 @@ def window(qtbot, warnings):
     window.close()
 
 
-def folded_to(recorded: RecordedRun, position: int) -> RunModel:
-    model = RunModel(thread_name=ThreadNames(recorded.thread_names))
-    for batch in recorded.batches(997, 0, position):
-        model.apply(batch)
-    if position == len(recorded.events):
-        model.finish(drained=True)
-    return model
-
-
 def open_log(qtbot, window: MainWindow, path: Path):
     actions = window.file_actions
     assert actions.open_recording(str(path)) is not None
@@ -95,7 +87,7 @@ def test_open_and_scrub_shows_the_run_at_each_position(qtbot, window, log_path):
     for position in (total // 2, total // 5, total - 1, 1, (total * 3) // 4, 0, total):
         bar.slider.setValue(position)  # as a drag would: the seek waits for the event loop
         qtbot.waitUntil(lambda p=position: bar.position == p, timeout=WAIT_MS)
-        expected = folded_to(recorded, position)
+        expected = folded_to(recorded, position, batch=997)
         assert window.model is bar.replay.model
         assert window.model.tasks.counts() == expected.tasks.counts()
         assert list(window.model.heap.entries) == list(expected.heap.entries)
