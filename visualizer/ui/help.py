@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QDialog,
     QDialogButtonBox,
+    QDockWidget,
     QHeaderView,
     QListWidget,
     QListWidgetItem,
@@ -43,7 +44,8 @@ from visualizer.queues import STRATEGIES, TaskTable
 if TYPE_CHECKING:
     from visualizer.ui.main_window import MainWindow
 
-GUIDE_SIZE = (900, 600)
+GUIDE_SIZE = (1180, 660)
+LIST_WIDTH = 470
 
 
 @dataclass(frozen=True)
@@ -112,13 +114,14 @@ class GuideDialog(QDialog):
                 group = entry.group
             item = QListWidgetItem(("    " if entry.group else "") + entry.label)
             item.setData(Qt.ItemDataRole.UserRole, index)
+            item.setToolTip(entry.label)  # long scenario titles are cut at the list's edge
             self.list.addItem(item)
         self.list.currentItemChanged.connect(self._show)
         splitter = QSplitter()
         splitter.addWidget(self.list)
         splitter.addWidget(self.text)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([280, GUIDE_SIZE[0] - 280])
+        splitter.setSizes([LIST_WIDTH, GUIDE_SIZE[0] - LIST_WIDTH])
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -164,9 +167,19 @@ def shortcuts(window: QWidget) -> list[tuple[str, str, str]]:
             continue
         keys = button.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         if keys:
-            name = button.text().replace("&", "")
-            rows.setdefault((keys, name), button.toolTip())
+            rows.setdefault((keys, _button_name(button)), button.toolTip())
     return [(keys, name, tip) for (keys, name), tip in rows.items()]
+
+
+def _button_name(button: QAbstractButton) -> str:
+    """A button's text, and the dock it sits in when the text is only a symbol (an arrow)."""
+    text = button.text().replace("&", "")
+    if any(char.isalnum() for char in text):
+        return text
+    parent = button.parentWidget()
+    while parent is not None and not isinstance(parent, QDockWidget):
+        parent = parent.parentWidget()
+    return f"{text} ({parent.windowTitle()} panel)" if parent is not None else text
 
 
 class ShortcutsDialog(QDialog):
@@ -175,13 +188,12 @@ class ShortcutsDialog(QDialog):
     def __init__(self, window: QWidget) -> None:
         super().__init__(window)
         self.setWindowTitle("Keyboard Shortcuts")
-        self.resize(720, 420)
+        self.resize(1100, 480)
         entries = shortcuts(window)
         self.table = QTableWidget(len(entries), 3)
         self.table.setHorizontalHeaderLabels(["Keys", "Command", "What it does"])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(True)
         for row, values in enumerate(entries):
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QTableWidgetItem(value))
@@ -189,7 +201,6 @@ class ShortcutsDialog(QDialog):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.table.resizeRowsToContents()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -240,6 +251,7 @@ class HelpMenu:
             self.guide.deleteLater()
         scenarios = self.window.scenarios
         self.guide = GuideDialog(topics(STRATEGIES, scenarios.scenarios), self.window)
+        self.guide.setFont(self.window.font())  # a dialog is a window: fonts do not reach it
         strategy = STRATEGIES.get(self.window.controls.strategy.currentData())
         if scenarios.scenario is not None:
             self.guide.show_topic(scenarios.scenario.title)
@@ -252,6 +264,7 @@ class HelpMenu:
     @Slot()
     def show_shortcuts(self) -> ShortcutsDialog:
         dialog = ShortcutsDialog(self.window)
+        dialog.setFont(self.window.font())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
