@@ -151,7 +151,7 @@ def test_the_command_saves_on_close_and_command_line_options_win(private_setting
     assert (restored.strategy, restored.workers) == ("condition", 2)
 
 
-def test_screenshot_and_fresh_runs_neither_read_nor_write_settings(
+def test_screenshot_measured_and_fresh_runs_neither_read_nor_write_settings(
     private_settings: Path, tmp_path: Path
 ):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
@@ -160,5 +160,7 @@ def test_screenshot_and_fresh_runs_neither_read_nor_write_settings(
     assert shot.returncode == 0, shot.stderr
     fresh = _app("--strategy", "rlock", "--fresh", "--quit-after", "0.5", env=env)
     assert fresh.returncode == 0, fresh.stderr
+    measured = _app("--strategy", "rlock", "--measure-latency", "--quit-after", "0.5", env=env)
+    assert measured.returncode == 0, measured.stderr
     assert not private_settings.exists()
 

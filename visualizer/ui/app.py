@@ -99,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--fresh", action="store_true",
-        help="ignore the saved layout and settings, and save none (--screenshot implies it)",
+        help="ignore the saved layout and settings, and save none (implied by --screenshot "
+        "and --measure-latency: their results must not depend on the last session)",
     )
     parser.add_argument(
         "--install-desktop-entry", action="store_true",
@@ -181,8 +182,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setDesktopFileName(PROG)
     app.setWindowIcon(app_icon())
 
-    # Screenshots (README images) and --fresh runs show the defaults and save nothing.
-    settings = None if args.fresh or args.screenshot else open_settings()
+    # Screenshots (README images), measurements and --fresh runs must be reproducible:
+    # they show the defaults whatever the last session left, and save nothing.
+    measuring = args.screenshot or args.measure_latency or args.print_paint_time
+    settings = None if args.fresh or measuring else open_settings()
     if settings is not None:
         # Saved panel values first, then whatever the command line says on top.
         restored = saved_workload(settings, Workload()).replace(**_given(args))
