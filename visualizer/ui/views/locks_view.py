@@ -5,6 +5,14 @@ tuples (one per lock, rarely more than five) and announces ``dataChanged``, so
 the view repaints only what it shows; the model is reset only when a new lock
 appears.  Thread names are chips in the thread's colour, the same colour the
 timeline and the wait-for graph use.
+
+Why the table never scrolls sideways: it shares a narrow dock (about 400 px, a
+third less in scenario mode) with the wait-for graph, and a class cannot see a
+column hidden behind a scroll bar.  Headers are short (their tooltips say the
+rest), the figures take the width they need, "Held by" and "Waiting" share what
+is left and elide their chips, and when even that does not fit the least
+telling columns step aside, in :data:`DROP_ORDER`; a lock's tooltip still lists
+every figure.
 """
 
 from __future__ import annotations
@@ -15,7 +23,9 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     Qt,
 )
@@ -38,16 +48,22 @@ from visualizer.ui.views.labels import format_duration, thread_colors, thread_la
 from visualizer.ui.views.waitfor_graph import NO_LOCKS, NO_RUN, GraphState, WaitForGraph
 
 COLUMNS = (
-    ("Lock", "The traced primitive's name in the strategy's code"),
+    ("Lock", "The traced primitive's name in the code"),
     ("Type", "Lock, RLock, read-write lock, semaphore or condition, and its current mode"),
     ("Held by", "Threads holding it now (RLock: recursion depth; read-write lock: all readers)"),
     ("Waiting", "Threads blocked on it, first in line first (conditions: waiting for a notify)"),
-    ("Acquired", "Acquisitions so far"),
-    ("Contended", "Share of acquisitions that found it taken and had to wait"),
-    ("Hold p50 / p99", "How long it was held: median / 99th percentile"),
-    ("Wait p50 / p99", "How long contended acquisitions waited: median / 99th percentile"),
+    ("Acq.", "Acquisitions so far"),
+    ("Cont.", "Contended: share of acquisitions that found it taken and had to wait"),
+    ("Wait p50/99", "How long contended acquisitions waited: median / 99th percentile"),
+    ("Hold p50/99", "How long it was held: median / 99th percentile"),
 )
-LOCK, TYPE, HELD, WAITING, ACQUIRED, CONTENDED, HOLD, WAIT = range(len(COLUMNS))
+LOCK, TYPE, HELD, WAITING, ACQUIRED, CONTENDED, WAIT, HOLD = range(len(COLUMNS))
+
+CHIP_COLUMNS = (HELD, WAITING)
+"""Columns of thread chips: they share the width the others leave, and elide."""
+
+DROP_ORDER = (HOLD, TYPE, ACQUIRED, WAIT)
+"""Columns hidden first when the dock is too narrow (name, holders, waiters and contention stay)."""
 
 COLUMN_CHECK_EVERY = 15
 """Refreshes between checks that the columns are still wide enough (4 a second at 60 Hz)."""
@@ -79,9 +95,15 @@ def _type_text(state: LockState) -> str:
 
 
 def _stats_text(stats) -> str:
+    """Median and 99th percentile, the unit written once when they share it: "0.4/2.1 ms"."""
     if not stats.count:
         return "\u2013"
-    return f"{format_duration(stats.p50())} / {format_duration(stats.p99())}"
+    p50, p99 = format_duration(stats.p50()), format_duration(stats.p99())
+    value50, _, unit50 = p50.partition(" ")
+    value99, _, unit99 = p99.partition(" ")
+    if unit50 == unit99:
+        return f"{value50}/{value99} {unit99}"
+    return f"{p50}/{p99}"
 
 
 class LockTableModel(QAbstractTableModel):
@@ -117,8 +139,13 @@ class LockTableModel(QAbstractTableModel):
             return None
         row = self._rows[index.row()]
         column = index.column()
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+        if role == Qt.ItemDataRole.DisplayRole:
             return row.texts[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            # Every figure of the row, so a column hidden for want of width is one hover away.
+            return "\n".join(
+                f"{name}: {text}" for (name, _tip), text in zip(COLUMNS, row.texts, strict=True)
+            )
         if role == CHIPS_ROLE:
             return row.chips.get(column)
         if role == Qt.ItemDataRole.TextAlignmentRole and column >= ACQUIRED:
@@ -246,10 +273,11 @@ class LocksView(RunView):
         self.table.setWordWrap(False)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
-        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header.setHighlightSections(False)
+        self.table.viewport().installEventFilter(self)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         self.graph = WaitForGraph()
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -263,44 +291,78 @@ class LocksView(RunView):
         layout.addWidget(self.splitter)
         self._sized_for: list[str] = []
         self._frames = 0
+        self._wanted: dict[int, int] = {}  # widest contents seen per column (never shrinks)
         self.set_model(None)
 
     def set_model(self, model: RunModel | None) -> None:
         self.model = model
         self._sized_for = []
         self._frames = 0
+        self._wanted = {}
         self.refresh()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._lay_out_columns()
+        return super().eventFilter(watched, event)
 
     def refresh(self) -> None:
         self.table_model.update_from(self.model)
         names = self.table_model.lock_names()
         if names != self._sized_for:
             self._sized_for = names
-            self.table.resizeColumnsToContents()
-            for column in (HELD, WAITING):
-                self.table.setColumnWidth(column, max(self.table.columnWidth(column), 130))
+            self._wanted = {}
             self._fit_table_height(len(names))
+            self._measure_columns()
+        elif self._frames % COLUMN_CHECK_EVERY == 0:
+            self._measure_columns()
         self._frames += 1
-        if self._frames % COLUMN_CHECK_EVERY == 1:
-            self._widen_columns()
         self.graph.set_state(
             graph_state(self.model), NO_RUN if self.model is None else NO_LOCKS
         )
 
-    def _widen_columns(self) -> None:
-        """Grow any column whose contents outgrew it; never shrink (no jitter at 60 Hz).
+    def _measure_columns(self) -> None:
+        """Note each column's widest contents; lay out again if any grew.
 
-        Measuring asks every cell for its size, so it runs a few times a second,
-        not every frame.
+        Widths only grow (no jitter at 60 Hz), and measuring asks every cell for
+        its size, so it runs a few times a second, not every frame.
         """
         table = self.table
+        header = table.horizontalHeader()
+        grew = not self._wanted
         for column in range(len(COLUMNS)):
-            wanted = max(
-                table.sizeHintForColumn(column),
-                table.horizontalHeader().sectionSizeHint(column),
-            )
-            if wanted > table.columnWidth(column):
-                table.setColumnWidth(column, wanted)
+            wanted = max(table.sizeHintForColumn(column), header.sectionSizeHint(column))
+            if wanted > self._wanted.get(column, 0):
+                self._wanted[column] = wanted
+                grew = True
+        if grew:
+            self._lay_out_columns()
+
+    def _lay_out_columns(self) -> None:
+        """Fit the shown columns into the viewport: figures at their width, chips share the rest."""
+        if not self._wanted:
+            return
+        table = self.table
+        header = table.horizontalHeader()
+        available = table.viewport().width()
+        # A chip column narrower than its header (or one thread's chip) says nothing.
+        least = {column: header.sectionSizeHint(column) for column in CHIP_COLUMNS}
+        shown = list(range(len(COLUMNS)))
+        for column in DROP_ORDER:
+            fixed = sum(self._wanted[c] for c in shown if c not in CHIP_COLUMNS)
+            if fixed + sum(least.values()) <= available:
+                break
+            shown.remove(column)
+        for column in range(len(COLUMNS)):
+            table.setColumnHidden(column, column not in shown)
+        spare = available - sum(self._wanted[c] for c in shown if c not in CHIP_COLUMNS)
+        natural = sum(self._wanted[c] for c in CHIP_COLUMNS)
+        for column in shown:
+            width = self._wanted[column]
+            if column in CHIP_COLUMNS:
+                # Each gets its share of the spare width, never less than its header.
+                width = max(least[column], spare * self._wanted[column] // max(natural, 1))
+            table.setColumnWidth(column, width)
 
     def _fit_table_height(self, rows: int) -> None:
         """Give the table just its rows (up to six) and the graph everything else."""
@@ -308,7 +370,6 @@ class LocksView(RunView):
         wanted = (
             table.horizontalHeader().height()
             + min(max(rows, 1), 6) * table.verticalHeader().defaultSectionSize()
-            + table.horizontalScrollBar().sizeHint().height()
             + 2 * table.frameWidth()
             + 2
         )

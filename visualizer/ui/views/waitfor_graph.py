@@ -22,7 +22,7 @@ from visualizer.ui.theme import ALERT_COLOR, foreground, muted, text_on, view_fo
 from visualizer.ui.views.labels import short_name
 
 NO_RUN = "The wait-for graph appears when a run starts"
-NO_LOCKS = "This strategy takes no traced locks, so nothing can wait for one"
+NO_LOCKS = "This run takes no traced locks, so nothing can wait for one"
 
 LEGEND = "- - \u25b8 waits for     \u2014\u25b8 held by"
 
