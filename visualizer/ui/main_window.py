@@ -351,7 +351,7 @@ class MainWindow(QMainWindow):
         area = self.view_area
         area.resizeDocks([heap, locks], [480, 420], Qt.Orientation.Horizontal)
         area.resizeDocks([heap, lanes], [320, 380], Qt.Orientation.Vertical)
-        area.resizeDocks([locks, throughput, anomalies], [290, 230, 180], Qt.Orientation.Vertical)
+        area.resizeDocks([locks, throughput, anomalies], [250, 270, 180], Qt.Orientation.Vertical)
 
     # --- run control --------------------------------------------------------------
     def start_run(self, paused: bool = False) -> bool:

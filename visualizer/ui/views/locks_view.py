@@ -367,12 +367,11 @@ class LocksView(RunView):
     def _fit_table_height(self, rows: int) -> None:
         """Give the table just its rows (up to six) and the graph everything else."""
         table = self.table
-        wanted = (
-            table.horizontalHeader().height()
-            + min(max(rows, 1), 6) * table.verticalHeader().defaultSectionSize()
-            + 2 * table.frameWidth()
-            + 2
-        )
+        chrome = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth() + 2
+        row = table.verticalHeader().defaultSectionSize()
+        wanted = chrome + min(max(rows, 1), 6) * row
+        # A scroll area's own minimum is taller than one row: one row is the least it needs.
+        table.setMinimumHeight(chrome + row)
         total = sum(self.splitter.sizes()) or self.height()
         self.splitter.setSizes([wanted, max(total - wanted, self.graph.minimumHeight())])
 

@@ -7,6 +7,13 @@ cheap.  Ranges are set by the view, not by the mouse, so a stray click during
 a lecture cannot freeze the scrolling.  Colours follow the rest of the window:
 "added" and the queue depth in the *queued* colour, "completed" in the
 *completed* colour, lock waits in the warning red used for waits everywhere.
+
+Why "added" is a shaded area and "completed" a thick line over it: in a steady
+run the two rates are nearly equal, and two thin lines of a blue and a green
+on top of each other cannot be told apart from the back of a room; an area and
+a line can.  Why each plot's key is a line above it rather than a legend box:
+a box inside the plot hides the newest data (the curves grow from the left and
+fill the whole width once the window scrolls).
 """
 
 from __future__ import annotations
@@ -44,12 +51,18 @@ PLOTS = (
 )
 
 CURVES = (
-    # (series name, plot, legend name, colour, filled)
-    ("added_per_s", "rates", "added", STATUS_COLORS[QUEUED], False),
-    ("completed_per_s", "rates", "completed", STATUS_COLORS[COMPLETED], False),
-    ("queue_depth", "depth", "queue depth", STATUS_COLORS[QUEUED], True),
-    ("lock_wait_ms", "wait", "mean lock wait", ALERT_COLOR, True),
+    # (series name, plot, key name, colour, filled, line width); drawn in this order
+    ("added_per_s", "rates", "added", STATUS_COLORS[QUEUED], True, 1.5),
+    ("completed_per_s", "rates", "completed", STATUS_COLORS[COMPLETED], False, 3.0),
+    ("queue_depth", "depth", "queue depth", STATUS_COLORS[QUEUED], True, 2.0),
+    ("lock_wait_ms", "wait", "mean lock wait", ALERT_COLOR, True, 2.0),
 )
+
+LINE_SWATCH = "\u2501\u2501"
+"""The key's sample of a line curve (two heavy box-drawing dashes)."""
+
+AREA_SWATCH = "\u2588\u2588"
+"""The key's sample of a shaded curve (two full blocks)."""
 
 
 class ThroughputView(RunView):
@@ -83,18 +96,12 @@ class ThroughputView(RunView):
             if row < len(PLOTS) - 1:
                 plot.getAxis("bottom").setStyle(showValues=False)
             self.plots[key] = plot
-        # One legend per plot names its curves: the axis label only has room for the unit.
-        self.legends = {
-            key: plot.addLegend(offset=(8, 2), colCount=2, verSpacing=-6)
-            for key, plot in self.plots.items()
-        }
         self.curves: dict[str, pg.PlotDataItem] = {}
-        for series, plot, name, color, filled in CURVES:
+        for series, plot, _name, color, filled, width in CURVES:
             curve = self.plots[plot].plot(
-                pen=pg.mkPen(color, width=2.5),
-                name=name,
+                pen=pg.mkPen(color, width=width),
                 fillLevel=0 if filled else None,
-                brush=pg.mkBrush(_translucent(color, 0.3)) if filled else None,
+                brush=pg.mkBrush(_translucent(color, 0.35)) if filled else None,
             )
             self.curves[series] = curve
         self.markers: dict[str, list[pg.InfiniteLine]] = {
@@ -131,11 +138,23 @@ class ThroughputView(RunView):
             plot.setLabel("left", label, color=ink.name(), **{"font-size": label_size})
             if row == len(PLOTS) - 1:
                 plot.setLabel("bottom", "time (s)", color=ink.name(), **{"font-size": label_size})
-        for legend in self.legends.values():
-            legend.setBrush(pg.mkBrush(_translucent(background(self), 0.75)))
-            for _sample, text in legend.items:
-                # setLabelTextColor only records the colour; setText re-renders with it.
-                text.setText(text.text, color=ink.name(), size=label_size)
+        for key, plot in self.plots.items():
+            self._set_key(plot, key_html(key), ink, label_size)
+
+    @staticmethod
+    def _set_key(plot: pg.PlotItem, html: str, ink: QColor, size: str) -> None:
+        """The plot's title row as its key: left-aligned, one text line high (pyqtgraph: 30 px)."""
+        label = plot.titleLabel
+        label.setAttr("justify", "left")
+        plot.setTitle(html, color=ink.name(), size=size)
+        label.item.document().setDocumentMargin(0)
+        height = int(label.item.boundingRect().height()) + 1
+        label.setMaximumHeight(height)
+        plot.layout.setRowFixedHeight(0, height)
+
+    def key_text(self, plot: str) -> str:
+        """The plain text of a plot's key (tests check every curve is named)."""
+        return self.plots[plot].titleLabel.item.toPlainText()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
         super().changeEvent(event)
@@ -247,6 +266,16 @@ def _tick_text(value: float) -> str:
         if value >= limit:
             return f"{value / scale:g}{suffix}"
     return f"{value:g}"
+
+
+def key_html(plot: str) -> str:
+    """A plot's key: a swatch in each curve's colour (a bar if shaded), then its name."""
+    return "&nbsp;&nbsp;&nbsp;".join(
+        f'<span style="color:{color.name()}">{AREA_SWATCH if filled else LINE_SWATCH}</span>'
+        f"&nbsp;{name}"
+        for _series, where, name, color, filled, _width in CURVES
+        if where == plot
+    )
 
 
 def _translucent(color: QColor, alpha: float) -> QColor:
