@@ -241,3 +241,30 @@ def test_summary_for_the_command_line() -> None:
     assert asdict(summary)["locks"][0]["name"] == "queue"
     empty = RunModel().summary()
     assert (empty.duration_s, empty.locks, empty.violations) == (0.0, [], {})
+
+
+def test_advance_clock_lets_an_open_wait_grow_without_events():
+    """A deadlock sends no more events; the wait must still be seen to grow."""
+    model = RunModel()
+    t0 = 1_000_000_000
+    model.apply(
+        Batch(
+            0,
+            [
+                (t0, 1, THREAD_STARTED, "worker-1", "worker", None),
+                (t0 + 10, 1, LOCK_REQUESTED, "queue", "x", 2),
+            ],
+            0,
+        )
+    )
+    version = model.version
+    (wait,) = [s for s in model.timeline.segments(1) if s.kind == "wait"]
+    assert wait.end_ns is None and model.now_ns == t0 + 10
+
+    model.advance_clock(t0 + 5_000_000_000)
+    assert model.now_ns == t0 + 5_000_000_000
+    assert model.version == version + 1, "views must repaint to show the longer wait"
+
+    model.advance_clock(t0)  # the clock never runs backwards
+    assert model.now_ns == t0 + 5_000_000_000
+    assert model.version == version + 1

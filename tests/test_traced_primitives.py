@@ -344,3 +344,47 @@ def test_abort_during_condition_wait_raises_run_stopped(factory: str) -> None:
         with pytest.raises(RunStopped):  # releasing at a stopped gate still releases, then raises
             lock.release()
     assert lock.owner is None
+
+
+def test_a_long_wait_reports_the_line_the_thread_is_stuck_on():
+    """Past one wait slice, a blocked thread says where it waits (for the code panel);
+    a brief contention does not pay for finding that line."""
+    from pathlib import Path
+
+    import visualizer.events as events
+    from visualizer.queues.traced import WAIT_SLICE
+
+    recorder = events.Recorder()
+    lock = Tracer(recorder).lock("queue")
+    holding, release = threading.Event(), threading.Event()
+
+    def holder():
+        with lock:
+            holding.set()
+            release.wait(30)
+
+    def waiter():
+        with lock:  # the line the event must name
+            pass
+
+    first = threading.Thread(target=holder, name="holder")
+    first.start()
+    assert holding.wait(30)
+    second = threading.Thread(target=waiter, name="waiter")
+    second.start()
+    deadline = time.monotonic() + 30
+    blocked = []
+    while not blocked and time.monotonic() < deadline:
+        blocked = [e for e in recorder.drain().events if e[2] == events.THREAD_BLOCKED]
+        if not blocked:
+            release.wait(WAIT_SLICE)
+    release.set()
+    first.join(30)
+    second.join(30)
+
+    assert len(blocked) == 1
+    _t, ident, _kind, label, (file, line), _b = blocked[0]
+    assert ident == second.ident and label == "waiting for lock 'queue'"
+    assert file == __file__
+    source = Path(__file__).read_text(encoding="utf-8").splitlines()[line - 1]
+    assert "with lock:  # the line the event must name" in source

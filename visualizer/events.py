@@ -55,6 +55,7 @@ class Kind(IntEnum):
     HEAP_DISCARDED = 35  # a cancelled entry left the heap (lazy deletion)
     # Run control and the checker.
     GATE_WAIT = 40  # subject = checkpoint label: the thread is parked at a step gate
+    THREAD_BLOCKED = 41  # subject = what it waits for, a = (file, line): blocked a whole slice
     VIOLATION = 50  # subject = violation kind, a = task id or lock, b = detail text
     MARK = 60  # subject = free text (run started, stopped, scenario phase)
 
@@ -78,6 +79,7 @@ TASK_COMPLETED = int(Kind.TASK_COMPLETED)
 TASK_CANCELLED = int(Kind.TASK_CANCELLED)
 HEAP_DISCARDED = int(Kind.HEAP_DISCARDED)
 GATE_WAIT = int(Kind.GATE_WAIT)
+THREAD_BLOCKED = int(Kind.THREAD_BLOCKED)
 VIOLATION = int(Kind.VIOLATION)
 MARK = int(Kind.MARK)
 
@@ -106,6 +108,7 @@ KIND_FIELDS: dict[Kind, tuple[str, str, str]] = {
     Kind.TASK_CANCELLED: ("task", "status before", "-"),
     Kind.HEAP_DISCARDED: ("task", "-", "-"),
     Kind.GATE_WAIT: ("checkpoint", "-", "-"),
+    Kind.THREAD_BLOCKED: ("what it waits for", "(file, line)", "-"),
     Kind.VIOLATION: ("violation", "task or lock", "detail"),
     Kind.MARK: ("text", "-", "-"),
 }

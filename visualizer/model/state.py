@@ -25,6 +25,7 @@ from visualizer.events import (
     TASK_COMPLETED,
     TASK_POPPED,
     TASK_STARTED,
+    THREAD_BLOCKED,
     THREAD_CPU,
     THREAD_ENDED,
     THREAD_STARTED,
@@ -155,7 +156,7 @@ class RunModel:
                     info.cpu_s = float(b)
                 timeline.thread_ended(t, ident)
                 self.positions.thread_ended(seq, t, ident)
-            elif kind == GATE_WAIT:
+            elif kind in (GATE_WAIT, THREAD_BLOCKED):
                 self.positions.parked(seq, t, ident, subject, a)
             elif kind == THREAD_CPU and isinstance(a, int | float) and not isinstance(a, bool):
                 threads[ident].cpu_s = float(a)
@@ -165,6 +166,20 @@ class RunModel:
         if last > self.now_ns:
             self.now_ns = last
         timeline.prune(self.now_ns)
+        self.version += 1
+
+    def advance_clock(self, now_ns: int) -> None:
+        """Let time pass with no events: a deadlocked or idle run still ages.
+
+        Views draw open segments (a lock wait, a task being worked on) up to
+        :attr:`now_ns`; without new events that stays at the last event's time, so
+        a deadlock would look like a frozen instant instead of waits that grow.
+        ``now_ns`` is ``time.perf_counter_ns()``, the clock the events carry.
+        """
+        if self.t0_ns is None or now_ns <= self.now_ns:
+            return
+        self.now_ns = now_ns
+        self.timeline.prune(now_ns)
         self.version += 1
 
     def finish(self, drained: bool = True) -> list[Violation]:

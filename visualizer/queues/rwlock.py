@@ -23,7 +23,7 @@ from time import perf_counter_ns
 
 from visualizer.events import LOCK_ACQUIRED, LOCK_RELEASED, LOCK_REQUESTED, READ, WRITE
 from visualizer.queues.gate import Gate, RunStopped
-from visualizer.queues.traced import WAIT_SLICE
+from visualizer.queues.traced import WAIT_SLICE, blocked_reporter
 
 
 class ReadWriteLock:
@@ -54,12 +54,19 @@ class ReadWriteLock:
     def _can_write(self) -> bool:
         return self.writer is None and not self.readers
 
-    def _wait_until(self, allowed: Callable[[], bool]) -> None:
-        """Sleep on the condition until ``allowed()``; Stop can interrupt it."""
+    def _wait_until(self, allowed: Callable[[], bool], mode: str) -> None:
+        """Sleep on the condition until ``allowed()``; Stop can interrupt it.
+
+        A wait longer than one slice is reported once with the waiting line, for
+        the code panel (see :func:`~visualizer.queues.traced.sliced_acquire`).
+        """
+        blocked = blocked_reporter(self._append, get_ident(), f"waiting to {mode} '{self.name}'")
         while not allowed():
             if self._gate.aborted:
                 raise RunStopped
-            self._cond.wait(WAIT_SLICE)
+            if not self._cond.wait(WAIT_SLICE) and blocked is not None and not allowed():
+                blocked()
+                blocked = None
 
     def acquire_read(self) -> None:
         gate = self._gate
@@ -69,7 +76,7 @@ class ReadWriteLock:
         with self._cond:
             if not self._can_read():
                 self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, READ, self.writer))
-                self._wait_until(self._can_read)
+                self._wait_until(self._can_read, "read")
             self.readers.append(me)
             self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, READ, len(self.readers)))
 
@@ -92,7 +99,7 @@ class ReadWriteLock:
                 self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, WRITE, holder))
                 self.writers_waiting += 1
                 try:
-                    self._wait_until(self._can_write)
+                    self._wait_until(self._can_write, "write")
                 finally:
                     self.writers_waiting -= 1
             self.writer = me

@@ -30,16 +30,29 @@ from visualizer.events import (
     LOCK_REQUESTED,
     LOCK_TIMED_OUT,
     PERMIT,
+    THREAD_BLOCKED,
 )
-from visualizer.queues.gate import Gate, RunStopped
+from visualizer.queues.gate import Gate, RunStopped, caller_location
 
 WAIT_SLICE = 0.05
 """Longest uninterrupted block (s): bounds how long Stop takes to reach a waiter."""
 
 
-def sliced_acquire(acquire: Callable[..., bool], gate: Gate, timeout: float) -> bool:
-    """Block on ``acquire`` in slices, giving up on timeout or raising on abort."""
+def sliced_acquire(
+    acquire: Callable[..., bool],
+    gate: Gate,
+    timeout: float,
+    blocked: Callable[[], None] | None = None,
+) -> bool:
+    """Block on ``acquire`` in slices, giving up on timeout or raising on abort.
+
+    ``blocked`` is called once, when a whole slice has passed without the lock:
+    a wait that long (a deadlock, a holder doing slow I/O) is worth showing in
+    the code panel, and finding the caller's line is too dear for every brief
+    contention.
+    """
     deadline = None if timeout < 0 else monotonic() + timeout
+    waited = False
     while True:
         if gate.aborted:
             raise RunStopped
@@ -49,8 +62,23 @@ def sliced_acquire(acquire: Callable[..., bool], gate: Gate, timeout: float) -> 
             wait = min(WAIT_SLICE, deadline - monotonic())
             if wait <= 0:
                 return acquire(False)
+        if waited and blocked is not None:  # a second slice begins: this is a long wait
+            blocked()
+            blocked = None
         if acquire(True, wait):
             return True
+        waited = True
+
+
+def blocked_reporter(
+    append: Callable[[tuple], None], me: int, waits_for: str
+) -> Callable[[], None]:
+    """The ``blocked`` callback: a THREAD_BLOCKED event naming the waiting line."""
+
+    def report() -> None:
+        append((perf_counter_ns(), me, THREAD_BLOCKED, waits_for, caller_location(), None))
+
+    return report
 
 
 class _TracedMutex:
@@ -85,7 +113,8 @@ class _TracedMutex:
         """The contended path: record the request (naming the holder), then block."""
         me = get_ident()
         self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, EXCLUSIVE, self.owner))
-        if sliced_acquire(self._try_acquire, self._gate, timeout):
+        blocked = blocked_reporter(self._append, me, f"waiting for lock '{self.name}'")
+        if sliced_acquire(self._try_acquire, self._gate, timeout, blocked):
             return True
         self._append((perf_counter_ns(), me, LOCK_TIMED_OUT, self.name, EXCLUSIVE, None))
         return False
@@ -349,7 +378,8 @@ class TracedSemaphore:
                 return False
             self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, PERMIT, None))
             limit = -1 if timeout is None else timeout
-            if not sliced_acquire(self._sem.acquire, gate, limit):
+            blocked = blocked_reporter(self._append, me, f"waiting for a permit of '{self.name}'")
+            if not sliced_acquire(self._sem.acquire, gate, limit, blocked):
                 self._append((perf_counter_ns(), me, LOCK_TIMED_OUT, self.name, PERMIT, None))
                 return False
         with self._book:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from time import perf_counter
+from time import perf_counter, perf_counter_ns
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QResizeEvent
@@ -512,6 +512,9 @@ class MainWindow(QMainWindow):
     @Slot()
     def _poll(self) -> None:
         self._conclude_when_drained()
+        run, model = self.run, self.model
+        if run is not None and model is not None and run.state is RunState.RUNNING:
+            model.advance_clock(perf_counter_ns())
         self._update_status()
 
     def _conclude_when_drained(self) -> None:
