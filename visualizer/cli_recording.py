@@ -243,13 +243,9 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _write_png(result: Any, path: str) -> None:
-    """Draw the plots offscreen: Qt is imported here and only here."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    """Draw the plots offscreen; the GUI libraries are loaded only for this."""
     try:
-        from PySide6.QtWidgets import QApplication
-
-        from visualizer.ui.compare_plot import render_png
+        from visualizer.ui.compare_plot import render_png_offscreen
     except ImportError as exc:
         raise OSError(f"--png needs the GUI libraries (PySide6, pyqtgraph): {exc}") from None
-    _app = QApplication.instance() or QApplication(["visualizer"])  # alive while drawing
-    render_png(result, path)
+    render_png_offscreen(result, path)

@@ -15,7 +15,7 @@ import os
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from visualizer.compare import PLOTTED, CompareResult
 from visualizer.ui.theme import background, foreground, thread_color
@@ -95,3 +95,14 @@ def render_png(
             raise OSError(f"cannot write {os.fspath(path)}")
     finally:
         plots.deleteLater()
+
+
+def render_png_offscreen(result: CompareResult, path: str | os.PathLike[str]) -> None:
+    """:func:`render_png` for the command line: no screen needed, no window shown.
+
+    Makes the QApplication if there is none; the platform variable must be set
+    before that, and keeping both here keeps Qt out of the command-line modules.
+    """
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    _app = QApplication.instance() or QApplication(["visualizer"])  # alive while drawing
+    render_png(result, path)
