@@ -20,6 +20,26 @@ def private_settings(tmp_path_factory, monkeypatch):
     return path
 
 
+@pytest.fixture
+def open_window(qtbot):
+    """Open main windows (shown and exposed) that are closed, runs stopped, afterwards."""
+    from visualizer.ui.main_window import MainWindow
+
+    windows = []
+
+    def open_(workload=None):
+        window = MainWindow(workload)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        windows.append(window)
+        return window
+
+    yield open_
+    for window in windows:
+        window.close()
+
+
 @pytest.fixture(autouse=True)
 def no_leftover_threads():
     """Every thread a test starts must have ended by the time it returns."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,13 +29,8 @@ from visualizer.ui.main_window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot) -> Iterator[MainWindow]:
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+def window(open_window) -> MainWindow:
+    return open_window()
 
 
 def test_every_strategy_has_a_guide_file_with_the_three_parts():

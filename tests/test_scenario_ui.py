@@ -6,8 +6,6 @@ reports; stepping waits for the stepped thread's next park in the model.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PySide6.QtCore import Qt
 
@@ -19,13 +17,8 @@ from visualizer.ui.theme import thread_color
 
 
 @pytest.fixture
-def window(qtbot) -> Iterator[MainWindow]:
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+def window(open_window) -> MainWindow:
+    return open_window()
 
 
 def controller(window: MainWindow) -> ScenarioController:

@@ -48,12 +48,8 @@ def warnings(monkeypatch) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def window(qtbot, warnings):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    yield window
-    window.close()
+def window(open_window, warnings) -> MainWindow:
+    return open_window()
 
 
 def open_log(qtbot, window: MainWindow, path: Path):

@@ -8,7 +8,6 @@ the whole file runs in seconds on a 2-core CI machine.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from time import perf_counter
 
 import pytest
@@ -26,13 +25,8 @@ NOT_PROGRESS = (GATE_WAIT, THREAD_ENDED, MARK)
 
 
 @pytest.fixture
-def window(qtbot) -> Iterator[MainWindow]:
-    win = MainWindow(FAST)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+def window(open_window) -> MainWindow:
+    return open_window(FAST)
 
 
 def qt_warnings(qtlog) -> list[str]:
