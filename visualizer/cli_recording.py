@@ -26,8 +26,6 @@ from visualizer.cli import (
     workload_changes,
 )
 
-COMMANDS = ("replay", "export", "compare")
-
 
 def _error(command: str, message: str) -> int:
     print(f"visualizer {command}: error: {message}", file=sys.stderr)
