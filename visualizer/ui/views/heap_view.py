@@ -7,7 +7,7 @@ changes thousands of times a second, and nothing is rebuilt per frame.  Deeper
 levels collapse into a "+N more" marker so a 20 000-entry heap costs the same
 to draw as a 31-entry one.
 
-The tree and the strip both draw slot ``i`` of ``model.heap.entries`` (children
+The tree and the strip both draw slot ``i`` of ``model.heap.slots`` (children
 of ``i`` at ``2i+1`` and ``2i+2``), each filled with its task's status colour;
 a cancelled task still in the heap (lazy deletion) is hatched and struck out.
 """
@@ -31,7 +31,6 @@ from visualizer.ui.theme import (
     view_font,
 )
 from visualizer.ui.views.base import RunView
-from visualizer.ui.views.snapshot import heap_entries
 
 MAX_LEVELS = 5
 """Most tree levels drawn (31 nodes); deeper ones are summarised."""
@@ -344,7 +343,7 @@ class HeapView(RunView):
             return
         heap = model.heap
         total = len(heap)
-        entries = heap_entries(model)[:SNAPSHOT_SLOTS]
+        entries = model.heap.slots[:SNAPSHOT_SLOTS]
         status = model.tasks.status
         statuses = [status.get(task) for _priority, task in entries]
         for picture in (self.tree, self.strip):

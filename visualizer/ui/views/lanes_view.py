@@ -31,7 +31,6 @@ from visualizer.ui.theme import foreground, muted, status_color, text_on, view_f
 from visualizer.ui.views.base import RunView
 from visualizer.ui.views.chips import GAP, STRIPE, chip_width, paint_chip
 from visualizer.ui.views.labels import thread_colors
-from visualizer.ui.views.snapshot import heap_entries
 from visualizer.ui.views.timeline_widget import TimelineWidget
 
 CHIPS_PER_LANE = 24
@@ -94,7 +93,7 @@ def lane_tasks(model: RunModel, limit: int = CHIPS_PER_LANE) -> dict[str, list[H
     status = tasks.status
     count = tasks.by_status
     return {
-        QUEUED: next_up(heap_entries(model), status, limit),
+        QUEUED: next_up(model.heap.slots, status, limit),
         PROCESSING: newest_with_status(
             reversed(tasks.worker_of), status, PROCESSING, min(limit, count[PROCESSING])
         ),
