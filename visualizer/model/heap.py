@@ -68,7 +68,7 @@ class HeapMirror:
     @property
     def entries(self) -> list[tuple[int, Hashable]]:
         """``(priority, task_id)`` per slot, in heap-array order (children of i: 2i+1, 2i+2)."""
-        return [(-key[0], key[2]) for key in self._heap]
+        return self.slots[:]
 
     @property
     def slots(self) -> HeapSlots:
