@@ -151,6 +151,11 @@ class TimelineWidget(QWidget):
             # gets a row only once it has something to show.
             if not lane.empty() or (info is not None and info.alive and info.role):
                 rows.append(ident)
+        # Too many rows to read (a name is taller than its row): the threads with
+        # nothing in the window, such as producers of a lock-free queue, step aside.
+        if len(rows) * QFontMetrics(self.name_font).height() > self._row_space():
+            busy = [ident for ident in rows if not self._lanes[ident].empty()]
+            rows = busy or rows
         self._rows = rows
         self._now = now
         self.update()
@@ -181,11 +186,16 @@ class TimelineWidget(QWidget):
         metrics = QFontMetrics(self.name_font)
         names = [self._name(ident) for ident in self._rows] or ["worker-0"]
         label_w = max(metrics.horizontalAdvance(name) for name in names) + 16
-        axis_h = QFontMetrics(self.axis_font).height() + 8
         legend_h = metrics.height() + 6
         rows = max(1, len(self._rows))
-        row_h = min(44.0, (self.height() - axis_h - legend_h - 4) / rows)
+        row_h = min(44.0, self._row_space() / rows)
         return label_w + 6, self.width() - label_w - 14, row_h, legend_h + rows * row_h
+
+    def _row_space(self) -> float:
+        """Height left for the rows once the legend and the time axis have theirs."""
+        axis_h = QFontMetrics(self.axis_font).height() + 8
+        legend_h = QFontMetrics(self.name_font).height() + 6
+        return self.height() - axis_h - legend_h - 4
 
     def _name(self, ident: int) -> str:
         info = self.model.threads.get(ident) if self.model is not None else None
