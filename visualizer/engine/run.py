@@ -36,6 +36,7 @@ from visualizer.queues import STRATEGIES, Gate, RunStopped, Tracer
 
 if TYPE_CHECKING:
     from visualizer.engine.scenarios.program import Program
+    from visualizer.engine.scheduler import Control, StudyTracer
 
 
 class RunState(Enum):
@@ -80,12 +81,20 @@ class Run:
         workload: Workload,
         recorder: Recorder | None = None,
         program: Callable[[Run], Program] | None = None,
+        control: Control | None = None,
     ) -> None:
         workload.validate()
         self.workload = workload
         self.label = workload.strategy  # what the run is, in a status bar; a scenario names itself
         self.recorder = recorder if recorder is not None else Recorder(workload.capacity)
-        self.gate = Gate(self.recorder.record)  # parked threads show up in this run's stream
+        self.control = control
+        self.study: StudyTracer | None = None
+        if control is None:
+            self.gate = Gate(self.recorder.record)  # parked threads show up in this run's stream
+        else:
+            if workload.tasks == 0 and program is None:
+                raise ValueError("a controlled run needs a number of tasks (tasks > 0)")
+            self.gate = control.scheduler(self.recorder.record)
         self.tracer = Tracer(self.recorder, self.gate)
         # A program brings its own shared state: no strategy, so no unused lock in the views.
         self.queue: Any = make_queue(workload, self.tracer) if program is None else None
@@ -125,6 +134,9 @@ class Run:
             for name, role, body in specs
         ]
         self._producers_left = sum(1 for _, role in self._threads if role == "producer")
+        if control is not None:
+            self.gate.expect([thread.name for thread, _ in self._threads])
+            self.study = control.study(self.gate, self)
 
     # --- statistics ------------------------------------------------------------
     @property
@@ -159,6 +171,8 @@ class Run:
                 sys.setswitchinterval(self.workload.switch_interval)
             self.started_ns = perf_counter_ns()
             self.recorder.record(MARK, "run started")
+            if self.study is not None:
+                self.study.open()
             setup = (
                 self._start_setup() if self.program is not None and self.program.has_setup else None
             )
@@ -301,6 +315,8 @@ class Run:
             self._saved_switch_interval = None
         if self._pacer is not None:
             self._pacer.close()
+        if self.study is not None:
+            self.study.close()
         self._ended.set()
 
     # --- called from run threads -----------------------------------------------
@@ -316,19 +332,38 @@ class Run:
     def count_cancel_request(self, producer: int) -> None:
         self._cancel_requests[producer] += 1
 
+    def sleep(self, seconds: float) -> bool:
+        """Pacing, back-off or simulated work; True if the run was stopped meanwhile.
+
+        A controlled run has no wall clock: the sleep lasts until no other thread
+        can move (see ``Scheduler.sleep``).
+        """
+        if self.control is not None:
+            self.gate.sleep(seconds)
+            return self.stop_event.is_set()
+        return self.stop_event.wait(seconds)
+
     def _thread_main(self, role: str, body: Callable[[], None]) -> None:
         name = threading.current_thread().name
-        self.recorder.register_thread(role)
+        study = self.study
         try:
+            if study is not None:
+                self.gate.enter()  # in a controlled run, threads start one at a time, in order
+                study.thread_started()
+            self.recorder.register_thread(role)
             body()
         except RunStopped:
             pass
         except Exception as exc:
             self.report_error(exc, None)
         finally:
+            if study is not None:
+                study.thread_ended()
             # The CPU this thread used: what tells busy polling from sleeping.
             self.recorder.record(THREAD_ENDED, name, role, round(thread_time(), 6))
             self._thread_exited(role)
+            if study is not None:
+                self.gate.leave()
 
     def _thread_exited(self, role: str) -> None:
         with self._control:

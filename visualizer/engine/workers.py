@@ -1,7 +1,8 @@
 """What producer and worker threads do, one loop each.
 
-Both loops wait on the run's stop Event (never ``time.sleep``) for pacing,
-back-off and simulated work, so Stop wakes them at once.  Traced points inside
+Both loops wait through ``run.sleep`` (the run's stop Event, never
+``time.sleep``) for pacing, back-off and simulated work, so Stop wakes them at
+once, and a controlled run can turn each wait into a step of its own.  Traced points inside
 the queue raise :class:`RunStopped` once the run is aborted; the loops let it
 through (it is an ``Exception`` too, so each handler re-raises it first) and the
 thread wrapper in ``run.py`` ends the thread quietly.
@@ -65,8 +66,10 @@ def produce(run: Run, index: int) -> None:
     stop = run.stop_event
     rng = random.Random(f"{workload.seed}:producer:{index}")
     quota = workload.quota(index)
-    interval = 1.0 / workload.rate if workload.rate else 0.0
-    end = None if workload.duration is None else monotonic() + workload.duration
+    # A controlled run has no wall clock: it paces nothing and runs until its tasks are made.
+    timed = run.control is None
+    interval = 1.0 / workload.rate if workload.rate and timed else 0.0
+    end = None if workload.duration is None or not timed else monotonic() + workload.duration
     recent: deque[int] = deque(maxlen=RECENT_FOR_CANCEL)
     due = monotonic()
     errors = _ErrorStreak(run)
@@ -76,7 +79,7 @@ def produce(run: Run, index: int) -> None:
         throttle()  # between tasks, holding no lock: let a busy consumer catch up
         if interval:
             delay = due - monotonic()
-            if delay > 0 and stop.wait(delay):
+            if delay > 0 and run.sleep(delay):
                 return
             # Late (paused, or the lock was busy)? Carry on from now rather than burst.
             due = max(due, monotonic()) + interval
@@ -139,14 +142,14 @@ def work(run: Run, index: int) -> None:
                 if done_before:
                     return
                 if not blocking:
-                    stop.wait(backoff)
+                    run.sleep(backoff)
                     backoff = min(backoff * 2, IDLE_BACKOFF[1])
                 continue
             backoff = IDLE_BACKOFF[0]
             task_id = task.task_id
             record(TASK_STARTED, task_id)
             seconds = task.payload
-            if seconds and stop.wait(seconds):
+            if seconds and run.sleep(seconds):
                 return
             queue.complete_task(task_id)
             errors.count = 0
@@ -155,4 +158,4 @@ def work(run: Run, index: int) -> None:
         except Exception as exc:
             if errors.failed(exc, task_id):
                 return
-            stop.wait(backoff)
+            run.sleep(backoff)

@@ -64,7 +64,17 @@ class Gate:
 
     ``closed`` and ``aborted`` are plain attributes read without a lock on the
     fast path; a stale read only delays the effect to the next traced point.
+
+    A controlled run replaces the gate with the engine's scheduler, a subclass
+    with ``controlled`` set: then exactly one run thread moves at a time, and the
+    traced primitives never block in the operating system but call :meth:`block`,
+    so that the scheduler knows who waits for what and decides who moves next.
     """
+
+    controlled = False
+    """True for the controlled scheduler (see ``visualizer.engine.scheduler``)."""
+    events_are_steps = True
+    """Whether task events are step points (free stepping) or plain records."""
 
     def __init__(self, record: Callable[..., None] | None = None) -> None:
         self.closed = False
@@ -105,6 +115,14 @@ class Gate:
                 self._grants[key] -= 1
                 return True
         return False
+
+    def block(self, ready: Callable[[], bool], timeout: float | None, label: str) -> bool:
+        """Controlled runs only: wait until ``ready()``; False if the wait timed out."""
+        raise RuntimeError("only a controlled run's scheduler can block a thread")
+
+    def sleep(self, seconds: float) -> None:
+        """Controlled runs only: a pause that lasts until no other thread can move."""
+        raise RuntimeError("only a controlled run's scheduler can sleep a thread")
 
     # --- called by the controller ----------------------------------------------
     def close(self) -> None:

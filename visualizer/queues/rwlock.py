@@ -60,7 +60,15 @@ class ReadWriteLock:
         A wait longer than one slice is reported once with the waiting line, for
         the code panel (see :func:`~visualizer.queues.traced.sliced_acquire`).
         """
-        blocked = blocked_reporter(self._append, get_ident(), f"waiting to {mode} '{self.name}'")
+        waits = f"waiting to {mode} '{self.name}'"
+        if self._gate.controlled:  # the scheduler parks the thread; nothing may hold _cond then
+            self._cond.release()
+            try:
+                self._gate.block(allowed, None, waits)
+            finally:
+                self._cond.acquire()
+            return
+        blocked = blocked_reporter(self._append, get_ident(), waits)
         while not allowed():
             if self._gate.aborted:
                 raise RunStopped

@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from contextlib import suppress
+from functools import partial
 from threading import get_ident
 from time import monotonic, perf_counter_ns
 
@@ -43,6 +44,8 @@ def sliced_acquire(
     gate: Gate,
     timeout: float,
     blocked: Callable[[], None] | None = None,
+    ready: Callable[[], bool] | None = None,
+    label: str = "",
 ) -> bool:
     """Block on ``acquire`` in slices, giving up on timeout or raising on abort.
 
@@ -50,7 +53,17 @@ def sliced_acquire(
     a wait that long (a deadlock, a holder doing slow I/O) is worth showing in
     the code panel, and finding the caller's line is too dear for every brief
     contention.
+
+    Under the controlled scheduler nothing blocks in the operating system: the
+    thread parks until ``ready()`` says the lock is free, so the scheduler
+    knows who waits for what, and tries again when picked.
     """
+    if gate.controlled and ready is not None:
+        limit = None if timeout < 0 else timeout
+        while not acquire(False):
+            if not gate.block(ready, limit, label):
+                return False
+        return True
     deadline = None if timeout < 0 else monotonic() + timeout
     waited = False
     while True:
@@ -113,11 +126,16 @@ class _TracedMutex:
         """The contended path: record the request (naming the holder), then block."""
         me = get_ident()
         self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, EXCLUSIVE, self.owner))
-        blocked = blocked_reporter(self._append, me, f"waiting for lock '{self.name}'")
-        if sliced_acquire(self._try_acquire, self._gate, timeout, blocked):
+        waits = f"waiting for lock '{self.name}'"
+        blocked = blocked_reporter(self._append, me, waits)
+        if sliced_acquire(self._try_acquire, self._gate, timeout, blocked, self._free, waits):
             return True
         self._append((perf_counter_ns(), me, LOCK_TIMED_OUT, self.name, EXCLUSIVE, None))
         return False
+
+    def _free(self) -> bool:
+        """Whether nobody holds the lock (read by the controlled scheduler)."""
+        return self.owner is None
 
     # threading.Condition uses this when present instead of guessing ownership.
     def _is_owned(self) -> bool:
@@ -314,7 +332,9 @@ class TracedCondition(threading.Condition):
         notified = False
         deadline = None if timeout is None else monotonic() + timeout
         try:
-            while not gate.aborted:
+            if gate.controlled:
+                notified = gate.block(partial(_released, waiter), timeout, f"waiting on '{self.name}'")
+            while not gate.controlled and not gate.aborted:
                 wait = WAIT_SLICE if deadline is None else min(WAIT_SLICE, deadline - monotonic())
                 if wait <= 0:
                     notified = waiter.acquire(False)
@@ -352,6 +372,11 @@ class TracedCondition(threading.Condition):
         self.notify(len(self._waiters))
 
 
+def _released(waiter: threading.Lock) -> bool:
+    """A condition's sleeper may wake: ``notify`` has released its waiter lock."""
+    return not waiter.locked()
+
+
 class TracedSemaphore:
     """A ``threading.Semaphore`` that reports which threads hold its permits."""
 
@@ -378,8 +403,9 @@ class TracedSemaphore:
                 return False
             self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, PERMIT, None))
             limit = -1 if timeout is None else timeout
-            blocked = blocked_reporter(self._append, me, f"waiting for a permit of '{self.name}'")
-            if not sliced_acquire(self._sem.acquire, gate, limit, blocked):
+            waits = f"waiting for a permit of '{self.name}'"
+            blocked = blocked_reporter(self._append, me, waits)
+            if not sliced_acquire(self._sem.acquire, gate, limit, blocked, self._available, waits):
                 self._append((perf_counter_ns(), me, LOCK_TIMED_OUT, self.name, PERMIT, None))
                 return False
         with self._book:
@@ -387,6 +413,10 @@ class TracedSemaphore:
             in_use = len(self.holders)
             self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, PERMIT, in_use))
         return True
+
+    def _available(self) -> bool:
+        """Whether a permit is free (read by the controlled scheduler)."""
+        return self._sem._value > 0
 
     def release(self) -> None:
         me = get_ident()

@@ -28,7 +28,7 @@ def _recording(append: Callable[[tuple], None], gate: Gate) -> Callable[..., Non
     """The traced ``record``: a closure, so a task event costs no attribute look-ups."""
 
     def record(kind: int, subject: object, a: object = None, b: object = None) -> None:
-        if gate.closed:
+        if gate.closed and gate.events_are_steps:
             gate.checkpoint(f"{Kind(kind).name.lower()} {subject}")
         append((perf_counter_ns(), get_ident(), kind, subject, a, b))
 

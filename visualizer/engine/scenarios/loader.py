@@ -52,6 +52,7 @@ from visualizer.paths import resource
 
 if TYPE_CHECKING:
     from visualizer.engine.run import Run
+    from visualizer.engine.scheduler import Control
 
 VIOLATION_KINDS = (
     "double-delivery",
@@ -115,6 +116,7 @@ class Scenario:
         fixed: bool = False,
         seed: int | None = None,
         recorder: Recorder | None = None,
+        control: Control | None = None,
         **overrides: Any,
     ) -> Run:
         """A run of this scenario's program, buggy or ``fixed``, not yet started.
@@ -135,7 +137,7 @@ class Scenario:
             except ValueError as exc:
                 raise ValueError(f"{key}: {exc}") from None
         program: Callable[[Run], Program] = partial(_build, self.program_class, params, fixed)
-        run = Run(self.workload(seed), recorder, program=program)
+        run = Run(self.workload(seed), recorder, program=program, control=control)
         run.label = f"{self.name} ({'fixed' if fixed else 'not fixed'})"
         return run
 

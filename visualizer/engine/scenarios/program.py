@@ -114,6 +114,8 @@ class Context:
         self.cancelled: Callable[..., None] = partial(record, TASK_CANCELLED)  # (task, before)
         self.discarded: Callable[..., None] = partial(record, HEAP_DISCARDED)  # (task)
         self.step: Callable[[str], None] = tracer.checkpoint
+        self.controlled = run.control is not None
+        self._sleep = run.sleep
         self._recorder = run.recorder
         self._last_cpu: dict[int, float] = {}
 
@@ -123,7 +125,7 @@ class Context:
 
     def pause(self, seconds: float) -> None:
         """Simulated work or I/O: sleeps, but Stop ends it at once."""
-        if seconds > 0 and self.stop.wait(seconds):
+        if seconds > 0 and self._sleep(seconds):
             raise RunStopped
 
     def race(self, label: str) -> None:
@@ -133,7 +135,8 @@ class Context:
         into the same gap within seconds rather than once in a million tries.
         """
         self.step(label)
-        self.pause(self.race_window)
+        if not self.controlled:  # under the scheduler, the gap is as wide as the schedule makes it
+            self.pause(self.race_window)
 
     def note(self, text: str) -> None:
         """A plain remark in the event stream (a MARK), for example a rejected task."""
@@ -145,6 +148,8 @@ class Context:
         ``time.thread_time`` counts only time this thread ran on a CPU, not time it
         slept or waited: the figure that tells busy polling from blocking.
         """
+        if self.controlled:
+            return  # a controlled run has no wall clock; samples would differ run to run
         me = threading.get_ident()
         now = monotonic()
         if force or now - self._last_cpu.get(me, 0.0) >= CPU_REPORT_INTERVAL:
