@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from helpers import run_python
 
+import visualizer.cli.run
 import visualizer.model
 from visualizer.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, main
 from visualizer.recording import load_log
@@ -35,7 +36,7 @@ def live_models(monkeypatch) -> list[visualizer.model.RunModel]:
             super().__init__(*args, **kwargs)
             made.append(self)
 
-    monkeypatch.setattr(visualizer.model, "RunModel", Spy)
+    monkeypatch.setattr(visualizer.cli.run, "RunModel", Spy)
     return made
 
 

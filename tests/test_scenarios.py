@@ -4,14 +4,14 @@ Races are made likely by each scenario's race window (a sleep in the gap that
 hands the GIL to the other threads), so a bug shows within its first rounds
 even on a loaded machine; the performance pitfalls are judged by measured
 figures with wide margins.  Runs end by themselves or, when stuck on purpose,
-shortly after the checker reports it (see ``visualizer.cli_scenarios.play``).
+shortly after the checker reports it (see ``visualizer.cli.scenarios.play``).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from visualizer.cli_scenarios import play
+from visualizer.cli.scenarios import play
 from visualizer.engine.scenarios import PROGRAMS, load_all, load_scenario
 
 VIOLATION_SCENARIOS = [

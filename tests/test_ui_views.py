@@ -220,9 +220,7 @@ def test_timeline_shows_work_of_each_worker_from_a_real_run(qtbot):
     assert len(workers) == 2
     rows = view.timeline.rows()
     assert set(workers) <= set(rows)
-    labels = {
-        label for ident in workers for _s, _e, label in view.timeline.runs(ident, "work")
-    }
+    labels = {label for ident in workers for _s, _e, label in view.timeline.runs(ident, "work")}
     assert labels  # at least one bar per run, labelled or merged
     assert view.counts_shown()[COMPLETED] == 30
 
@@ -243,7 +241,7 @@ def test_timeline_folded_frame_by_frame_matches_folded_at_once(qtbot):
     stepped = show(qtbot, LanesView(), stepped_model)
     step = max(1, len(events) // 50)
     for first in range(0, len(events), step):
-        stepped_model.apply(Batch(first, events[first:first + step], 0))
+        stepped_model.apply(Batch(first, events[first : first + step], 0))
         stepped.refresh()
     assert stepped.timeline.rows() == at_once.timeline.rows()
     for ident in at_once.timeline.rows():
@@ -299,8 +297,11 @@ def test_locks_view_names_the_holder_and_the_waiters_in_order(qtbot, traced):
             threads.append(thread)
             thread.start()
             qtbot.waitUntil(
-                lambda name=name: (traced.fold(), view.refresh(),
-                                   name in _cell(view, "queue", WAITING))[-1],
+                lambda name=name: (
+                    traced.fold(),
+                    view.refresh(),
+                    name in _cell(view, "queue", WAITING),
+                )[-1],
                 timeout=5000,
             )
         assert _cell(view, "queue", WAITING) == "worker-2, worker-3"

@@ -33,8 +33,7 @@ def qt_warnings(qtlog) -> list[str]:
     """Qt warnings and worse, minus the offscreen platform's note about size hints."""
     bad = (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)
     return [
-        r.message for r in qtlog.records
-        if r.type in bad and "propagateSizeHints" not in r.message
+        r.message for r in qtlog.records if r.type in bad and "propagateSizeHints" not in r.message
     ]
 
 
@@ -65,7 +64,11 @@ def test_pick_a_strategy_start_and_watch_every_task_complete(window, qtbot):
     qtbot.waitUntil(lambda: window.run.state is RunState.FINISHED, timeout=10_000)
     qtbot.waitUntil(lambda: "completed <b>40</b>" in window.counts_label.text(), timeout=5000)
     assert window.model.tasks.counts() == {
-        "added": 40, "queued": 0, "processing": 0, "completed": 40, "cancelled": 0,
+        "added": 40,
+        "queued": 0,
+        "processing": 0,
+        "completed": 40,
+        "cancelled": 0,
     }
     qtbot.waitUntil(lambda: window.model.finished, timeout=5000)
     assert window.model.anomalies == [], "the end-of-run checks find nothing wrong either"
@@ -114,9 +117,8 @@ def test_the_views_show_what_the_model_holds(window, qtbot):
         tree = heap_view.tree
         return (
             tree.node_count() + tree.hidden_count() == len(model.heap) == queued
-            and lanes_view.counts_shown() == {
-                s: n for s, n in model.tasks.counts().items() if s != "added"
-            }
+            and lanes_view.counts_shown()
+            == {s: n for s, n in model.tasks.counts().items() if s != "added"}
             and holder in held_by_text(window, "queue")
         )
 
@@ -191,8 +193,9 @@ def test_pause_resume_stop_and_reset(window, qtbot):
     assert window.controls.input("workers").isEnabled()
     qtbot.waitUntil(lambda: window.model.finished, timeout=5000)
     counts = window.model.tasks.counts()
-    assert counts["added"] == sum(counts[s] for s in ("queued", "processing", "completed",
-                                                      "cancelled"))
+    assert counts["added"] == sum(
+        counts[s] for s in ("queued", "processing", "completed", "cancelled")
+    )
 
     qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     assert window.run is None and window.model is None
@@ -218,8 +221,7 @@ def test_closing_mid_run_ends_every_thread_without_qt_warnings(qtbot, qtlog):
     win.show()
     win.start_run()
     run = win.run
-    qtbot.waitUntil(lambda: win.model is not None and win.model.events_applied > 500,
-                    timeout=5000)
+    qtbot.waitUntil(lambda: win.model is not None and win.model.events_applied > 500, timeout=5000)
     started = perf_counter()
     win.close()
     assert perf_counter() - started < 2.5

@@ -19,8 +19,17 @@ from PySide6.QtGui import QImage
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 SKIP = shutil.ignore_patterns(
-    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
-    ".ruff_cache", ".hypothesis", "docs", "out",
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    "docs",
+    "out",
 )
 PROBE = """
 import json, sys
@@ -43,9 +52,7 @@ print(json.dumps({
 
 
 def run(argv: list[str], cwd: Path, timeout: float, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(
-        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-    )
+    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, f"{argv[:3]} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
 
@@ -57,8 +64,11 @@ def test_the_wheel_installs_and_runs_from_a_fresh_venv(tmp_path: Path):
     source = tmp_path / "source"
     shutil.copytree(CHECKOUT, source, ignore=SKIP)
     wheels = tmp_path / "wheels"
-    run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(wheels)],
-        cwd=tmp_path, timeout=300)
+    run(
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(wheels)],
+        cwd=tmp_path,
+        timeout=300,
+    )
     [wheel] = wheels.glob("queue_visualizer-*.whl")
 
     venv = tmp_path / "venv"
@@ -70,13 +80,15 @@ def test_the_wheel_installs_and_runs_from_a_fresh_venv(tmp_path: Path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
     }
     env["QT_QPA_PLATFORM"] = "offscreen"
 
-    found = __import__("json").loads(run([str(python), "-c", PROBE], cwd=elsewhere, timeout=120,
-                                         env=env))
+    found = __import__("json").loads(
+        run([str(python), "-c", PROBE], cwd=elsewhere, timeout=120, env=env)
+    )
     site = venv.resolve()
     assert Path(found["package"]).resolve().is_relative_to(site), found["package"]
     assert Path(found["resources"]).resolve().is_relative_to(site), found["resources"]
@@ -86,8 +98,21 @@ def test_the_wheel_installs_and_runs_from_a_fresh_venv(tmp_path: Path):
     assert "global-lock" in found["help"] and "unsafe" in found["help"]
 
     shot = elsewhere / "out.png"
-    run([str(app), "--strategy", "global-lock", "--run", "--screenshot", str(shot),
-         "--quit-after", "2"], cwd=elsewhere, timeout=180, env=env)
+    run(
+        [
+            str(app),
+            "--strategy",
+            "global-lock",
+            "--run",
+            "--screenshot",
+            str(shot),
+            "--quit-after",
+            "2",
+        ],
+        cwd=elsewhere,
+        timeout=180,
+        env=env,
+    )
     image = QImage(str(shot))
     assert not image.isNull(), "not a readable PNG"
     assert (image.width(), image.height()) == (1280, 800)

@@ -51,7 +51,10 @@ def startup_once() -> float:
     """Seconds from spawning the app to its window's first paint."""
     spawned = time.time()
     result = subprocess.run(
-        [*APP, "--print-paint-time"], env=_env(), capture_output=True, text=True,
+        [*APP, "--print-paint-time"],
+        env=_env(),
+        capture_output=True,
+        text=True,
         timeout=CHILD_TIMEOUT_S,
     )
     match = _PAINTED.search(result.stdout)
@@ -82,9 +85,23 @@ def measure_startup(config: BenchConfig) -> Table:
 def gui_latency(seconds: float) -> dict[str, float]:
     """One flat-out window run: latency percentiles, events/s folded, events dropped."""
     argv = [
-        *APP, "--strategy", "global-lock", "--run", "--producers", "4", "--workers", "4",
-        "--rate", "0", "--tasks", "0", "--work-time", "0",
-        "--quit-after", f"{seconds:g}", "--measure-latency",
+        *APP,
+        "--strategy",
+        "global-lock",
+        "--run",
+        "--producers",
+        "4",
+        "--workers",
+        "4",
+        "--rate",
+        "0",
+        "--tasks",
+        "0",
+        "--work-time",
+        "0",
+        "--quit-after",
+        f"{seconds:g}",
+        "--measure-latency",
     ]
     result = subprocess.run(
         argv, env=_env(), capture_output=True, text=True, timeout=CHILD_TIMEOUT_S + seconds
@@ -105,17 +122,28 @@ def measure_gui(config: BenchConfig) -> Table:
     table = Table(
         "GUI event loop: global-lock, 4 producers + 4 workers flat out, every view visible",
         [
-            ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("events_per_s", "events/s folded"),
-            ("dropped", "dropped"), ("dropped_per_s", "dropped/s"), ("seconds", "run s"),
+            ("p50_ms", "p50 ms"),
+            ("p99_ms", "p99 ms"),
+            ("events_per_s", "events/s folded"),
+            ("dropped", "dropped"),
+            ("dropped_per_s", "dropped/s"),
+            ("seconds", "run s"),
         ],
-        [{
-            "p50_ms": found["p50"], "p99_ms": found["p99"],
-            "events_per_s": found["events_per_s"], "dropped": int(found["dropped"]),
-            "dropped_per_s": found["dropped_per_s"], "seconds": found["seconds"],
-        }],
+        [
+            {
+                "p50_ms": found["p50"],
+                "p99_ms": found["p99"],
+                "events_per_s": found["events_per_s"],
+                "dropped": int(found["dropped"]),
+                "dropped_per_s": found["dropped_per_s"],
+                "seconds": found["seconds"],
+            }
+        ],
     )
     table.headline = {
-        "p50_ms": found["p50"], "p99_ms": found["p99"], "events_per_s": found["events_per_s"],
+        "p50_ms": found["p50"],
+        "p99_ms": found["p99"],
+        "events_per_s": found["events_per_s"],
         "dropped": int(found["dropped"]),
     }
     met = (

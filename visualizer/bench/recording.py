@@ -24,10 +24,10 @@ from time import perf_counter
 from typing import Any
 
 from visualizer.bench.core import BenchConfig, Table, section
+from visualizer.bench.log_costs import measure_write
 from visualizer.engine import Drainer, Run, RunState, Workload
 from visualizer.events import Batch
 from visualizer.recording import LogWriter, load_log
-from visualizer.recording.measure import measure_write
 from visualizer.recording.replay import Replay
 
 TARGET_OVERHEAD = 1.05

@@ -69,23 +69,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Watch a priority task queue under concurrency, live.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
-        "--strategy", choices=sorted(STRATEGIES), metavar="NAME",
+        "--strategy",
+        choices=sorted(STRATEGIES),
+        metavar="NAME",
         help=f"locking strategy: {', '.join(STRATEGIES)}",
     )
     parser.add_argument(
         "--run", action="store_true", help="start the run as soon as the window opens"
     )
     parser.add_argument(
-        "--scenario", metavar="NAME",
+        "--scenario",
+        metavar="NAME",
         help="open a teaching scenario (python -m visualizer scenarios lists them)",
     )
     parser.add_argument("--fixed", action="store_true", help="with --scenario: apply the fix")
     parser.add_argument(
-        "--paused", action="store_true",
+        "--paused",
+        action="store_true",
         help="with --run: start paused, every thread at its first traced point (as Step does)",
     )
     parser.add_argument(
-        "--screenshot", metavar="PNG",
+        "--screenshot",
+        metavar="PNG",
         help="save a picture of the window just before quitting "
         f"(quits after {DEFAULT_SCREENSHOT_DELAY_S:g} s unless --quit-after says otherwise)",
     )
@@ -93,28 +98,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--quit-after", type=_positive, metavar="SECONDS", help="close the window after SECONDS"
     )
     parser.add_argument(
-        "--measure-latency", action="store_true",
+        "--measure-latency",
+        action="store_true",
         help="with --quit-after: print the GUI event loop's latency (p50/p99), the events/s "
         "folded into the views and the events dropped, measured while the run goes",
     )
     parser.add_argument(
-        "--fresh", action="store_true",
+        "--fresh",
+        action="store_true",
         help="ignore the saved layout and settings, and save none (implied by --screenshot "
         "and --measure-latency: their results must not depend on the last session)",
     )
     parser.add_argument(
-        "--install-desktop-entry", action="store_true",
+        "--install-desktop-entry",
+        action="store_true",
         help="add Queue Visualizer to your desktop's application menu (under "
         "$XDG_DATA_HOME, no root needed), print the files written, and exit",
     )
     parser.add_argument(
-        "--print-paint-time", action="store_true",
+        "--print-paint-time",
+        action="store_true",
         help="print the wall-clock time of the window's first paint and quit (bench startup)",
     )
     defaults = Workload()
     for field, kind, text in _WORKLOAD_OPTIONS:
         parser.add_argument(
-            f"--{field.replace('_', '-')}", type=kind, metavar=kind.__name__.upper(),
+            f"--{field.replace('_', '-')}",
+            type=kind,
+            metavar=kind.__name__.upper(),
             help=f"{text} (default: {getattr(defaults, field)})",
         )
     return parser
@@ -231,6 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     messages: list[str] = []
     failures: list[str] = []
     if args.quit_after is not None:
+
         def finish() -> None:
             if args.measure_latency:
                 # Measured now, while the run goes: closing stops it, which is not the point.

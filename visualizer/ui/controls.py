@@ -207,41 +207,147 @@ class ControlPanel(QWidget):
             box.valueChanged.connect(self._revalidate)
             return name, box, get, put
 
-        self._add("Threads", whole("producers", _spin(
-            0, 999, "Producer threads: they add tasks to the queue (1 to 64).",
-            suffix=" producers")), whole("workers", _spin(
-            0, 999, "Worker threads: they take tasks from the queue and work on them (1 to 64).",
-            suffix=" workers")))
-        self._add("Production rate", scaled("rate", _dspin(
-            0, 1_000_000, 1,
-            "Tasks each producer adds per second. At the minimum (flat out) producers add "
-            "as fast as they can.", special="flat out", suffix=" tasks/s"), 1.0))
-        self._add("Priority spread", whole("priority_spread", _spin(
-            0, 100_000, "Tasks get priorities 0 to spread-1; the highest number is served "
-            "first. 1 makes every task equal (pure first-in, first-out).", suffix=" levels")))
-        self._add("Work time", scaled("work_time", _dspin(
-            0, 60_000, 1, "Mean time a worker spends on one task (0 to 60 000 ms). "
-            "At the minimum workers finish instantly.", special="none", suffix=" ms"), 1000.0))
-        self._add("Cancel probability", scaled("cancel_probability", _dspin(
-            0, 100, 0, "Chance that a producer cancels a task it added while it is still queued.",
-            suffix=" %"), 100.0))
-        self._add("Race window", scaled("race_window", _dspin(
-            0, 1000, 2, "Only for the unsafe strategy: a pause (0 to 1000 ms) between reading and "
-            "writing shared state, so races happen within seconds instead of millions of "
-            "operations. Other strategies hold a lock there and ignore it.",
-            special="off", suffix=" ms"), 1000.0))
-        self._add("GIL switch interval", scaled("switch_interval", _dspin(
-            0, 1000, 3, "How often CPython asks the running thread to hand over the GIL "
-            "(sys.setswitchinterval, up to 1000 ms). Shorter means more interleaving. At the "
-            "minimum Python's default (5 ms) is kept.", special="default", suffix=" ms"),
-            1000.0, none_at_zero=True))
-        self._add("Seed", whole("seed", _spin(
-            0, INT32_MAX, "Seed for priorities, work times and cancels: the same seed gives the "
-            "same tasks every run (thread timing still varies).")))
-        self._add("Total tasks", whole("tasks", _spin(
-            0, INT32_MAX, "How many tasks the producers add in all (up to 10 000 000). At the "
-            "minimum they keep adding until you press Stop.", special="until stopped",
-            suffix=" tasks")))
+        self._add(
+            "Threads",
+            whole(
+                "producers",
+                _spin(
+                    0,
+                    999,
+                    "Producer threads: they add tasks to the queue (1 to 64).",
+                    suffix=" producers",
+                ),
+            ),
+            whole(
+                "workers",
+                _spin(
+                    0,
+                    999,
+                    "Worker threads: they take tasks from the queue and work on them (1 to 64).",
+                    suffix=" workers",
+                ),
+            ),
+        )
+        self._add(
+            "Production rate",
+            scaled(
+                "rate",
+                _dspin(
+                    0,
+                    1_000_000,
+                    1,
+                    "Tasks each producer adds per second. At the minimum (flat out) producers add "
+                    "as fast as they can.",
+                    special="flat out",
+                    suffix=" tasks/s",
+                ),
+                1.0,
+            ),
+        )
+        self._add(
+            "Priority spread",
+            whole(
+                "priority_spread",
+                _spin(
+                    0,
+                    100_000,
+                    "Tasks get priorities 0 to spread-1; the highest number is served "
+                    "first. 1 makes every task equal (pure first-in, first-out).",
+                    suffix=" levels",
+                ),
+            ),
+        )
+        self._add(
+            "Work time",
+            scaled(
+                "work_time",
+                _dspin(
+                    0,
+                    60_000,
+                    1,
+                    "Mean time a worker spends on one task (0 to 60 000 ms). "
+                    "At the minimum workers finish instantly.",
+                    special="none",
+                    suffix=" ms",
+                ),
+                1000.0,
+            ),
+        )
+        self._add(
+            "Cancel probability",
+            scaled(
+                "cancel_probability",
+                _dspin(
+                    0,
+                    100,
+                    0,
+                    "Chance that a producer cancels a task it added while it is still queued.",
+                    suffix=" %",
+                ),
+                100.0,
+            ),
+        )
+        self._add(
+            "Race window",
+            scaled(
+                "race_window",
+                _dspin(
+                    0,
+                    1000,
+                    2,
+                    "Only for the unsafe strategy: a pause (0 to 1000 ms) between reading and "
+                    "writing shared state, so races happen within seconds instead of millions of "
+                    "operations. Other strategies hold a lock there and ignore it.",
+                    special="off",
+                    suffix=" ms",
+                ),
+                1000.0,
+            ),
+        )
+        self._add(
+            "GIL switch interval",
+            scaled(
+                "switch_interval",
+                _dspin(
+                    0,
+                    1000,
+                    3,
+                    "How often CPython asks the running thread to hand over the GIL "
+                    "(sys.setswitchinterval, up to 1000 ms). Shorter means more interleaving. "
+                    "At the minimum Python's default (5 ms) is kept.",
+                    special="default",
+                    suffix=" ms",
+                ),
+                1000.0,
+                none_at_zero=True,
+            ),
+        )
+        self._add(
+            "Seed",
+            whole(
+                "seed",
+                _spin(
+                    0,
+                    INT32_MAX,
+                    "Seed for priorities, work times and cancels: the same seed gives the "
+                    "same tasks every run (thread timing still varies).",
+                ),
+            ),
+        )
+        self._add(
+            "Total tasks",
+            whole(
+                "tasks",
+                _spin(
+                    0,
+                    INT32_MAX,
+                    "How many tasks the producers add in all (up to 10 000 000). At the "
+                    "minimum they keep adding until you press Stop.",
+                    special="until stopped",
+                    suffix=" tasks",
+                ),
+            ),
+        )
 
         self.general_message = self._message_label()
         self._form.addRow(self.general_message)

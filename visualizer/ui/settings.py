@@ -35,8 +35,17 @@ SETTINGS_ENV = "QUEUE_VISUALIZER_SETTINGS"
 """Path of an INI file to use instead of the user's settings (tests, bench, demos)."""
 
 PANEL_FIELDS = (
-    "strategy", "producers", "workers", "tasks", "rate", "priority_spread", "work_time",
-    "cancel_probability", "race_window", "switch_interval", "seed",
+    "strategy",
+    "producers",
+    "workers",
+    "tasks",
+    "rate",
+    "priority_spread",
+    "work_time",
+    "cancel_probability",
+    "race_window",
+    "switch_interval",
+    "seed",
 )
 """The Workload fields the control panel edits: the ones worth remembering."""
 

@@ -95,8 +95,8 @@ class ChipDelegate(QStyledItemDelegate):
         x = rect.left()
         plain = foreground(widget) if widget is not None else QColor(Qt.GlobalColor.black)
         for text, color in chips:
-            width = chip_width(metrics, text) if color is not None else metrics.horizontalAdvance(
-                text
+            width = (
+                chip_width(metrics, text) if color is not None else metrics.horizontalAdvance(text)
             )
             if x + width > rect.right() + 1:
                 painter.setPen(plain)

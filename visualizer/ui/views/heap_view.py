@@ -81,7 +81,11 @@ class _HeapPicture(QWidget):
         """``entries`` are the first slots of a heap of ``total`` entries."""
         path_set = frozenset(path)
         if (entries, statuses, total, path_set, selected) == (
-            self.entries, self.statuses, self.total, self.path, self.selected
+            self.entries,
+            self.statuses,
+            self.total,
+            self.path,
+            self.selected,
         ):
             return  # nothing visible changed: skip the repaint
         self.entries = entries
@@ -212,8 +216,10 @@ class HeapTree(_HeapPicture):
             parent = (child - 1) >> 1
             edges[child in path and parent in path].append(
                 QLineF(
-                    rects[parent].center().x(), rects[parent].bottom(),
-                    rects[child].center().x(), rects[child].top(),
+                    rects[parent].center().x(),
+                    rects[parent].bottom(),
+                    rects[child].center().x(),
+                    rects[child].top(),
                 )
             )
         for pen, lines in zip((thin, bold), edges, strict=True):

@@ -145,7 +145,10 @@ class StatusLanes(QWidget):
     ) -> None:
         """``workers`` colours each processing chip's stripe with its worker's thread colour."""
         if (counts, tasks, workers, selected) == (
-            self.counts, self.tasks, self.workers, self.selected
+            self.counts,
+            self.tasks,
+            self.workers,
+            self.selected,
         ):
             return  # nothing visible changed: skip the repaint
         self.counts = counts
@@ -331,4 +334,3 @@ class LanesView(RunView):
     def counts_shown(self) -> dict[str, int]:
         """The counts the lane headers display (for tests and screen readers)."""
         return {status: self.lanes.counts.get(status, 0) for status in STATUSES}
-

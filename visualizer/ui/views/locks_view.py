@@ -197,9 +197,7 @@ class LockTableModel(QAbstractTableModel):
         for waiter in state.waiters:
             prefix = f"{_MODE_NAMES[waiter.mode][0]}: " if waiter.mode in _MODE_NAMES else ""
             waiting.append(self._chip(model, waiter.ident, colors, prefix=prefix))
-        contention = (
-            f"{state.contention * 100:.0f} %" if state.acquisitions else "\u2013"
-        )
+        contention = f"{state.contention * 100:.0f} %" if state.acquisitions else "\u2013"
         texts = [
             state.name,
             _type_text(state),
@@ -219,11 +217,7 @@ def graph_state(model: RunModel | None) -> GraphState:
         return GraphState()
     table = model.locks
     locks = [name for name, state in table.locks.items() if not _is_condition(state)]
-    holds = [
-        (name, ident)
-        for name in locks
-        for ident in table.locks[name].holders
-    ]
+    holds = [(name, ident) for name in locks for ident in table.locks[name].holders]
     waits = [(ident, state.name) for ident, state in table.waiting_on.items()]
     involved = {ident for _, ident in holds} | {ident for ident, _ in waits}
     threads = sorted(
@@ -244,8 +238,7 @@ def graph_state(model: RunModel | None) -> GraphState:
             edges.add((ident, lock))
             edges.add((lock, holder))
         names = [
-            thread_label(model, node) if i % 2 == 0 else f"'{node}'"
-            for i, node in enumerate(cycle)
+            thread_label(model, node) if i % 2 == 0 else f"'{node}'" for i, node in enumerate(cycle)
         ]
         text = "DEADLOCK: " + " \u2192 ".join([*names, names[0]])
     return GraphState(
@@ -317,9 +310,7 @@ class LocksView(RunView):
         elif self._frames % COLUMN_CHECK_EVERY == 0:
             self._measure_columns()
         self._frames += 1
-        self.graph.set_state(
-            graph_state(self.model), NO_RUN if self.model is None else NO_LOCKS
-        )
+        self.graph.set_state(graph_state(self.model), NO_RUN if self.model is None else NO_LOCKS)
 
     def _measure_columns(self) -> None:
         """Note each column's widest contents; lay out again if any grew.

@@ -212,8 +212,11 @@ class ThroughputView(RunView):
         self.plots["rates"].setXRange(start, max(end, start + MIN_SPAN_S), padding=0)
         for key in self.plots:
             top = max(
-                (float(series[name][1].max()) for name, where, *_ in CURVES
-                 if where == key and len(series[name][1])),
+                (
+                    float(series[name][1].max())
+                    for name, where, *_ in CURVES
+                    if where == key and len(series[name][1])
+                ),
                 default=0.0,
             )
             self._set_y_top(key, nice_ceiling(top * 1.1))

@@ -252,8 +252,15 @@ class TimelineWidget(QWidget):
         return x0, max(x1 - x0, 1.5)
 
     def _paint_work(
-        self, painter: QPainter, lane: _Lane, color: QColor, top: float, row_h: float,
-        left: float, start: int, scale: float,
+        self,
+        painter: QPainter,
+        lane: _Lane,
+        color: QColor,
+        top: float,
+        row_h: float,
+        left: float,
+        start: int,
+        scale: float,
     ) -> list[tuple[QRectF, str]]:
         bars = [(run, False) for run in lane.work]
         if lane.open_work is not None:
@@ -289,8 +296,14 @@ class TimelineWidget(QWidget):
         return hits
 
     def _paint_waits(
-        self, painter: QPainter, lane: _Lane, top: float, row_h: float,
-        left: float, start: int, scale: float,
+        self,
+        painter: QPainter,
+        lane: _Lane,
+        top: float,
+        row_h: float,
+        left: float,
+        start: int,
+        scale: float,
     ) -> None:
         bars = [(run, False) for run in lane.wait]
         if lane.open_wait is not None:

@@ -175,7 +175,8 @@ class WaitForGraph(QWidget):
             painter.drawRoundedRect(rect, 4, 4)
             painter.setPen(ink)
             painter.drawText(
-                rect, Qt.AlignmentFlag.AlignCenter,
+                rect,
+                Qt.AlignmentFlag.AlignCenter,
                 metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, int(rect.width()) - 8),
             )
         self._paint_notes(painter)
@@ -198,8 +199,9 @@ class WaitForGraph(QWidget):
         painter.setFont(self.note_font)
         painter.setPen(muted(self, 0.8))
         _top, bottom = self._bands()
-        painter.drawText(QRectF(6, bottom + 2, width, metrics.height()),
-                         Qt.AlignmentFlag.AlignLeft, LEGEND)
+        painter.drawText(
+            QRectF(6, bottom + 2, width, metrics.height()), Qt.AlignmentFlag.AlignLeft, LEGEND
+        )
 
     def _lock_ports(
         self, threads: dict[int, QRectF], locks: dict[str, QRectF]
@@ -226,8 +228,14 @@ class WaitForGraph(QWidget):
         return ports
 
     def _arrow(
-        self, painter: QPainter, start: QPointF, end: QPointF,
-        source_id: object, target_id: object, *, dashed: bool,
+        self,
+        painter: QPainter,
+        start: QPointF,
+        end: QPointF,
+        source_id: object,
+        target_id: object,
+        *,
+        dashed: bool,
     ) -> None:
         """A slightly bowed arrow (waits bow one way, holds the other, so a 2-cycle is a loop)."""
         mid = (start + end) / 2
@@ -250,12 +258,13 @@ class WaitForGraph(QWidget):
         painter.drawPath(path)
         angle = math.atan2(end.y() - control.y(), end.x() - control.x())
         size = 12 if on_cycle else 9
-        head = QPolygonF([
-            end,
-            end - QPointF(math.cos(angle - 0.4) * size, math.sin(angle - 0.4) * size),
-            end - QPointF(math.cos(angle + 0.4) * size, math.sin(angle + 0.4) * size),
-        ])
+        head = QPolygonF(
+            [
+                end,
+                end - QPointF(math.cos(angle - 0.4) * size, math.sin(angle - 0.4) * size),
+                end - QPointF(math.cos(angle + 0.4) * size, math.sin(angle + 0.4) * size),
+            ]
+        )
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(color)
         painter.drawPolygon(head)
-

@@ -36,9 +36,18 @@ def test_every_strategy_is_offered_with_its_summary(panel):
 
 def test_defaults_round_trip_through_the_inputs(panel):
     workload = Workload(
-        strategy="unsafe", producers=3, workers=5, tasks=123, rate=7.5, priority_spread=4,
-        work_time=0.025, cancel_probability=0.25, race_window=0.002, switch_interval=0.0005,
-        seed=42, duration=9.0,
+        strategy="unsafe",
+        producers=3,
+        workers=5,
+        tasks=123,
+        rate=7.5,
+        priority_spread=4,
+        work_time=0.025,
+        cancel_probability=0.25,
+        race_window=0.002,
+        switch_interval=0.0005,
+        seed=42,
+        duration=9.0,
     )
     panel.set_workload(workload)
     assert panel.workload() == workload, "units convert both ways; unshown fields are kept"
@@ -110,8 +119,11 @@ def test_every_control_explains_itself(panel):
     widgets = [panel.strategy, panel.summary, panel.speed, *panel.buttons.values()]
     widgets += [panel.input(name) for name in panel._inputs]
     for widget in widgets:
-        tip = widget.toolTip() or (widget.defaultAction().toolTip() if hasattr(
-            widget, "defaultAction") and widget.defaultAction() else "")
+        tip = widget.toolTip() or (
+            widget.defaultAction().toolTip()
+            if hasattr(widget, "defaultAction") and widget.defaultAction()
+            else ""
+        )
         assert tip, f"{widget!r} has no tooltip"
     for label in panel.findChildren(QLabel):
         if label.buddy() is not None:

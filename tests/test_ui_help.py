@@ -125,7 +125,10 @@ def test_install_desktop_entry_writes_files_and_opens_no_window(tmp_path: Path):
     env = dict(os.environ, XDG_DATA_HOME=str(tmp_path), QT_QPA_PLATFORM="unavailable-platform")
     result = subprocess.run(
         [sys.executable, "-m", "visualizer.ui.app", "--install-desktop-entry"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     # A platform that does not exist would abort any attempt to open a window.
     assert result.returncode == 0, result.stderr

@@ -15,14 +15,8 @@ from argparse import Namespace
 from time import monotonic
 from typing import TextIO
 
-from visualizer.cli import (
-    EXIT_OK,
-    EXIT_USAGE,
-    EXIT_VIOLATIONS,
-    counts_text,
-    lock_table,
-    violation_lines,
-)
+from visualizer.cli.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
+from visualizer.cli.report import counts_text, lock_table, violation_lines
 from visualizer.engine import Drainer, Run, RunState
 from visualizer.engine.scenarios import Scenario, ScenarioError, load_all, load_scenario
 from visualizer.engine.scenarios.loader import SEED

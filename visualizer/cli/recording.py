@@ -1,6 +1,6 @@
 """The command line's record, replay, export and compare commands.
 
-Kept apart from :mod:`visualizer.cli` (which registers and dispatches them) so
+Kept apart from :mod:`visualizer.cli.dispatch` (which registers and dispatches them) so
 each command reads in one place.  Like ``run``, none of them imports Qt, except
 ``compare --png``, which needs Qt to draw and imports it only then (offscreen:
 no window opens, no display is needed).
@@ -18,13 +18,14 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from visualizer.cli import (
+from visualizer.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     EXIT_VIOLATIONS,
     add_workload_options,
     workload_changes,
 )
+from visualizer.cli.report import format_summary
 
 
 def _error(command: str, message: str) -> int:
@@ -159,7 +160,6 @@ def _load(command: str, path: str, allow_truncated: bool) -> Any:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from visualizer.cli import format_summary
     from visualizer.recording import LogError
     from visualizer.recording.replay import fold_log, logged_run
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from time import monotonic
 
-from visualizer.cli_scenarios import play
+from visualizer.cli.scenarios import play
 from visualizer.engine import Drainer, Run, Workload
 from visualizer.engine.scenarios import Context, Program, ThreadSpec, load_scenario
 from visualizer.events import GATE_WAIT, TASK_ADDED, THREAD_ENDED, THREAD_STARTED, WRITE, Batch

@@ -101,13 +101,14 @@ def test_reset_layout_restores_the_default_arrangement(launch, qtbot):
     window.docks["Heap"].hide()
     window.docks["Locks"].setFloating(True)
     window.controls_dock.hide()
-    window.view_area.resizeDocks(
-        [window.docks["Status lanes"]], [120], Qt.Orientation.Vertical
-    )
+    window.view_area.resizeDocks([window.docks["Status lanes"]], [120], Qt.Orientation.Vertical)
     qtbot.waitUntil(lambda: dock_layout(window) != default)
 
-    reset = next(a for a in window.findChildren(type(window.actions_by_name["start"]))
-                 if a.objectName() == "resetLayout")
+    reset = next(
+        a
+        for a in window.findChildren(type(window.actions_by_name["start"]))
+        if a.objectName() == "resetLayout"
+    )
     reset.trigger()
     qtbot.waitUntil(lambda: dock_layout(window) == default)
     window.close()
@@ -131,7 +132,10 @@ def test_only_panel_fields_are_remembered():
 def _app(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "visualizer.ui.app", *args],
-        env=env, capture_output=True, text=True, timeout=90,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
     )
 
 
@@ -155,12 +159,18 @@ def test_screenshot_measured_and_fresh_runs_neither_read_nor_write_settings(
     private_settings: Path, tmp_path: Path
 ):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    shot = _app("--strategy", "rlock", "--screenshot", str(tmp_path / "a.png"),
-                "--quit-after", "0.5", env=env)
+    shot = _app(
+        "--strategy",
+        "rlock",
+        "--screenshot",
+        str(tmp_path / "a.png"),
+        "--quit-after",
+        "0.5",
+        env=env,
+    )
     assert shot.returncode == 0, shot.stderr
     fresh = _app("--strategy", "rlock", "--fresh", "--quit-after", "0.5", env=env)
     assert fresh.returncode == 0, fresh.stderr
     measured = _app("--strategy", "rlock", "--measure-latency", "--quit-after", "0.5", env=env)
     assert measured.returncode == 0, measured.stderr
     assert not private_settings.exists()
-

@@ -14,10 +14,29 @@ def test_screenshot_mode_runs_grabs_the_window_and_exits(tmp_path: Path):
     shot = tmp_path / "shot.png"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     result = subprocess.run(
-        [sys.executable, "-m", "visualizer.ui.app", "--strategy", "global-lock", "--run",
-         "--rate", "0", "--tasks", "300", "--work-time", "0", "--screenshot", str(shot),
-         "--quit-after", "1.5", "--measure-latency"],
-        env=env, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "visualizer.ui.app",
+            "--strategy",
+            "global-lock",
+            "--run",
+            "--rate",
+            "0",
+            "--tasks",
+            "300",
+            "--work-time",
+            "0",
+            "--screenshot",
+            str(shot),
+            "--quit-after",
+            "1.5",
+            "--measure-latency",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr

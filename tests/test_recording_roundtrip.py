@@ -9,6 +9,7 @@ import threading
 import pytest
 from helpers import run_threads, spying_recorder
 
+from visualizer.bench.log_costs import measure_load, measure_write
 from visualizer.events import (
     LOCK_REQUESTED,
     MARK,
@@ -22,7 +23,6 @@ from visualizer.events import (
 from visualizer.model import RunModel
 from visualizer.queues import GlobalLockQueue, Tracer
 from visualizer.recording import FORMAT_TAG, VERSION, LogWriter, RecordedRun, load_log
-from visualizer.recording.measure import measure_load, measure_write
 from visualizer.recording.schema import CHUNK
 
 SETTINGS = {"strategy": "global-lock", "producers": 1, "workers": 2, "tasks": 40, "rate": 0.0}
