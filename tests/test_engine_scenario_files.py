@@ -40,7 +40,8 @@ def write(tmp_path: Path, text: str, name: str = "lost-update.toml") -> Path:
 def test_a_good_file_loads_with_defaults_filled_in(tmp_path):
     scenario = load_scenario(write(tmp_path, GOOD))
     assert scenario.name == "lost-update" and scenario.order == 100
-    assert scenario.params == {"threads": 2, "tasks": 20, "race_window": 0.0}
+    assert scenario.params == {"threads": 2, "tasks": 20}
+    assert scenario.bug_schedule is None and scenario.good_schedule is None
     assert scenario.seed == 0 and scenario.time_limit == 20.0
     assert scenario.expect_violations == ("lost-update",) and scenario.figure is None
 
@@ -56,7 +57,19 @@ def test_multi_line_story_text_reads_as_one_paragraph(tmp_path):
         (("threads = 2", "threads = 40"), "[run] threads: must be an integer from 1 to 16"),
         (("threads = 2", 'threads = "two"'), "[run] threads: must be an integer from 1 to 16"),
         (("threads = 2", "threads = 2.5"), "[run] threads: must be an integer from 1 to 16"),
-        (("threads = 2", "race_window = -1"), "[run] race_window: must be a number from 0 to 1"),
+        (("threads = 2", "tasks = 0"), "[run] tasks: must be an integer from 1 to 10000"),
+        (
+            ("[fix]", '[schedule]\nbug = "clerk-1"\ngood = "line: clerk-1"\n[fix]'),
+            "[schedule] bug: a schedule starts with its granularity",
+        ),
+        (
+            ("[fix]", '[schedule]\nbug = "line: a"\n[fix]'),
+            "[schedule] good: missing",
+        ),
+        (
+            ("[fix]", '[schedule]\nbug = "line: a"\ngood = "line: a"\nugly = 1\n[fix]'),
+            "[schedule] ugly: unknown",
+        ),
         (("threads = 2", "thredas = 2"), "[run] thredas: unknown parameter (program lost-update"),
         (("threads = 2", "seed = -3"), "[run] seed: must be an integer from 0 to"),
         (("threads = 2", "time_limit = 0"), "[run] time_limit: must be a number from 0.5 to 600"),

@@ -19,7 +19,7 @@ TIMEOUT = 10.0
 
 
 def test_a_program_runs_its_own_threads_after_its_setup():
-    run = load_scenario("double-delivery").make_run(fixed=True, tasks=4, race_window=0.0)
+    run = load_scenario("double-delivery").make_run(fixed=True, tasks=4)
     assert run.queue is None
     assert [(t.name, t.role) for t in run.threads()] == [
         ("worker-1", "worker"),

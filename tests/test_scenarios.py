@@ -1,9 +1,9 @@
 """Every teaching scenario, headless: without the fix its bug is detected, with it the run is clean.
 
-Races are made likely by each scenario's race window (a sleep in the gap that
-hands the GIL to the other threads), so a bug shows within its first rounds
-even on a loaded machine; the performance pitfalls are judged by measured
-figures with wide margins.  Runs end by themselves or, when stuck on purpose,
+A data race is shown by playing the scenario's bug schedule under the
+controlled scheduler (the bug shows every time, whatever the machine's load);
+the other pitfalls run freely, made likely by their race windows; the
+performance pitfalls are judged by measured figures with wide margins.  Runs end by themselves or, when stuck on purpose,
 shortly after the checker reports it (see ``visualizer.cli.scenarios.play``).
 """
 
@@ -13,6 +13,7 @@ import pytest
 
 from visualizer.cli.scenarios import play
 from visualizer.engine.scenarios import PROGRAMS, load_all, load_scenario
+from visualizer.stepping import play as play_schedule
 
 VIOLATION_SCENARIOS = [
     "lost-update",
@@ -39,7 +40,11 @@ def test_every_program_has_a_scenario_file_and_every_file_loads():
 @pytest.mark.parametrize("name", VIOLATION_SCENARIOS)
 def test_bug_is_detected_without_the_fix(name):
     scenario = load_scenario(name)
-    run, model = play(scenario, fixed=False)
+    if scenario.bug_schedule is not None:
+        played = play_schedule(lambda c: scenario.make_run(control=c), scenario.bug_schedule)
+        run, model = played.run, played.model
+    else:
+        run, model = play(scenario, fixed=False)
     found = set(model.checker.violation_counts)
     expected = set(scenario.expect_violations)
     if name == "forgotten-release":

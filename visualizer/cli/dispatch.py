@@ -68,6 +68,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a teaching scenario instead (see 'scenarios'); takes only --fixed and --seed",
     )
     run.add_argument("--fixed", action="store_true", help="with --scenario: apply the fix")
+    schedule = run.add_mutually_exclusive_group()
+    schedule.add_argument(
+        "--schedule",
+        metavar="TEXT",
+        help="with --scenario: play this schedule under the controlled scheduler, e.g. "
+        "'instruction/free: clerk-2*17 clerk-1' (exit 1 if it breaks an invariant, "
+        "2 if it does not fit the program); default: the scenario's own bug schedule",
+    )
+    schedule.add_argument(
+        "--schedule-file", metavar="FILE", help="with --scenario: the schedule text from FILE"
+    )
+    schedule.add_argument(
+        "--free",
+        action="store_true",
+        help="with --scenario: run its threads freely, as the operating system schedules them",
+    )
 
     bench = commands.add_parser(
         "bench",

@@ -30,9 +30,13 @@ def _workload_from(args: argparse.Namespace) -> Any:
     return workload
 
 
+def _schedule_given(args: argparse.Namespace) -> bool:
+    return bool(args.schedule or args.schedule_file or args.free)
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Run the workload the options describe (or a scenario) and print its summary."""
-    if args.scenario is not None or args.fixed:
+    if args.scenario is not None or args.fixed or _schedule_given(args):
         return run_scenario_command(args, [option[:2] for option in RUN_OPTIONS])
     try:
         workload = _workload_from(args)

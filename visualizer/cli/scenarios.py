@@ -20,11 +20,17 @@ from visualizer.cli.report import counts_text, lock_table, violation_lines
 from visualizer.engine import Drainer, Run, RunState
 from visualizer.engine.scenarios import Scenario, ScenarioError, load_all, load_scenario
 from visualizer.engine.scenarios.loader import SEED
+from visualizer.engine.scheduler import Schedule, ScheduleError, interpreter_model
 from visualizer.model import FIGURES, RunModel
 from visualizer.model.figures import duration
+from visualizer.stepping import Played
+from visualizer.stepping import play as play_schedule
 
 DEADLOCK_GRACE_S = 0.3
 """After a deadlock is reported, how long the run goes on (to show it) before it is stopped."""
+
+MAX_SCHEDULE_FILE = 4_000_000
+"""Largest schedule file read (bytes): far beyond any real schedule, short of a memory problem."""
 
 _STUCK = ("deadlock", "orphaned-lock")
 """Violations after which the run's threads can never all finish by themselves."""
@@ -84,7 +90,17 @@ def run_scenario_command(args: Namespace, run_options: list[tuple[str, str]]) ->
     ``run_options`` pairs each of ``run``'s workload options with its field name.
     """
     if args.scenario is None:
-        return _usage("--fixed: only with --scenario NAME")
+        option = next(
+            flag
+            for flag, given in (
+                ("--schedule", args.schedule),
+                ("--schedule-file", args.schedule_file),
+                ("--free", args.free),
+                ("--fixed", True),
+            )
+            if given
+        )
+        return _usage(f"{option}: only with --scenario NAME")
     given = [
         option
         for option, field in run_options
@@ -94,7 +110,29 @@ def run_scenario_command(args: Namespace, run_options: list[tuple[str, str]]) ->
         given.append("--record")
     if given:
         return _usage(f"{given[0]}: a scenario sets its own parameters (give only --fixed, --seed)")
-    return run_scenario(args.scenario, args.fixed, args.seed)
+    schedule_text = args.schedule
+    if args.schedule_file is not None:
+        try:
+            with open(args.schedule_file, encoding="utf-8") as handle:
+                schedule_text = handle.read(MAX_SCHEDULE_FILE + 1)
+        except (OSError, UnicodeDecodeError) as exc:
+            return _usage(f"--schedule-file: cannot read {args.schedule_file}: {_reason(exc)}")
+        if len(schedule_text) > MAX_SCHEDULE_FILE:
+            return _usage(
+                f"--schedule-file: {args.schedule_file} is over {MAX_SCHEDULE_FILE} bytes"
+            )
+    schedule = None
+    if schedule_text is not None:
+        try:
+            schedule = Schedule.parse(schedule_text, default_model=interpreter_model())
+        except ScheduleError as exc:
+            flag = "--schedule" if args.schedule is not None else "--schedule-file"
+            return _usage(f"{flag}: {exc}")
+    return run_scenario(args.scenario, args.fixed, args.seed, schedule=schedule, free=args.free)
+
+
+def _reason(exc: BaseException) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
 
 
 def _usage(message: str, err: TextIO | None = None) -> int:
@@ -108,8 +146,16 @@ def run_scenario(
     seed: int | None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    schedule: Schedule | None = None,
+    free: bool = False,
 ) -> int:
-    """``run --scenario NAME``: the title, a run, its summary; status 1 if it broke an invariant."""
+    """``run --scenario NAME``: the title, a run, its summary; status 1 if it broke an invariant.
+
+    A scenario with a bug schedule plays it under the controlled scheduler
+    (leniently with ``--fixed``: the fixed program may wait where the buggy one
+    ran on); ``schedule`` plays that one, strictly; ``free`` runs the threads as
+    the operating system schedules them.
+    """
     out = out or sys.stdout
     try:
         scenario = load_scenario(name)
@@ -121,12 +167,36 @@ def run_scenario(
         except ValueError as exc:
             return _usage(f"--seed: {exc}", err)
     print(f"{scenario.title}  ({'with' if fixed else 'without'} the fix)", file=out, flush=True)
+    given = schedule is not None
+    if schedule is None and not free:
+        schedule = scenario.bug_schedule
     try:
-        run, model = play(scenario, fixed, seed)
+        if schedule is None:
+            run, model = play(scenario, fixed, seed)
+        else:
+            played = play_schedule(
+                lambda control: scenario.make_run(fixed=fixed, seed=seed, control=control),
+                schedule,
+                strict=given or not fixed,
+            )
+            if played.outcome == "misfit":
+                return _usage(f"--schedule: {played.detail}", err)
+            run, model = played.run, played.model
+            print(f"schedule: {schedule.text()}", file=out)
+            print(f"played {len(played.schedule)} steps ({_ending(played)})", file=out)
     except KeyboardInterrupt:
         return EXIT_USAGE
-    print(format_scenario_summary(scenario, fixed, run, model), file=out)
+    print(
+        format_scenario_summary(scenario, fixed, run, model, scheduled=schedule is not None),
+        file=out,
+    )
     return EXIT_VIOLATIONS if model.anomalies or run.errors else EXIT_OK
+
+
+def _ending(played: Played) -> str:
+    if played.outcome == "finished":
+        return "then every thread ended"
+    return played.detail
 
 
 _LOCK_COLUMNS = [
@@ -138,7 +208,9 @@ _LOCK_COLUMNS = [
 ]
 
 
-def format_scenario_summary(scenario: Scenario, fixed: bool, run: Run, model: RunModel) -> str:
+def format_scenario_summary(
+    scenario: Scenario, fixed: bool, run: Run, model: RunModel, scheduled: bool = False
+) -> str:
     """What a headless scenario run prints: settings, outcome, locks, figure, verdict."""
     summary = model.summary()
     settings = ", ".join(f"{key} {value:g}" for key, value in scenario.params.items())
@@ -159,11 +231,11 @@ def format_scenario_summary(scenario: Scenario, fixed: bool, run: Run, model: Ru
         lines.append(f"{scenario.figure}: {FIGURES[scenario.figure](summary)}")
         lines.append("")
     lines += violation_lines(summary, model, examples=2)
-    lines.append(verdict(scenario, fixed, model))
+    lines.append(verdict(scenario, fixed, model, scheduled))
     return "\n".join(lines)
 
 
-def verdict(scenario: Scenario, fixed: bool, model: RunModel) -> str:
+def verdict(scenario: Scenario, fixed: bool, model: RunModel, scheduled: bool = False) -> str:
     """One sentence: did the run show what the scenario is about?"""
     found = set(model.checker.violation_counts)
     if scenario.figure is not None:
@@ -181,6 +253,8 @@ def verdict(scenario: Scenario, fixed: bool, model: RunModel) -> str:
     shown = [kind for kind in scenario.expect_violations if kind in found]
     if shown:
         return f"the bug showed: {', '.join(shown)} detected; add --fixed to see the fix"
+    if scheduled:
+        return "this schedule breaks nothing: the bug needs another order of steps"
     return "the bug did not show this time; run it again, or step through it in the window"
 
 

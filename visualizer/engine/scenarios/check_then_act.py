@@ -16,7 +16,6 @@ from __future__ import annotations
 import heapq
 
 from visualizer.engine.scenarios.program import (
-    RACE_WINDOW,
     TASKS,
     THREADS,
     WORK_TIME,
@@ -31,7 +30,7 @@ CANCELS = Param("cancels", int, 1, 1000, 5)  # orders the client tries to cancel
 
 
 class CheckThenAct(Program):
-    params = (THREADS, TASKS, CANCELS, RACE_WINDOW, WORK_TIME)
+    params = (THREADS, TASKS, CANCELS, WORK_TIME)
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
@@ -82,7 +81,7 @@ class CheckThenAct(Program):
     def cancel_unsafe(self, order: int) -> bool:
         if self.status_of(order) != QUEUED:  # check (the lock is released on return) ...
             return False
-        self.ctx.race(f"order {order} was queued")  # a worker can take the order right now
+        # a worker can take the order right here, between the two locked calls
         self.set_status(order, CANCELLED)  # ... act on an answer that may be stale by now
         return True
 
@@ -90,7 +89,6 @@ class CheckThenAct(Program):
         with self.lock:  # check and act under one hold: the answer cannot go stale
             if self.status[order] != QUEUED:
                 return False
-            self.ctx.race(f"order {order} was queued")
             self.status[order] = CANCELLED
             self.ctx.cancelled(order, QUEUED)
             return True

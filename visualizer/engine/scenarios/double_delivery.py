@@ -6,6 +6,12 @@ pop: both saw the same task, so both deliver it (a double delivery), and each
 pops an entry, so the task that was under it disappears without ever being
 delivered (a lost task).
 
+On CPython with a GIL no thread switch can fall between these two lines (no
+call sits between them, and ``heapq.heappop`` on tuples of ints is one C call),
+so this exact code delivers no task twice there; free-threaded CPython (3.13t)
+runs the workers truly at once, and it does.  The scenario steps it under the
+free-threaded model.
+
 The fix takes a lock around the look and the pop, so they happen as one step.
 """
 
@@ -14,7 +20,6 @@ from __future__ import annotations
 import heapq
 
 from visualizer.engine.scenarios.program import (
-    RACE_WINDOW,
     TASKS,
     THREADS,
     WORK_TIME,
@@ -26,7 +31,7 @@ from visualizer.queues import PROCESSING
 
 
 class DoubleDelivery(Program):
-    params = (THREADS, TASKS, RACE_WINDOW, WORK_TIME)
+    params = (THREADS, TASKS, WORK_TIME)
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
@@ -49,9 +54,7 @@ class DoubleDelivery(Program):
         if not self.heap:
             return None
         negated, task_id = self.heap[0]  # 1. look at the top task ...
-        self.ctx.race(f"saw task {task_id} on top")  # another worker can look at it too, now
-        if self.heap:
-            heapq.heappop(self.heap)  # 2. ... pop whatever is on top *now*: maybe another task
+        heapq.heappop(self.heap)  # 2. ... pop whatever is on top *now*: maybe another task
         self.ctx.taken(task_id, -negated)  # and deliver the task we saw
         return task_id
 
@@ -60,7 +63,6 @@ class DoubleDelivery(Program):
             if not self.heap:
                 return None
             negated, task_id = self.heap[0]
-            self.ctx.race(f"saw task {task_id} on top")
             heapq.heappop(self.heap)
             self.ctx.taken(task_id, -negated)
             return task_id

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from visualizer.engine.scenarios.program import TIME_LIMIT, Context, Param, Program
+from visualizer.engine.scheduler.schedule import Schedule, ScheduleError
 from visualizer.engine.workload import Workload
 from visualizer.events import Recorder
 from visualizer.paths import resource
@@ -100,6 +101,8 @@ class Scenario:
     expect_violations: tuple[str, ...]
     figure: str | None
     path: Path = field(compare=False)
+    bug_schedule: Schedule | None = None  # plays the bug under the controlled scheduler
+    good_schedule: Schedule | None = None  # an order of the same threads that stays correct
 
     @property
     def program_class(self) -> type[Program]:
@@ -207,7 +210,7 @@ class _FieldError(Exception):
 def _parse(data: dict[str, Any], path: Path) -> Scenario:
     from visualizer.engine.scenarios import PROGRAMS
 
-    _no_unknown(data, "", {"name", "title", "order", "story", "run", "fix", "detect"})
+    _no_unknown(data, "", {"name", "title", "order", "story", "run", "fix", "detect", "schedule"})
     name = _text(data, "", "name", 60)
     if name != path.stem:
         raise _FieldError(f"name: must match the file name ({path.stem!r}), not {name!r}")
@@ -268,6 +271,12 @@ def _parse(data: dict[str, Any], path: Path) -> Scenario:
         if figure not in FIGURES:
             raise _FieldError(f"[detect] figure: must be one of {', '.join(FIGURES)}")
 
+    bug_schedule = good_schedule = None
+    if "schedule" in data:
+        table = _table(data, "schedule")
+        _no_unknown(table, "schedule", {"bug", "good"})
+        bug_schedule, good_schedule = (_schedule(table, key) for key in ("bug", "good"))
+
     seed = values.pop(SEED.name)
     time_limit = values.pop(TIME_LIMIT.name)
     return Scenario(
@@ -285,7 +294,17 @@ def _parse(data: dict[str, Any], path: Path) -> Scenario:
         expect_violations=expect,
         figure=figure,
         path=path,
+        bug_schedule=bug_schedule,
+        good_schedule=good_schedule,
     )
+
+
+def _schedule(table: dict[str, Any], key: str) -> Schedule:
+    text = _text(table, "schedule", key, STORY_MAX)
+    try:
+        return Schedule.parse(text)
+    except ScheduleError as exc:
+        raise _FieldError(f"[schedule] {key}: {exc}") from None
 
 
 def _where(section: str, key: str) -> str:

@@ -1,10 +1,15 @@
 """Lost update: two clerks number tasks from one counter, and numbers repeat.
 
-``counter = counter + 1`` is two steps for a thread: read the counter, then write
-back the value plus one.  If the other clerk reads between those two steps, both
-write back the same number: two tasks get the same id, and the counter has gone
-up by one for two tasks.  The invariant checker sees both: a duplicate task id,
-and the same counter value written twice (a lost update).
+``self.counter += 1`` is three instructions: read the counter, add one, write it
+back.  If the other clerk reads between the first clerk's read and its write,
+both write back the same number: two tasks get the same id, and the counter has
+gone up by one for two tasks.  The invariant checker sees both: a duplicate task
+id, and the same counter value written twice (a lost update).
+
+On CPython with a GIL (3.11-3.13) no thread switch can fall inside this line
+(the interpreter hands over only at calls and loop ends), so this exact code
+loses nothing there; free-threaded CPython (3.13t) runs the clerks truly at
+once, and it does.  The scenario steps it under the free-threaded model.
 
 The fix holds one lock from the read to the write, so no other thread can read
 the counter while it is being changed.
@@ -15,7 +20,6 @@ from __future__ import annotations
 from functools import partial
 
 from visualizer.engine.scenarios.program import (
-    RACE_WINDOW,
     TASKS,
     THREADS,
     Context,
@@ -26,7 +30,7 @@ from visualizer.queues import PROCESSING
 
 
 class LostUpdate(Program):
-    params = (THREADS, TASKS, RACE_WINDOW)
+    params = (THREADS, TASKS)
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
@@ -39,17 +43,13 @@ class LostUpdate(Program):
 
     # --- the bug and its fix, side by side --------------------------------------
     def next_id_unsafe(self) -> int:
-        current = self.counter  # 1. read ...
-        self.ctx.race(f"read counter = {current}")  # another clerk may read the same value now
-        self.counter = current + 1  # 2. ... write: an increment made meanwhile is overwritten
-        return current + 1
+        self.counter += 1  # read, add 1, write: another clerk may read before this write
+        return self.counter
 
     def next_id_locked(self) -> int:
         with self.lock:  # the read and the write happen while no other clerk can get in
-            current = self.counter
-            self.ctx.race(f"read counter = {current}")
-            self.counter = current + 1
-            return current + 1
+            self.counter += 1
+            return self.counter
 
     # --- the threads ---------------------------------------------------------------
     def clerk(self, count: int) -> None:

@@ -23,8 +23,8 @@ from visualizer.engine.scheduler.switching import (
     Policy,
     Position,
     Runner,
-    Scheduler,
     ScheduleMisfit,
+    Scheduler,
     continue_in_order,
 )
 from visualizer.engine.scheduler.tracing import (
@@ -56,12 +56,13 @@ class Control:
     policy: Policy | None = None  # after the plan; None: the user decides
     max_steps: int | None = DEFAULT_MAX_STEPS
     extra_files: tuple[str, ...] = ()  # more code under study (a user's queue file)
+    strict: bool = True  # a planned step the program cannot make ends the run (else skipped)
 
     def scheduler(self, record: Callable[..., None]) -> Scheduler:
         # Sync steps have no "before the first line": a thread would already have
         # read what it shares by its first lock, so it starts at its start.
         advance = self.granularity != "sync"
-        return Scheduler(record, self.plan, self.policy, self.max_steps, advance)
+        return Scheduler(record, self.plan, self.policy, self.max_steps, advance, self.strict)
 
     def study(self, scheduler: Scheduler, run: Run) -> StudyTracer:
         files = set(study_files(run)) | set(self.extra_files)

@@ -32,8 +32,10 @@ from dataclasses import dataclass
 from time import monotonic
 from types import FrameType
 
-from visualizer.events import MARK, VIOLATION
-from visualizer.queues.gate import Gate, RunStopped, caller_location
+from visualizer.events import GATE_WAIT, MARK, VIOLATION
+from visualizer.queues.gate import Gate, RunStopped, caller_location, skip_frames_of
+
+skip_frames_of(__file__)  # a thread parked at a lock is shown at the line that took it
 
 OUTSIDER_POLL = 0.05
 """Longest sleep (s) of a thread outside the run waiting for one of its locks."""
@@ -114,6 +116,7 @@ class Scheduler(Gate):
         policy: Policy | None = None,
         max_steps: int | None = None,
         advance: bool = True,
+        strict: bool = True,
     ) -> None:
         super().__init__(record)
         self.closed = True  # traced primitives take their slow path, into this class
@@ -125,9 +128,13 @@ class Scheduler(Gate):
         self.policy = policy
         self.max_steps = max_steps
         self.advance = advance  # bring each thread to its first switch point before step 1
+        self.strict = strict  # a planned step that cannot be made ends the run (else: skipped)
+        self.skipped = 0  # planned steps a lenient plan could not make
         self.history: list[str] = []  # the name that moved at each step
+        self.options: list[tuple[str, ...]] = []  # who could have moved at each step
         self.last: Runner | None = None
         self.running: Runner | None = None
+        self._offered: tuple[str, ...] = ()
         self.outcome: str | None = None  # "finished", "deadlock" or "misfit" once settled
         self.detail = ""
         self.on_step: Callable[[], None] | None = None  # called (baton held) after each choice
@@ -218,6 +225,8 @@ class Scheduler(Gate):
             if nxt is me:
                 return self._resumed(me)
             me.parked = True
+            # Where it stopped, for the code panel (as the free gate records it).
+            self._record(GATE_WAIT, position.what, (position.file, position.line))
             if nxt is not None:
                 self._wake(nxt)
         self._sleep(me)
@@ -273,14 +282,17 @@ class Scheduler(Gate):
         if self.max_steps is not None and len(self.history) >= self.max_steps:
             self._settle("limit", f"the run took {self.max_steps} steps without ending")
             return None
+        self._offered = tuple(r.name for r in movable)
         if self.plan:
             name = self.plan.popleft()
             chosen = next((r for r in movable if r.name == name), None)
             if chosen is None:
-                self._settle(
-                    "misfit", f"step {len(self.history) + 1}: {self._why_not(name)}"
-                )
-                return None
+                if self.strict:
+                    step = len(self.history) + 1
+                    self._settle("misfit", f"step {step}: {self._why_not(name)}")
+                    return None
+                self.skipped += 1
+                chosen = continue_in_order(movable, self.last, len(self.history))
         elif self.policy is not None:
             chosen = self.policy(movable, self.last, len(self.history))
             if chosen is None:
@@ -293,6 +305,7 @@ class Scheduler(Gate):
 
     def _choose(self, chosen: Runner) -> Runner:
         chosen.woken_ready = chosen.ready is None or chosen.ready()
+        self.options.append(self._offered)
         self.history.append(chosen.name)
         self.last = chosen
         self._state.notify_all()  # outsiders waiting for a lock look again
@@ -354,6 +367,7 @@ class Scheduler(Gate):
             movable = [r for r in self.runners if r.can_move()]
             if not movable:
                 movable = [r for r in self.runners if not r.done and r.timed]
+            self._offered = tuple(r.name for r in movable)
             if name is None:
                 chosen = continue_in_order(movable, self.last, len(self.history))
             else:
@@ -374,6 +388,7 @@ class Scheduler(Gate):
                 movable = [r for r in self.runners if r.can_move()] or [
                     r for r in self.runners if not r.done and r.timed
                 ]
+                self._offered = tuple(r.name for r in movable)
                 chosen = policy(movable, self.last, len(self.history)) if movable else None
                 if chosen is not None:
                     self._wake(self._choose(chosen))

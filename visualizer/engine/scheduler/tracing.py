@@ -203,6 +203,15 @@ class StudyTracer:
         if state is not None and inline:
             state.python_callee.add(id(caller))
 
+    def entered(self, frame: FrameType) -> None:
+        """A study function starts (3.11): the switch point of its ``RESUME``."""
+        code = frame.f_code
+        resume = next(
+            (offset for offset, name in self.info(code).opnames.items() if name == "RESUME"), None
+        )
+        if resume is not None:
+            self.instruction(frame, code, resume)
+
     def instruction(self, frame: FrameType, code: CodeType, offset: int) -> None:
         """Before an instruction of study code runs: switch here if the model allows."""
         state = self._states.get(threading.get_ident())
@@ -212,9 +221,7 @@ class StudyTracer:
         opname = info.opnames.get(offset)
         if opname is None or opname in QUIET:
             return
-        if self.model == "free":
-            allowed = True
-        elif offset in info.gil_points:
+        if self.model == "free" or offset in info.gil_points:
             allowed = True
         elif offset in info.after_calls:
             allowed = id(frame) not in state.python_callee
@@ -285,6 +292,8 @@ class _SetTrace(_Backend):
                 return None
             frame.f_trace_opcodes = True
             frame.f_trace_lines = False
+            # 3.11 reports no opcode event for RESUME: the call event stands for it.
+            tracer.entered(frame)
             return local
 
         sys.settrace(global_)
@@ -316,8 +325,13 @@ class _Monitoring(_Backend):
         called = tracer.called
         getframe = sys._getframe
 
+        entered = tracer.entered
+
         def on_instruction(code: CodeType, offset: int) -> None:
             instruction(getframe(1), code, offset)
+
+        def on_start(code: CodeType, _offset: int) -> None:
+            entered(getframe(1))  # INSTRUCTION events skip RESUME: this stands for it
 
         files = tracer.files
 
@@ -327,9 +341,10 @@ class _Monitoring(_Backend):
         events = mon.events
         mon.register_callback(tool, events.INSTRUCTION, on_instruction)
         mon.register_callback(tool, events.CALL, on_call)
+        mon.register_callback(tool, events.PY_START, on_start)
         self.codes = study_codes(tracer.files)
         for code in self.codes:
-            mon.set_local_events(tool, code, events.INSTRUCTION | events.CALL)
+            mon.set_local_events(tool, code, events.INSTRUCTION | events.CALL | events.PY_START)
 
     def close(self) -> None:
         mon = sys.monitoring  # type: ignore[attr-defined]
@@ -337,6 +352,7 @@ class _Monitoring(_Backend):
             mon.set_local_events(self.tool, code, 0)
         mon.register_callback(self.tool, mon.events.INSTRUCTION, None)
         mon.register_callback(self.tool, mon.events.CALL, None)
+        mon.register_callback(self.tool, mon.events.PY_START, None)
         mon.free_tool_id(self.tool)
         with _tool_lock:
             _tool_in_use.remove(self.tool)
