@@ -13,13 +13,8 @@ from collections.abc import Sequence
 from dataclasses import fields
 
 from visualizer import __version__
-from visualizer.cli.common import (
-    EXIT_NO_GUI,
-    EXIT_OK,
-    EXIT_USAGE,
-    Parser,
-    add_workload_options,
-)
+from visualizer.cli.common import EXIT_NO_GUI, EXIT_OK, EXIT_USAGE
+from visualizer.engine.options import Parser, add_workload_options
 
 _OWN_FLAGS = ("-h", "--help", "--version")
 """Top-level options the command line answers itself; any other leading option is the window's."""

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from visualizer.engine.pacing import Pacer
 from visualizer.engine.workers import produce, work
 from visualizer.engine.workload import Workload
-from visualizer.events import MARK, THREAD_ENDED, VIOLATION, Recorder
+from visualizer.events import MARK, THREAD_ENDED, VIOLATION, WORKER_ERROR, Recorder
 from visualizer.queues import STRATEGIES, Gate, RunStopped, Tracer
 
 if TYPE_CHECKING:
@@ -113,6 +113,7 @@ class Run:
         self._cancel_requests = [0] * workload.producers
         self._live = 0
         self.program = program(self) if program is not None else None
+        specs: list[tuple[str, str, Callable[[], None]]]
         if self.program is None:
             specs = [
                 (f"{role}-{index + 1}", role, partial(body, self, index))
@@ -182,7 +183,7 @@ class Run:
                 thread.start()
             if setup is not None:
                 setup.release.set()
-                setup.thread.join()
+                setup.thread.join()  # type: ignore[union-attr]  # _start_setup made it
 
     def _start_setup(self) -> _Setup:
         """Run the program's setup on a thread of its own; return once it is done.
@@ -205,7 +206,8 @@ class Run:
     def _setup_main(self, setup: _Setup) -> None:
         self.recorder.register_thread("setup")
         try:
-            self.program.setup()
+            self.program.setup()  # type: ignore[union-attr]  # runs only for a program
+
         except Exception as exc:
             self.report_error(exc, None)
         finally:
@@ -324,7 +326,7 @@ class Run:
         """Keep and record an exception a run thread caught, naming the thread."""
         message = f"{threading.current_thread().name}: {type(exc).__name__}: {exc}"
         self.errors.append(message)
-        self.recorder.record(VIOLATION, "worker-error", task_id, message)
+        self.recorder.record(VIOLATION, WORKER_ERROR, task_id, message)
 
     def count_produced(self, producer: int) -> None:
         self._produced[producer] += 1

@@ -21,20 +21,18 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from visualizer.events import (
+    CANCELLED,
+    COMPLETED,
     HEAP_DISCARDED,
+    PROCESSING,
+    QUEUED,
+    STATUSES,
     TASK_ADDED,
     TASK_CANCELLED,
     TASK_COMPLETED,
     TASK_POPPED,
 )
 from visualizer.queues.tracer import Tracer
-
-QUEUED = "queued"
-PROCESSING = "processing"
-COMPLETED = "completed"
-CANCELLED = "cancelled"
-STATUSES = (QUEUED, PROCESSING, COMPLETED, CANCELLED)
-TERMINAL = frozenset((COMPLETED, CANCELLED))
 
 
 class QueueShutDown(RuntimeError):

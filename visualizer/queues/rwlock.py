@@ -68,7 +68,7 @@ class ReadWriteLock:
             finally:
                 self._cond.acquire()
             return
-        blocked = blocked_reporter(self._append, get_ident(), waits)
+        blocked: Callable[[], None] | None = blocked_reporter(self._append, get_ident(), waits)
         while not allowed():
             if self._gate.aborted:
                 raise RunStopped

@@ -23,7 +23,7 @@ from visualizer.engine.scenarios.program import (
     Program,
     ThreadSpec,
 )
-from visualizer.queues import PROCESSING
+from visualizer.events import PROCESSING
 
 INTERVAL = Param("interval", float, 0.0, 5.0, 0.05)  # s between two tasks added
 

@@ -25,7 +25,7 @@ from visualizer.engine.scenarios.program import (
     Program,
     ThreadSpec,
 )
-from visualizer.queues import CANCELLED, COMPLETED, PROCESSING, QUEUED
+from visualizer.events import CANCELLED, COMPLETED, PROCESSING, QUEUED
 
 CANCELS = Param("cancels", int, 1, 1000, 5)  # orders the client tries to cancel
 

@@ -22,7 +22,7 @@ from visualizer.engine.scenarios.program import (
     Program,
     ThreadSpec,
 )
-from visualizer.queues import PROCESSING
+from visualizer.events import PROCESSING
 
 
 class DoubleDelivery(Program):

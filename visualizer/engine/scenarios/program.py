@@ -68,14 +68,14 @@ class Param:
 
     def check(self, value: object) -> int | float:
         """The value if it is allowed, else ``ValueError("must be ...")``."""
-        is_int = isinstance(value, int) and not isinstance(value, bool)
+        number = None if isinstance(value, bool) or not isinstance(value, int | float) else value
         if self.kind is int:
-            if not is_int or not self.low <= value <= self.high:
+            if not isinstance(number, int) or not self.low <= number <= self.high:
                 raise ValueError(f"must be an integer from {self.low} to {self.high}")
-            return value
-        if not (is_int or isinstance(value, float)) or not self.low <= value <= self.high:
+            return number
+        if number is None or not self.low <= number <= self.high:
             raise ValueError(f"must be a number from {self.low:g} to {self.high:g}")
-        return float(value)
+        return float(number)
 
 
 # Parameters several programs share, so they mean (and are bounded) the same everywhere.

@@ -22,7 +22,7 @@ from visualizer.engine.scenarios.program import (
     Program,
     ThreadSpec,
 )
-from visualizer.queues import COMPLETED, PROCESSING, QUEUED
+from visualizer.events import COMPLETED, PROCESSING, QUEUED
 
 
 class SelfDeadlock(Program):

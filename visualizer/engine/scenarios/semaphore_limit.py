@@ -24,7 +24,7 @@ from visualizer.engine.scenarios.program import (
     Program,
     ThreadSpec,
 )
-from visualizer.queues import PROCESSING
+from visualizer.events import PROCESSING
 
 CONNECTIONS = Param("connections", int, 1, 16, 3)  # the database's limit
 

@@ -23,7 +23,7 @@ from visualizer.engine.scenarios.program import (
     Program,
     ThreadSpec,
 )
-from visualizer.queues import PROCESSING
+from visualizer.events import PROCESSING
 
 IO_TIME = Param("io_time", float, 0.0, 5.0, 0.02)  # s one fetch takes
 
