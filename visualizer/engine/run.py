@@ -136,8 +136,9 @@ class Run:
         ]
         self._producers_left = sum(1 for _, role in self._threads if role == "producer")
         if control is not None:
-            self.gate.expect([thread.name for thread, _ in self._threads])
-            self.study = control.study(self.gate, self)
+            # Controlled: self.gate is the Scheduler made above.
+            self.gate.expect([thread.name for thread, _ in self._threads])  # type: ignore[attr-defined]
+            self.study = control.study(self.gate, self)  # type: ignore[arg-type]
 
     # --- statistics ------------------------------------------------------------
     @property
@@ -350,7 +351,8 @@ class Run:
         study = self.study
         try:
             if study is not None:
-                self.gate.enter()  # in a controlled run, threads start one at a time, in order
+                # In a controlled run (the gate is its Scheduler) threads start one at a time.
+                self.gate.enter()  # type: ignore[attr-defined]
                 study.thread_started()
             self.recorder.register_thread(role)
             body()
@@ -365,7 +367,7 @@ class Run:
             self.recorder.record(THREAD_ENDED, name, role, round(thread_time(), 6))
             self._thread_exited(role)
             if study is not None:
-                self.gate.leave()
+                self.gate.leave()  # type: ignore[attr-defined]  # the Scheduler, as above
 
     def _thread_exited(self, role: str) -> None:
         with self._control:

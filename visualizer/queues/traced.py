@@ -347,7 +347,9 @@ class TracedCondition(threading.Condition):
         deadline = None if timeout is None else monotonic() + timeout
         try:
             if gate.controlled:
-                notified = gate.block(partial(_released, waiter), timeout, f"waiting on '{self.name}'")
+                notified = gate.block(
+                    partial(_released, waiter), timeout, f"waiting on '{self.name}'"
+                )
             while not gate.controlled and not gate.aborted:
                 wait = WAIT_SLICE if deadline is None else min(WAIT_SLICE, deadline - monotonic())
                 if wait <= 0:

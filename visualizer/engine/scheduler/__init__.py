@@ -23,8 +23,8 @@ from visualizer.engine.scheduler.switching import (
     Policy,
     Position,
     Runner,
-    Scheduler,
     ScheduleMisfit,
+    Scheduler,
     continue_in_order,
 )
 from visualizer.engine.scheduler.tracing import (

@@ -57,8 +57,10 @@ class Schedule:
         head, colon, body = joined.partition(":")
         if not colon:
             raise ScheduleError(
-                "a schedule starts with its granularity, e.g. 'instruction/gil: worker-1*3 worker-2'"
+                "a schedule starts with its granularity, "
+                "e.g. 'instruction/gil: worker-1*3 worker-2'"
             )
+
         granularity, _, model = head.strip().partition("/")
         granularity = granularity.strip()
         model = model.strip() or default_model

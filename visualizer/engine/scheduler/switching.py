@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from time import monotonic
 from types import FrameType
 
-from visualizer.events import MARK, VIOLATION
+from visualizer.events import DEADLOCK, MARK, VIOLATION
 from visualizer.queues.gate import Gate, RunStopped, caller_location
 
 OUTSIDER_POLL = 0.05
@@ -106,6 +106,7 @@ class Scheduler(Gate):
 
     controlled = True
     events_are_steps = False
+    _record: Callable[..., None]  # required here, where Gate's is optional
 
     def __init__(
         self,
@@ -277,9 +278,7 @@ class Scheduler(Gate):
             name = self.plan.popleft()
             chosen = next((r for r in movable if r.name == name), None)
             if chosen is None:
-                self._settle(
-                    "misfit", f"step {len(self.history) + 1}: {self._why_not(name)}"
-                )
+                self._settle("misfit", f"step {len(self.history) + 1}: {self._why_not(name)}")
                 return None
         elif self.policy is not None:
             chosen = self.policy(movable, self.last, len(self.history))
@@ -317,13 +316,14 @@ class Scheduler(Gate):
         waits = "; ".join(f"{r.name} waits ({r.position.what})" for r in alive)
         detail = f"no thread can move at step {len(self.history)}: {waits}"
         self._settle("deadlock", detail)
-        self._record(VIOLATION, "deadlock", None, detail)
+        self._record(VIOLATION, DEADLOCK, None, detail)
 
     def _settle(self, outcome: str, detail: str) -> None:
         self.outcome = outcome
         self.detail = detail
         if outcome == "misfit":
             self._record(MARK, f"schedule does not fit: {detail}")
+
         self._state.notify_all()
 
     # --- called by the controller (the window, the command line, a test) ----------

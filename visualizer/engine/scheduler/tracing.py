@@ -212,9 +212,7 @@ class StudyTracer:
         opname = info.opnames.get(offset)
         if opname is None or opname in QUIET:
             return
-        if self.model == "free":
-            allowed = True
-        elif offset in info.gil_points:
+        if self.model == "free" or offset in info.gil_points:
             allowed = True
         elif offset in info.after_calls:
             allowed = id(frame) not in state.python_callee
