@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from time import monotonic
 
 from visualizer.engine import Run
@@ -113,5 +114,35 @@ def test_the_fixed_queue_cannot_be_stepped_into_a_double_delivery():
         popped = [e[3] for e in stepper.events if e[2] == TASK_POPPED]
         assert popped and len(popped) == len(set(popped))
         assert stepper.model.anomalies == []
+    finally:
+        assert run.stop(timeout=2.0)
+
+
+def test_stepping_a_locked_strategy_shows_the_strategys_own_lines():
+    """Task events recorded in TaskTable's shared helpers park the thread at the line of
+    the strategy that called them (the file the code panel shows), never in base.py."""
+    from visualizer.engine import Workload
+    from visualizer.queues import global_lock
+
+    run = Run(Workload(strategy="global-lock", producers=1, workers=1, tasks=3, rate=0.0))
+    stepper = Stepper(run)
+    run.start(paused=True)
+    try:
+        assert run.gate.wait_parked(2, TIMEOUT)
+        seen: dict[str, tuple[str, int]] = {}
+        for _ in range(40):
+            stepper.pull()
+            parked = run.gate.parked()
+            if not parked:
+                break
+            for label, where in parked.values():
+                seen.setdefault(label.split()[0], where)
+            stepper.step(next(iter(parked)))
+        source = Path(global_lock.__file__).read_text(encoding="utf-8").splitlines()
+        for kind, call in (("task_added", "self._push("), ("task_popped", "self._pop()")):
+            file, line = seen[kind]
+            assert file == global_lock.__file__, f"{kind} parked in {file}"
+            assert call in source[line - 1]
+        assert all(not file.endswith("base.py") for file, _line in seen.values())
     finally:
         assert run.stop(timeout=2.0)

@@ -32,7 +32,12 @@ from visualizer.events import (
     TASK_COMPLETED,
     TASK_POPPED,
 )
+from visualizer.queues.gate import skip_frames_of
 from visualizer.queues.tracer import Tracer
+
+# The unlocked operations below are shared plumbing; a thread stepped while it records
+# a task event is shown at the strategy's line that called them, in the strategy's file.
+skip_frames_of(__file__)
 
 
 class QueueShutDown(RuntimeError):

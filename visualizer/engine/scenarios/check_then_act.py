@@ -46,7 +46,7 @@ class CheckThenAct(Program):
             priority = rng.randrange(10)
             heapq.heappush(self.heap, (-priority, order))
             self.status[order] = QUEUED
-            self.ctx.added(order, priority, order)
+            self.ctx.added(order, priority=priority)
 
     # --- each call is locked, and each is correct on its own -----------------------
     def status_of(self, order: int) -> str:
@@ -58,9 +58,9 @@ class CheckThenAct(Program):
             before = self.status[order]
             self.status[order] = status
             if status == CANCELLED:
-                self.ctx.cancelled(order, before)
+                self.ctx.cancelled(order, was=before)
             else:
-                self.ctx.completed(order, before)
+                self.ctx.completed(order, was=before)
 
     def next_order(self) -> int | None:
         """The order a worker will take next (the client's favourite to cancel)."""
@@ -92,7 +92,7 @@ class CheckThenAct(Program):
                 return False
             self.ctx.race(f"order {order} was queued")
             self.status[order] = CANCELLED
-            self.ctx.cancelled(order, QUEUED)
+            self.ctx.cancelled(order)
             return True
 
     # --- the threads ---------------------------------------------------------------

@@ -22,7 +22,6 @@ from visualizer.engine.scenarios.program import (
     Program,
     ThreadSpec,
 )
-from visualizer.events import PROCESSING
 
 
 class DoubleDelivery(Program):
@@ -42,27 +41,27 @@ class DoubleDelivery(Program):
         for task_id in range(1, self.ctx.params["tasks"] + 1):
             priority = rng.randrange(10)
             heapq.heappush(self.heap, (-priority, task_id))
-            self.ctx.added(task_id, priority, task_id)
+            self.ctx.added(task_id, priority=priority)
 
     # --- the bug and its fix, side by side --------------------------------------
     def take_unsafe(self) -> int | None:
         if not self.heap:
             return None
-        negated, task_id = self.heap[0]  # 1. look at the top task ...
+        _, task_id = self.heap[0]  # 1. look at the top task ...
         self.ctx.race(f"saw task {task_id} on top")  # another worker can look at it too, now
         if self.heap:
             heapq.heappop(self.heap)  # 2. ... pop whatever is on top *now*: maybe another task
-        self.ctx.taken(task_id, -negated)  # and deliver the task we saw
+        self.ctx.taken(task_id)  # and deliver the task we saw
         return task_id
 
     def take_locked(self) -> int | None:
         with self.lock:  # look and pop as one step: nobody else can look in between
             if not self.heap:
                 return None
-            negated, task_id = self.heap[0]
+            _, task_id = self.heap[0]
             self.ctx.race(f"saw task {task_id} on top")
             heapq.heappop(self.heap)
-            self.ctx.taken(task_id, -negated)
+            self.ctx.taken(task_id)
             return task_id
 
     # --- the threads ---------------------------------------------------------------
@@ -71,7 +70,7 @@ class DoubleDelivery(Program):
         while (task_id := self.take()) is not None:
             ctx.started(task_id)
             ctx.pause(ctx.params["work_time"])
-            ctx.completed(task_id, PROCESSING)
+            ctx.completed(task_id)
 
     def threads(self) -> list[ThreadSpec]:
         count = self.ctx.params["threads"]
