@@ -12,6 +12,7 @@ from visualizer.cli import EXIT_OK, main
 from visualizer.queues import STRATEGIES
 
 
+@pytest.mark.slow
 def test_bench_quick_prints_the_table_with_the_ratio(capsys):
     assert main(["bench", "--quick"]) == EXIT_OK
     out = capsys.readouterr().out

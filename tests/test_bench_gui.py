@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from visualizer.cli import EXIT_OK, main
 
 
@@ -14,6 +16,7 @@ def test_the_bench_stays_qt_free():
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
+@pytest.mark.slow
 def test_startup_and_gui_sections_report_their_figures(capsys):
     argv = ["bench", "--quick", "--json", "--section", "startup", "--section", "gui"]
     assert main(argv) == EXIT_OK

@@ -1,13 +1,20 @@
-"""A closed pipe on stdout (``python -m visualizer ... | head``) ends quietly."""
+"""A closed pipe on stdout (``python -m visualizer ... | head``) ends quietly, for the
+module and for the ``queue-visualizer-cli`` script (which calls the same ``main``)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
+import pytest
 
-def test_closed_stdout_pipe_gives_no_traceback():
-    command = [sys.executable, "-m", "visualizer", "scenarios"]
+SCRIPT = "import sys; from visualizer.cli import main; sys.exit(main())"  # the entry point's
+
+
+@pytest.mark.parametrize("how", [["-m", "visualizer"], ["-c", SCRIPT]], ids=["module", "script"])
+def test_closed_stdout_pipe_gives_no_traceback(how):
+    command = [sys.executable, *how, "scenarios"]
+
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as child:
         # Hang up before the child has even imported its modules, as `head` does
         # once it has read enough: every write the child makes then fails.

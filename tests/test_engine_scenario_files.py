@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from visualizer.engine.scenarios import VIOLATION_KINDS, ScenarioError, load_scenario
+from visualizer.engine.scenarios import ScenarioError, load_all, load_scenario
 from visualizer.engine.scenarios.loader import FIGURES as FIGURE_NAMES
-from visualizer.model import FIGURES, checker
+from visualizer.events import DEADLOCK, VIOLATION_KINDS
+from visualizer.model import FIGURES
 
 GOOD = """\
 name = "lost-update"
@@ -135,11 +136,9 @@ def test_parameter_overrides_are_checked_like_the_file():
         scenario.make_run(speed=1)
 
 
-def test_detect_names_match_the_checker_and_the_figures():
-    kinds = {
-        value
-        for name, value in vars(checker).items()
-        if name.isupper() and isinstance(value, str) and "-" in value
-    } | {checker.DEADLOCK}
-    assert set(VIOLATION_KINDS) == kinds
+def test_detect_names_are_the_shared_kinds_and_the_models_figures():
+    scenarios, errors = load_all()
+    assert scenarios and not errors
+    expected = {kind for scenario in scenarios for kind in scenario.expect_violations}
+    assert DEADLOCK in expected and expected <= set(VIOLATION_KINDS)
     assert set(FIGURE_NAMES) == set(FIGURES)

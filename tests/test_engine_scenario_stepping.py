@@ -7,12 +7,54 @@ point to the next, so these tests need no timing: each step is complete when
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from time import monotonic
 
+from visualizer.engine import Run
 from visualizer.engine.scenarios import load_scenario
-from visualizer.events import GATE_WAIT, TASK_POPPED
+from visualizer.events import GATE_WAIT, TASK_POPPED, THREAD_ENDED
 from visualizer.model import RunModel
 from visualizer.stepping.session import Session
+
+TIMEOUT = 10.0
+
+
+class Stepper:
+    """Steps chosen threads of a paused run and folds what they did into a model."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.model = RunModel(thread_name=run.recorder.thread_name)
+        self.events: list[tuple] = []
+
+    def pull(self) -> None:
+        batch = self.run.recorder.drain()
+        self.events.extend(batch.events)
+        self.model.apply(batch)
+
+    def until(self, predicate: Callable[[], bool]) -> None:
+        deadline = monotonic() + TIMEOUT
+        nap = threading.Event()
+        while not predicate():
+            assert monotonic() < deadline, "the run did not get there in time"
+            nap.wait(0.002)
+            self.pull()
+
+    def parks(self, ident: int) -> int:
+        return sum(1 for e in self.events if e[1] == ident and e[2] in (GATE_WAIT, THREAD_ENDED))
+
+    def step(self, ident: int) -> None:
+        """Let ``ident`` pass one traced point; wait until it parks at the next or blocks.
+
+        A thread let through to a lock that a parked thread holds waits for the
+        lock, not at the gate: the model shows it among the lock's waiters.
+        """
+        self.pull()
+        before = self.parks(ident)
+        self.run.step(ident)
+        self.until(lambda: self.parks(ident) > before or ident in self.model.locks.waiting_on)
 
 
 def session(fixed: bool = False) -> Session:
@@ -114,3 +156,33 @@ def test_undo_takes_back_steps_exactly_and_redo_replays_them():
         }
     finally:
         s.close()
+
+
+def test_stepping_a_locked_strategy_shows_the_strategys_own_lines():
+    """Task events recorded in TaskTable's shared helpers park the thread at the line of
+    the strategy that called them (the file the code panel shows), never in base.py."""
+    from visualizer.engine import Workload
+    from visualizer.queues import global_lock
+
+    run = Run(Workload(strategy="global-lock", producers=1, workers=1, tasks=3, rate=0.0))
+    stepper = Stepper(run)
+    run.start(paused=True)
+    try:
+        assert run.gate.wait_parked(2, TIMEOUT)
+        seen: dict[str, tuple[str, int]] = {}
+        for _ in range(40):
+            stepper.pull()
+            parked = run.gate.parked()
+            if not parked:
+                break
+            for label, where in parked.values():
+                seen.setdefault(label.split()[0], where)
+            stepper.step(next(iter(parked)))
+        source = Path(global_lock.__file__).read_text(encoding="utf-8").splitlines()
+        for kind, call in (("task_added", "self._push("), ("task_popped", "self._pop()")):
+            file, line = seen[kind]
+            assert file == global_lock.__file__, f"{kind} parked in {file}"
+            assert call in source[line - 1]
+        assert all(not file.endswith("base.py") for file, _line in seen.values())
+    finally:
+        assert run.stop(timeout=2.0)

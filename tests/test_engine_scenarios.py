@@ -5,10 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 from time import monotonic
 
+import pytest
+
 from visualizer.cli.scenarios import play
 from visualizer.engine import Drainer, Run, Workload
 from visualizer.engine.scenarios import Context, Program, ThreadSpec, load_scenario
-from visualizer.events import GATE_WAIT, TASK_ADDED, THREAD_ENDED, THREAD_STARTED, WRITE, Batch
+from visualizer.events import (
+    CANCELLED,
+    GATE_WAIT,
+    PROCESSING,
+    QUEUED,
+    TASK_ADDED,
+    TASK_CANCELLED,
+    TASK_COMPLETED,
+    TASK_POPPED,
+    TASK_STARTED,
+    THREAD_ENDED,
+    THREAD_STARTED,
+    WRITE,
+    Batch,
+)
 from visualizer.model import PositionLog, RunModel
 from visualizer.model.figures import duration
 from visualizer.model.locks import LockTable
@@ -179,3 +195,28 @@ def test_a_headless_play_stops_at_its_time_limit():
     run, model = play(scenario, time_limit=0.5, duration=30.0)
     assert monotonic() - started < 3.0
     assert run.state.value == "stopped" and model.finished
+
+
+def test_task_helpers_take_named_details_and_record_the_strategies_layout():
+    run = Run(Workload())
+    ctx = Context(run, {}, False)
+    run.recorder.drain()  # the run's own queue announced its lock
+    ctx.added(7, priority=3, counter=1)
+    ctx.added(8)
+    ctx.taken(7)
+    ctx.started(7)
+    ctx.completed(7)
+    ctx.cancelled(8)
+    ctx.completed(8, was=CANCELLED)
+    with pytest.raises(TypeError):
+        ctx.added(9, 0, 9)  # details are named, never positional
+    recorded = [e[2:] for e in run.recorder.drain().events]
+    assert recorded == [
+        (TASK_ADDED, 7, 3, 1),
+        (TASK_ADDED, 8, 0, None),
+        (TASK_POPPED, 7, 3, None),  # the priority it was added with
+        (TASK_STARTED, 7, None, None),
+        (TASK_COMPLETED, 7, PROCESSING, None),
+        (TASK_CANCELLED, 8, QUEUED, None),
+        (TASK_COMPLETED, 8, CANCELLED, None),
+    ]

@@ -8,11 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from visualizer.events import Recorder
+from visualizer.events import PROCESSING, QUEUED, Recorder
 from visualizer.model import HeapMirror, RunModel
 from visualizer.model.heap import MAX_AHEAD
 from visualizer.queues import STRATEGIES, Tracer
-from visualizer.queues.base import PROCESSING, QUEUED
 
 
 def mirror_of(*priorities: int) -> HeapMirror:

@@ -15,6 +15,7 @@ from visualizer.events import (
     LOCK_RELEASED,
     LOCK_REQUESTED,
     MARK,
+    PROCESSING,
     TASK_ADDED,
     TASK_COMPLETED,
     TASK_POPPED,
@@ -26,7 +27,6 @@ from visualizer.events import (
 )
 from visualizer.model import SERIES, RunModel, Segment
 from visualizer.queues import GlobalLockQueue, Tracer
-from visualizer.queues.base import PROCESSING
 
 MS = 1_000_000
 

@@ -9,7 +9,6 @@ import threading
 import pytest
 from helpers import run_threads, spying_recorder
 
-from visualizer.bench.log_costs import measure_load, measure_write
 from visualizer.events import (
     LOCK_REQUESTED,
     MARK,
@@ -304,17 +303,6 @@ def test_progress_reports_rising_fractions_up_to_one(tmp_path):
     run = load_log(path, progress=seen.append)
     assert len(run.events) == 60_000
     assert len(seen) >= 3 and seen == sorted(seen) and seen[-1] == 1.0 and seen[0] < 1.0
-
-
-def test_measurements_for_bench_return_sane_figures():
-    written = measure_write(3000, batch_size=500)
-    assert written.events == 3000 and written.events_per_s > 0
-    assert 0 < written.run_seconds <= written.seconds
-    assert 200_000 < written.bytes_per_10k_events < 2_000_000
-    at_once = measure_write(3000, batch_size=500, max_pending=0)
-    assert at_once.run_seconds > written.run_seconds
-    loaded = measure_load(5000, compress=True)
-    assert loaded.events == 5000 and loaded.seconds > 0 and loaded.bytes > 0
 
 
 def test_recording_a_run_through_global_lock_queue_directly(tmp_path):

@@ -3,8 +3,9 @@
 A data race is shown by playing the scenario's bug schedule under the
 controlled scheduler (the bug shows every time, whatever the machine's load);
 the other pitfalls run freely, made likely by their race windows; the
-performance pitfalls are judged by measured figures with wide margins.  Runs end by themselves or, when stuck on purpose,
-shortly after the checker reports it (see ``visualizer.cli.scenarios.play``).
+performance pitfalls are judged by measured figures with wide margins.  Runs end
+by themselves or, when stuck on purpose, shortly after the checker reports it
+(see ``visualizer.cli.scenarios.play``).
 """
 
 from __future__ import annotations

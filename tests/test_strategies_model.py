@@ -24,18 +24,8 @@ from hypothesis.stateful import (
     rule,
 )
 
-from visualizer.events import Recorder
-from visualizer.queues import (
-    CANCELLED,
-    COMPLETED,
-    PROCESSING,
-    QUEUED,
-    STRATEGIES,
-    GlobalLockQueue,
-    QueueShutDown,
-    TaskTable,
-    Tracer,
-)
+from visualizer.events import CANCELLED, COMPLETED, PROCESSING, QUEUED, Recorder
+from visualizer.queues import STRATEGIES, GlobalLockQueue, QueueShutDown, TaskTable, Tracer
 
 IDS = st.integers(min_value=0, max_value=12)  # small, so duplicates and unknowns are common
 PRIORITIES = st.integers(min_value=-2, max_value=3)  # few values, so FIFO ties are common

@@ -19,24 +19,19 @@ from collections.abc import Callable
 import pytest
 
 from visualizer.events import (
+    CANCELLED,
+    COMPLETED,
     LOCK_ACQUIRED,
     LOCK_RELEASED,
+    PROCESSING,
+    QUEUED,
     READ,
     TASK_ADDED,
     TASK_POPPED,
     WRITE,
     Recorder,
 )
-from visualizer.queues import (
-    CANCELLED,
-    COMPLETED,
-    PROCESSING,
-    QUEUED,
-    STRATEGIES,
-    Snapshot,
-    TaskTable,
-    Tracer,
-)
+from visualizer.queues import STRATEGIES, Snapshot, TaskTable, Tracer
 
 SAFE = sorted(name for name, cls in STRATEGIES.items() if cls.safe)
 PRODUCERS = WORKERS = 4

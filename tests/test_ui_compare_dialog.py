@@ -52,7 +52,7 @@ def test_closing_stops_the_comparison_and_its_threads(qtbot):
     dialog = CompareDialog(slow)
     qtbot.addWidget(dialog)
     assert dialog.start()
-    thread = dialog.thread
+    thread = dialog.worker
     dialog.close()
     assert thread is not None and not thread.is_alive()
 
@@ -62,6 +62,6 @@ def test_the_window_closing_stops_a_running_comparison(qtbot):
     qtbot.addWidget(parent)
     dialog = CompareDialog(Workload(tasks=0, duration=600.0, rate=5.0, work_time=0.01), parent)
     assert dialog.start()
-    thread = dialog.thread
+    thread = dialog.worker
     parent.close()
     assert thread is not None and not thread.is_alive()

@@ -125,6 +125,8 @@ def test_every_control_explains_itself(panel):
             else ""
         )
         assert tip, f"{widget!r} has no tooltip"
-    for label in panel.findChildren(QLabel):
-        if label.buddy() is not None:
-            assert label.toolTip()
+    assert len(panel._inputs) >= 10, "every workload field has an input"
+    labels = [label for label in panel.findChildren(QLabel) if label.buddy() is not None]
+    assert {id(entry.label) for entry in panel._inputs.values()} <= {id(x) for x in labels}
+    for label in labels:
+        assert label.toolTip(), f"the label {label.text()!r} has no tooltip"

@@ -14,8 +14,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton
 
 from visualizer.cli import EXIT_OK, main
+from visualizer.events import STATUSES
 from visualizer.model import RunModel
-from visualizer.queues import STATUSES
 from visualizer.recording import load_log
 from visualizer.recording.replay import Replay
 from visualizer.ui import file_actions
@@ -238,7 +238,7 @@ def test_loading_can_be_cancelled_and_never_blocks_the_window(qtbot, window, log
     task.dialog.findChild(QPushButton).click()  # the dialog's Cancel button
     qtbot.waitUntil(lambda: actions.task is None, timeout=WAIT_MS)
     timer.stop()
-    assert cancelled and actions.replay_bar is None and not task.thread.is_alive()
+    assert cancelled and actions.replay_bar is None and not task.worker.is_alive()
 
 
 def test_nothing_to_save_says_so(qtbot, window, warnings):

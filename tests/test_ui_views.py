@@ -17,24 +17,20 @@ from PySide6.QtGui import QColor, QPalette
 
 from visualizer.engine import Run, Workload
 from visualizer.events import (
+    CANCELLED,
+    COMPLETED,
     LOCK_ACQUIRED,
     LOCK_CREATED,
     LOCK_REQUESTED,
+    PROCESSING,
+    QUEUED,
+    STATUSES,
     THREAD_STARTED,
     Batch,
     Recorder,
 )
 from visualizer.model import RunModel
-from visualizer.queues import (
-    CANCELLED,
-    COMPLETED,
-    PROCESSING,
-    QUEUED,
-    STATUSES,
-    GlobalLockQueue,
-    RLockQueue,
-    Tracer,
-)
+from visualizer.queues import GlobalLockQueue, RLockQueue, Tracer
 from visualizer.ui.theme import ALERT_COLOR, STATUS_COLORS, is_dark, text_on, thread_color
 from visualizer.ui.views import (
     ALL_VIEWS,

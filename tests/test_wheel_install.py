@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from PySide6.QtGui import QImage
 
 CHECKOUT = Path(__file__).resolve().parent.parent
@@ -57,6 +58,7 @@ def run(argv: list[str], cwd: Path, timeout: float, env: dict[str, str] | None =
     return result.stdout
 
 
+@pytest.mark.slow
 def test_the_wheel_installs_and_runs_from_a_fresh_venv(tmp_path: Path):
     started = time.perf_counter()
     # Build from a copy: a build in the checkout would leave build/ behind, and two

@@ -83,7 +83,41 @@ THREAD_BLOCKED = int(Kind.THREAD_BLOCKED)
 VIOLATION = int(Kind.VIOLATION)
 MARK = int(Kind.MARK)
 
+# Task statuses: where a task is (every view's colours and counts), and the ``a``
+# ("status before") of TASK_COMPLETED and TASK_CANCELLED.
+QUEUED = "queued"
+PROCESSING = "processing"
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+STATUSES = (QUEUED, PROCESSING, COMPLETED, CANCELLED)
+TERMINAL = frozenset((COMPLETED, CANCELLED))
+
+# Violation kinds: the ``subject`` of VIOLATION events, the checker's reports, the
+# names scenario files expect.  A run records WORKER_ERROR itself; the checker finds
+# the others in the stream.
+DOUBLE_DELIVERY = "double-delivery"
+LOST_TASK = "lost-task"
+LOST_UPDATE = "lost-update"
+ILLEGAL_TRANSITION = "illegal-transition"
+ORPHANED_LOCK = "orphaned-lock"
+DEADLOCK = "deadlock"
+DUPLICATE_ID = "duplicate-id"
+WORKER_ERROR = "worker-error"
+VIOLATION_KINDS = (
+    DOUBLE_DELIVERY,
+    LOST_TASK,
+    LOST_UPDATE,
+    ILLEGAL_TRANSITION,
+    ORPHANED_LOCK,
+    DEADLOCK,
+    DUPLICATE_ID,
+    WORKER_ERROR,
+)
+STUCK_KINDS = frozenset((DEADLOCK, ORPHANED_LOCK))
+"""Violations after which a run's threads can never all finish by themselves."""
+
 # Lock modes carried in ``a`` of lock events.
+
 EXCLUSIVE = "x"
 READ = "r"
 WRITE = "w"
@@ -176,7 +210,7 @@ class Recorder:
     def register_thread(self, role: str) -> None:
         """Announce the calling thread by name (call first thing in a thread)."""
         thread = threading.current_thread()
-        self._names[thread.ident] = thread.name
+        self._names[threading.get_ident()] = thread.name
         self.record(THREAD_STARTED, thread.name, role)
 
     def thread_name(self, ident: int) -> str:

@@ -8,18 +8,14 @@ twice, nor ``run`` for Qt.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import fields
 
 from visualizer import __version__
-from visualizer.cli.common import (
-    EXIT_NO_GUI,
-    EXIT_OK,
-    EXIT_USAGE,
-    Parser,
-    add_workload_options,
-)
+from visualizer.cli.common import EXIT_NO_GUI, EXIT_OK, EXIT_USAGE
+from visualizer.engine.options import Parser, add_workload_options
 
 _OWN_FLAGS = ("-h", "--help", "--version")
 """Top-level options the command line answers itself; any other leading option is the window's."""
@@ -119,8 +115,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit status instead of raising SystemExit."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    """Entry point (``python -m visualizer``, ``queue-visualizer-cli``); returns the exit
+    status instead of raising SystemExit."""
+    try:
+        status = _dispatch(list(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (``... | head``): nothing left to say, and no traceback.
+        # Point stdout at devnull so the interpreter's own flush at exit stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return status
+
+
+def _dispatch(args_list: list[str]) -> int:
+
     if args_list[:1] == ["gui"]:
         return _gui(args_list[1:])
     if not args_list or (args_list[0].startswith("-") and args_list[0] not in _OWN_FLAGS):

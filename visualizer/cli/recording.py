@@ -18,14 +18,9 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from visualizer.cli.common import (
-    EXIT_OK,
-    EXIT_USAGE,
-    EXIT_VIOLATIONS,
-    add_workload_options,
-    workload_changes,
-)
+from visualizer.cli.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
 from visualizer.cli.report import format_summary
+from visualizer.engine.options import add_workload_options, option_message, workload_changes
 
 
 def _error(command: str, message: str) -> int:
@@ -214,8 +209,8 @@ def _compare(args: argparse.Namespace) -> int:
     try:
         check_workload(workload)
     except ValueError as exc:
-        field_name, _, message = str(exc).partition(": ")
-        return _error("compare", f"--{field_name.replace('_', '-')}: {message} (see --help)")
+        return _error("compare", f"{option_message(exc)} (see --help)")
+
     for path in (args.png, args.csv):
         problem = path and _writable(path)
         if problem:

@@ -9,18 +9,12 @@ import sys
 from time import monotonic
 from typing import Any, TextIO
 
-from visualizer.cli.common import (
-    EXIT_OK,
-    EXIT_USAGE,
-    EXIT_VIOLATIONS,
-    RUN_OPTIONS,
-    usage_error,
-    workload_changes,
-)
+from visualizer.cli.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, usage_error
 from visualizer.cli.recording import close_recording, open_recording
 from visualizer.cli.report import format_summary
 from visualizer.cli.scenarios import run_scenario_command
 from visualizer.engine import Drainer, Run, RunState, Workload
+from visualizer.engine.options import option_message, workload_changes
 from visualizer.model import RunModel
 
 
@@ -37,12 +31,11 @@ def _schedule_given(args: argparse.Namespace) -> bool:
 def run_command(args: argparse.Namespace) -> int:
     """Run the workload the options describe (or a scenario) and print its summary."""
     if args.scenario is not None or args.fixed or _schedule_given(args):
-        return run_scenario_command(args, [option[:2] for option in RUN_OPTIONS])
+        return run_scenario_command(args)
     try:
         workload = _workload_from(args)
     except ValueError as exc:
-        field_name, _, message = str(exc).partition(": ")
-        return usage_error("run", f"--{field_name.replace('_', '-')}: {message}")
+        return usage_error("run", option_message(exc))
 
     run = Run(workload)
     model = RunModel(thread_name=run.recorder.thread_name)

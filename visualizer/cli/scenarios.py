@@ -13,14 +13,16 @@ from __future__ import annotations
 import sys
 from argparse import Namespace
 from time import monotonic
-from typing import TextIO
+from typing import Any, TextIO
 
 from visualizer.cli.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
 from visualizer.cli.report import counts_text, lock_table, violation_lines
 from visualizer.engine import Drainer, Run, RunState
+from visualizer.engine.options import flag, workload_changes
 from visualizer.engine.scenarios import Scenario, ScenarioError, load_all, load_scenario
 from visualizer.engine.scenarios.loader import SEED
 from visualizer.engine.scheduler import Schedule, ScheduleError, interpreter_model
+from visualizer.events import STUCK_KINDS
 from visualizer.model import FIGURES, RunModel
 from visualizer.model.figures import duration
 from visualizer.stepping import Played
@@ -32,16 +34,13 @@ DEADLOCK_GRACE_S = 0.3
 MAX_SCHEDULE_FILE = 4_000_000
 """Largest schedule file read (bytes): far beyond any real schedule, short of a memory problem."""
 
-_STUCK = ("deadlock", "orphaned-lock")
-"""Violations after which the run's threads can never all finish by themselves."""
-
 
 def play(
     scenario: Scenario,
     fixed: bool = False,
     seed: int | None = None,
     time_limit: float | None = None,
-    **overrides: object,
+    **overrides: Any,
 ) -> tuple[Run, RunModel]:
     """Run a scenario to its end (or its deadlock, or its time limit); return run and model.
 
@@ -59,7 +58,7 @@ def play(
     try:
         while not run.wait(0.05):
             now = monotonic()
-            if stuck_since is None and any(v.kind in _STUCK for v in model.anomalies):
+            if stuck_since is None and _stuck(model):
                 stuck_since = now
             if now >= deadline or (
                 stuck_since is not None and now - stuck_since >= DEADLOCK_GRACE_S
@@ -84,11 +83,8 @@ def list_scenarios(out: TextIO | None = None, err: TextIO | None = None) -> int:
     return EXIT_USAGE if errors else EXIT_OK
 
 
-def run_scenario_command(args: Namespace, run_options: list[tuple[str, str]]) -> int:
-    """``run --scenario NAME [--fixed] [--seed N]``: refuse the options a scenario sets itself.
-
-    ``run_options`` pairs each of ``run``'s workload options with its field name.
-    """
+def run_scenario_command(args: Namespace) -> int:
+    """``run --scenario NAME [--fixed] [--seed N]``: refuse the options a scenario sets itself."""
     if args.scenario is None:
         option = next(
             flag
@@ -101,11 +97,7 @@ def run_scenario_command(args: Namespace, run_options: list[tuple[str, str]]) ->
             if given
         )
         return _usage(f"{option}: only with --scenario NAME")
-    given = [
-        option
-        for option, field in run_options
-        if field != "seed" and getattr(args, field) is not None
-    ]
+    given = [flag(field) for field in workload_changes(args) if field != "seed"]
     if args.record:
         given.append("--record")
     if given:
@@ -259,7 +251,7 @@ def verdict(scenario: Scenario, fixed: bool, model: RunModel, scheduled: bool = 
 
 
 def _stuck(model: RunModel) -> bool:
-    return any(v.kind in _STUCK for v in model.anomalies)
+    return any(v.kind in STUCK_KINDS for v in model.anomalies)
 
 
 def _duration(us: float) -> str:

@@ -62,9 +62,11 @@ class Pacer:
                 while self._rate is None and not self._closed:
                     self._cond.wait()
                     due = monotonic()
-                if self._closed:
+                rate = self._rate
+                if self._closed or rate is None:  # the wait above leaves a rate unless closed
                     return
-                interval = 1.0 / self._rate
+                interval = 1.0 / rate
+
                 due = max(due + interval, monotonic())
                 # A rate change notifies us: recompute the deadline with the new rate.
                 if self._cond.wait(due - monotonic()):

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from visualizer.engine.pacing import Pacer
 from visualizer.engine.workers import produce, work
 from visualizer.engine.workload import Workload
-from visualizer.events import MARK, THREAD_ENDED, VIOLATION, Recorder
+from visualizer.events import MARK, THREAD_ENDED, VIOLATION, WORKER_ERROR, Recorder
 from visualizer.queues import STRATEGIES, Gate, RunStopped, Tracer
 
 if TYPE_CHECKING:
@@ -113,6 +113,7 @@ class Run:
         self._cancel_requests = [0] * workload.producers
         self._live = 0
         self.program = program(self) if program is not None else None
+        specs: list[tuple[str, str, Callable[[], None]]]
         if self.program is None:
             specs = [
                 (f"{role}-{index + 1}", role, partial(body, self, index))
@@ -135,8 +136,9 @@ class Run:
         ]
         self._producers_left = sum(1 for _, role in self._threads if role == "producer")
         if control is not None:
-            self.gate.expect([thread.name for thread, _ in self._threads])
-            self.study = control.study(self.gate, self)
+            # Controlled: self.gate is the Scheduler made above.
+            self.gate.expect([thread.name for thread, _ in self._threads])  # type: ignore[attr-defined]
+            self.study = control.study(self.gate, self)  # type: ignore[arg-type]
 
     # --- statistics ------------------------------------------------------------
     @property
@@ -182,7 +184,7 @@ class Run:
                 thread.start()
             if setup is not None:
                 setup.release.set()
-                setup.thread.join()
+                setup.thread.join()  # type: ignore[union-attr]  # _start_setup made it
 
     def _start_setup(self) -> _Setup:
         """Run the program's setup on a thread of its own; return once it is done.
@@ -205,7 +207,8 @@ class Run:
     def _setup_main(self, setup: _Setup) -> None:
         self.recorder.register_thread("setup")
         try:
-            self.program.setup()
+            self.program.setup()  # type: ignore[union-attr]  # runs only for a program
+
         except Exception as exc:
             self.report_error(exc, None)
         finally:
@@ -324,7 +327,7 @@ class Run:
         """Keep and record an exception a run thread caught, naming the thread."""
         message = f"{threading.current_thread().name}: {type(exc).__name__}: {exc}"
         self.errors.append(message)
-        self.recorder.record(VIOLATION, "worker-error", task_id, message)
+        self.recorder.record(VIOLATION, WORKER_ERROR, task_id, message)
 
     def count_produced(self, producer: int) -> None:
         self._produced[producer] += 1
@@ -348,7 +351,8 @@ class Run:
         study = self.study
         try:
             if study is not None:
-                self.gate.enter()  # in a controlled run, threads start one at a time, in order
+                # In a controlled run (the gate is its Scheduler) threads start one at a time.
+                self.gate.enter()  # type: ignore[attr-defined]
                 study.thread_started()
             self.recorder.register_thread(role)
             body()
@@ -363,7 +367,7 @@ class Run:
             self.recorder.record(THREAD_ENDED, name, role, round(thread_time(), 6))
             self._thread_exited(role)
             if study is not None:
-                self.gate.leave()
+                self.gate.leave()  # type: ignore[attr-defined]  # the Scheduler, as above
 
     def _thread_exited(self, role: str) -> None:
         with self._control:

@@ -15,6 +15,7 @@ import dataclasses
 import math
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from visualizer.queues import STRATEGIES
 
@@ -82,12 +83,15 @@ class Workload:
     seed: int = 0
     capacity: int = 1_000_000
 
-    def replace(self, **changes: object) -> Workload:
+    def replace(self, **changes: Any) -> Workload:
         """A copy with some fields changed (validated by whoever runs it)."""
         return dataclasses.replace(self, **changes)
 
     def validate(self) -> None:
         """Raise ``ValueError("field: what is wrong")`` for the first bad field."""
+        low: float
+        high: float
+
         if self.strategy not in STRATEGIES:
             choices = ", ".join(sorted(STRATEGIES))
             raise ValueError(f"strategy: unknown {self.strategy!r} (choose from: {choices})")

@@ -17,13 +17,22 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ViolationLike(Protocol):
-    kind: str
-    t_ns: int
-    seq: int
-    threads: tuple[str, ...]
-    task: Any
-    lock: str | None
-    detail: str
+    """What a row needs: the checker's ``Violation`` (frozen, hence read-only here)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def t_ns(self) -> int: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def threads(self) -> tuple[str, ...]: ...
+    @property
+    def task(self) -> Any: ...
+    @property
+    def lock(self) -> str | None: ...
+    @property
+    def detail(self) -> str: ...
 
 
 def _text(value: Any) -> str:

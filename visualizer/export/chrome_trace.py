@@ -42,6 +42,8 @@ from operator import itemgetter
 from typing import Any, TextIO
 
 from visualizer.events import (
+    CANCELLED,
+    COMPLETED,
     COND_NOTIFY,
     COND_WAIT,
     COND_WOKEN,
@@ -225,8 +227,9 @@ class _TraceBuilder:
                 self._end(t, ident, ("wait", subject), {"outcome": "timed out"})
             elif kind == COND_WAIT:
                 args = {"timeout_s": _scalar(a)}
-                key = ("cond", subject)
-                self._begin(t, ident, _Open(key, f"wait {subject}", "condition", args))
+                self._begin(
+                    t, ident, _Open(("cond", subject), f"wait {subject}", "condition", args)
+                )
             elif kind == COND_WOKEN:
                 self._end(t, ident, ("cond", subject), {"notified": _scalar(a)})
             elif kind == COND_NOTIFY:
@@ -242,7 +245,8 @@ class _TraceBuilder:
             elif kind == TASK_STARTED:
                 self._started(t, ident, subject)
             elif kind in (TASK_COMPLETED, TASK_CANCELLED):
-                outcome = "completed" if kind == TASK_COMPLETED else "cancelled"
+                outcome = COMPLETED if kind == TASK_COMPLETED else CANCELLED
+
                 self._end(t, ident, ("task", subject), {"outcome": outcome})
                 if kind == TASK_CANCELLED:
                     self._instant(t, ident, f"cancel task {subject}", "task", {})
@@ -252,7 +256,12 @@ class _TraceBuilder:
                 self._thread_ended(t, ident)
             elif kind == VIOLATION:
                 args = {"task_or_lock": _scalar(a), "detail": _scalar(b)}
-                event = {"name": f"violation: {subject}", "cat": "violation", "ph": "i", "s": "p"}
+                event: dict[str, Any] = {
+                    "name": f"violation: {subject}",
+                    "cat": "violation",
+                    "ph": "i",
+                    "s": "p",
+                }
                 event["args"] = args
                 self._emit(t, event)
             elif kind == MARK:

@@ -18,16 +18,28 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from visualizer.events import (
+    CANCELLED,
+    COMPLETED,
     COND_WAIT,
     COND_WOKEN,
+    DEADLOCK,
+    DOUBLE_DELIVERY,
+    DUPLICATE_ID,
     HEAP_DISCARDED,
+    ILLEGAL_TRANSITION,
     LOCK_ACQUIRED,
     LOCK_CREATED,
     LOCK_RELEASED,
     LOCK_REQUESTED,
     LOCK_TIMED_OUT,
+    LOST_TASK,
+    LOST_UPDATE,
+    ORPHANED_LOCK,
+    PROCESSING,
+    QUEUED,
     TASK_ADDED,
     TASK_CANCELLED,
     TASK_COMPLETED,
@@ -40,16 +52,6 @@ from visualizer.events import (
 )
 from visualizer.model.locks import LockTable
 from visualizer.model.tasks import TaskBoard
-from visualizer.queues.base import CANCELLED, PROCESSING, QUEUED
-
-DOUBLE_DELIVERY = "double-delivery"
-LOST_TASK = "lost-task"
-LOST_UPDATE = "lost-update"
-ILLEGAL_TRANSITION = "illegal-transition"
-ORPHANED_LOCK = "orphaned-lock"
-DEADLOCK = "deadlock"
-DUPLICATE_ID = "duplicate-id"
-WORKER_ERROR = "worker-error"
 
 _FRAGILE = frozenset((LOST_TASK, ILLEGAL_TRANSITION, ORPHANED_LOCK, DEADLOCK))
 """Kinds a dropped event could fake (a missing pop, release or add)."""
@@ -57,7 +59,9 @@ _FRAGILE = frozenset((LOST_TASK, ILLEGAL_TRANSITION, ORPHANED_LOCK, DEADLOCK))
 _RING = 4096
 """How many recent counter writes are remembered by writer, to name both sides of a lost update."""
 
-Handler = Callable[[int, int, int, object, object, object], None]
+Handler = Callable[[int, int, int, Any, Any, Any], None]
+"""``handler(seq, t, ident, subject, a, b)``: the last three carry what the event's kind
+says (see :class:`~visualizer.events.Kind`), so each handler types them for its kind."""
 _DERIVED = frozenset(("_acquired", "_released", "handlers"))
 """Attributes :meth:`InvariantChecker._bind_handlers` makes: rebuilt on unpickling, never saved."""
 
@@ -177,9 +181,7 @@ class InvariantChecker:
             self._last_seq = batch.first_seq + len(batch.events) - 1
             self._last_t = batch.events[-1][0]
 
-    def fold(
-        self, seq: int, t: int, ident: int, kind: int, subject: object, a: object, b: object
-    ) -> None:
+    def fold(self, seq: int, t: int, ident: int, kind: int, subject: Any, a: Any, b: Any) -> None:
         """Fold one event.  Lock traffic, two thirds of all events, skips the table lookup."""
         if kind == LOCK_ACQUIRED:
             self._acquired(t, ident, subject, a, b)
@@ -245,7 +247,7 @@ class InvariantChecker:
 
     # --- task events -------------------------------------------------------------
     def _on_added(
-        self, seq: int, t: int, ident: int, task: Hashable, priority: object, counter: object
+        self, seq: int, t: int, ident: int, task: Hashable, priority: int, counter: object
     ) -> None:
         before = self.tasks.add(t, ident, task, priority)
         if before is not None and task not in self._flagged:
@@ -274,6 +276,7 @@ class InvariantChecker:
         if seen[counter]:
             other = self._ring_ident[slot] if self._ring_counter[slot] == counter else None
             me = self.name_of(ident)
+            threads: tuple[int, ...]
             if other is None:
                 threads, who = (ident,), f"{me} and an earlier add"
             else:
@@ -344,14 +347,14 @@ class InvariantChecker:
     ) -> None:
         before = self.tasks.complete(t, ident, task)
         if before != PROCESSING and task not in self._flagged:
-            self._illegal(seq, t, ident, task, "completed", before)
+            self._illegal(seq, t, ident, task, COMPLETED, before)
 
     def _on_cancelled(
         self, seq: int, t: int, ident: int, task: Hashable, a: object, b: object
     ) -> None:
         before = self.tasks.cancel(t, ident, task)
         if before != QUEUED and task not in self._flagged:
-            self._illegal(seq, t, ident, task, "cancelled", before)
+            self._illegal(seq, t, ident, task, CANCELLED, before)
 
     def _on_started(
         self, seq: int, t: int, ident: int, task: Hashable, a: object, b: object
@@ -436,7 +439,7 @@ class InvariantChecker:
         if key in self._cycles:
             return
         self._cycles.add(key)
-        threads = tuple(cycle[0::2])
+        threads = cast(tuple[int, ...], tuple(cycle[0::2]))  # even places: thread idents
         names = [self.name_of(thread) for thread in threads]
         if len(threads) == 1:
             detail = (
@@ -479,13 +482,13 @@ class InvariantChecker:
         self, seq: int, t: int, ident: int, kind: object, target: object, detail: object
     ) -> None:
         """A violation recorded by the run itself (for example a worker's exception)."""
-        is_lock = isinstance(target, str) and target in self.locks.locks
+        lock = target if isinstance(target, str) and target in self.locks.locks else None
         self._report(
             str(kind),
             seq,
             t,
             (ident,),
             str(detail) if detail else str(kind),
-            task=None if is_lock else target,
-            lock=target if is_lock else None,
+            task=target if lock is None else None,
+            lock=lock,
         )

@@ -44,7 +44,7 @@ class HeapSlots(Sequence):
     def __len__(self) -> int:
         return len(self._heap)
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         if isinstance(index, slice):
             return [(-key[0], key[2]) for key in self._heap[index]]
         key = self._heap[index]

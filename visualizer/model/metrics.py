@@ -58,12 +58,14 @@ class Metrics:
         ``seq`` is the sequence number of the event at ``t_ns`` and ``depth`` the
         queued count just before it: the state at the end of the closed bucket.
         """
+        t0_ns = self.t0_ns
+        assert t0_ns is not None, "roll() before start()"
         self._close(seq, depth)
-        target = (t_ns - self.t0_ns) // BUCKET_NS
+        target = (t_ns - t0_ns) // BUCKET_NS
         for index in range(max(self._bucket + 1, target - self.capacity), target):
             self._append(index, 0, 0, depth, 0, 0, 0)
         self._bucket = target
-        self.bucket_end = self.t0_ns + (target + 1) * BUCKET_NS
+        self.bucket_end = t0_ns + (target + 1) * BUCKET_NS
 
     def flush(self, next_seq: int, depth: int) -> None:
         """Close the open bucket at the end of a run, so the series shows all of it."""

@@ -21,6 +21,7 @@ from visualizer.events import (
     LOCK_RELEASED,
     LOCK_REQUESTED,
     LOCK_TIMED_OUT,
+    QUEUED,
     TASK_ADDED,
     TASK_COMPLETED,
     TASK_POPPED,
@@ -37,7 +38,6 @@ from visualizer.model.metrics import Metrics
 from visualizer.model.positions import PositionLog
 from visualizer.model.summary import RunSummary, summarize
 from visualizer.model.timeline import Timeline
-from visualizer.queues.base import QUEUED
 
 
 @dataclass(slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Hashable
 
-from visualizer.queues.base import CANCELLED, COMPLETED, PROCESSING, QUEUED, STATUSES, TERMINAL
+from visualizer.events import CANCELLED, COMPLETED, PROCESSING, QUEUED, STATUSES, TERMINAL
 
 History = list[tuple[int, str, int]]
 """``(t_ns, status, thread ident)`` for each status change of one task."""

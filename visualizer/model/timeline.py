@@ -99,5 +99,6 @@ class Timeline:
         """Drop finished segments that ended before the window."""
         horizon = now_ns - self.window_ns
         for lane in self._done.values():
-            while lane and lane[0].end_ns < horizon:
+            # Finished lanes hold closed segments only: end_ns is set.
+            while lane and (end := lane[0].end_ns) is not None and end < horizon:
                 lane.popleft()

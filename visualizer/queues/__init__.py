@@ -6,11 +6,6 @@ in the strategy picker) to its class.  Every class takes an optional
 """
 
 from visualizer.queues.base import (
-    CANCELLED,
-    COMPLETED,
-    PROCESSING,
-    QUEUED,
-    STATUSES,
     HeapEntry,
     QueueShutDown,
     Snapshot,
@@ -43,11 +38,6 @@ STRATEGIES: dict[str, type[TaskTable]] = {
 }
 
 __all__ = [
-    "CANCELLED",
-    "COMPLETED",
-    "PROCESSING",
-    "QUEUED",
-    "STATUSES",
     "STRATEGIES",
     "CompleteQueue",
     "ConditionQueue",

@@ -21,20 +21,23 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from visualizer.events import (
+    CANCELLED,
+    COMPLETED,
     HEAP_DISCARDED,
+    PROCESSING,
+    QUEUED,
+    STATUSES,
     TASK_ADDED,
     TASK_CANCELLED,
     TASK_COMPLETED,
     TASK_POPPED,
 )
+from visualizer.queues.gate import skip_frames_of
 from visualizer.queues.tracer import Tracer
 
-QUEUED = "queued"
-PROCESSING = "processing"
-COMPLETED = "completed"
-CANCELLED = "cancelled"
-STATUSES = (QUEUED, PROCESSING, COMPLETED, CANCELLED)
-TERMINAL = frozenset((COMPLETED, CANCELLED))
+# The unlocked operations below are shared plumbing; a thread stepped while it records
+# a task event is shown at the strategy's line that called them, in the strategy's file.
+skip_frames_of(__file__)
 
 
 class QueueShutDown(RuntimeError):

@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from visualizer.queues.base import QUEUED, Task, TaskTable
+from visualizer.events import QUEUED
+from visualizer.queues.base import Task, TaskTable
 from visualizer.queues.tracer import Tracer
 
 

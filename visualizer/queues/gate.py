@@ -17,6 +17,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from types import FrameType
 
 from visualizer.events import GATE_WAIT
 
@@ -25,7 +26,7 @@ class RunStopped(Exception):
     """Raised inside a run's threads to unwind them when the run is stopped."""
 
 
-_PACKAGE_INTERNALS = (
+_PACKAGE_INTERNALS: tuple[str, ...] = (
     os.path.join("visualizer", "queues", "gate.py"),
     os.path.join("visualizer", "queues", "traced.py"),
     os.path.join("visualizer", "queues", "tracer.py"),
@@ -51,7 +52,7 @@ def caller_location() -> tuple[str, int]:
 
     This is the line a student sees the thread stopped at in the code panel.
     """
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.endswith(_PACKAGE_INTERNALS):
         frame = frame.f_back
     if frame is None:

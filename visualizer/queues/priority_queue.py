@@ -35,8 +35,8 @@ from collections.abc import Hashable
 from time import monotonic
 from typing import Any
 
-from visualizer.events import HEAP_DISCARDED, TASK_ADDED, TASK_POPPED
-from visualizer.queues.base import CANCELLED, PROCESSING, QUEUED, QueueShutDown, Task, TaskTable
+from visualizer.events import CANCELLED, HEAP_DISCARDED, PROCESSING, QUEUED, TASK_ADDED, TASK_POPPED
+from visualizer.queues.base import QueueShutDown, Task, TaskTable
 from visualizer.queues.tracer import Tracer
 
 

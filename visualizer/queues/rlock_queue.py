@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from visualizer.queues.base import PROCESSING, QUEUED, Task, TaskTable
+from visualizer.events import PROCESSING, QUEUED
+from visualizer.queues.base import Task, TaskTable
 from visualizer.queues.tracer import Tracer
 
 

@@ -46,6 +46,10 @@ class ReadWriteLock:
         self._append = append
         self._gate = gate
 
+    def _event(self, kind: int, mode: str, b: object) -> None:
+        """Record ``kind`` for this lock and the calling thread; ``b`` as in KIND_FIELDS."""
+        self._append((perf_counter_ns(), get_ident(), kind, self.name, mode, b))
+
     def _can_read(self) -> bool:
         if self.writer is not None:
             return False
@@ -68,7 +72,7 @@ class ReadWriteLock:
             finally:
                 self._cond.acquire()
             return
-        blocked = blocked_reporter(self._append, get_ident(), waits)
+        blocked: Callable[[], None] | None = blocked_reporter(self._append, get_ident(), waits)
         while not allowed():
             if self._gate.aborted:
                 raise RunStopped
@@ -80,19 +84,18 @@ class ReadWriteLock:
         gate = self._gate
         if gate.closed:
             gate.checkpoint(f"read-acquire {self.name}")
-        me = get_ident()
         with self._cond:
             if not self._can_read():
-                self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, READ, self.writer))
+                self._event(LOCK_REQUESTED, READ, self.writer)
                 self._wait_until(self._can_read, "read")
-            self.readers.append(me)
-            self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, READ, len(self.readers)))
+            self.readers.append(get_ident())
+
+            self._event(LOCK_ACQUIRED, READ, len(self.readers))
 
     def release_read(self) -> None:
-        me = get_ident()
         with self._cond:
-            self.readers.remove(me)
-            self._append((perf_counter_ns(), me, LOCK_RELEASED, self.name, READ, len(self.readers)))
+            self.readers.remove(get_ident())
+            self._event(LOCK_RELEASED, READ, len(self.readers))
             if not self.readers:
                 self._cond.notify_all()
 
@@ -100,23 +103,22 @@ class ReadWriteLock:
         gate = self._gate
         if gate.closed:
             gate.checkpoint(f"write-acquire {self.name}")
-        me = get_ident()
         with self._cond:
             if not self._can_write():
                 holder = self.writer if self.writer is not None else tuple(self.readers)
-                self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, WRITE, holder))
+                self._event(LOCK_REQUESTED, WRITE, holder)
                 self.writers_waiting += 1
                 try:
                     self._wait_until(self._can_write, "write")
                 finally:
                     self.writers_waiting -= 1
-            self.writer = me
-            self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, WRITE, 1))
+            self.writer = get_ident()
+            self._event(LOCK_ACQUIRED, WRITE, 1)
 
     def release_write(self) -> None:
-        me = get_ident()
         with self._cond:
-            self._append((perf_counter_ns(), me, LOCK_RELEASED, self.name, WRITE, 0))
+            self._event(LOCK_RELEASED, WRITE, 0)
+
             self.writer = None
             self._cond.notify_all()
 

@@ -15,11 +15,13 @@ Each records who asked, who got it and who let go, cheaply enough to leave on:
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
 from functools import partial
 from threading import get_ident
 from time import monotonic, perf_counter_ns
+from typing import TYPE_CHECKING, Any
 
 from visualizer.events import (
     COND_NOTIFY,
@@ -176,7 +178,7 @@ class TracedLock(_TracedMutex):
             self._lock.release()
 
     def locked(self) -> bool:
-        return self._lock.locked()
+        return self._lock.locked()  # type: ignore[union-attr]  # a TracedLock holds a Lock
 
     def __enter__(self) -> bool:
         """``with lock``: the fast path is one check, one try and one event.
@@ -302,6 +304,16 @@ class TracedCondition(threading.Condition):
 
     kind_label = "Condition"
 
+    if TYPE_CHECKING:
+        # threading.Condition's internals that wait/notify below build on; typeshed
+        # leaves them out.  The waiter locks notify() releases, and the hooks that
+        # release the condition's lock around a wait and take it back after.
+        _waiters: deque[threading.Lock]
+
+        def _is_owned(self) -> bool: ...
+        def _release_save(self) -> Any: ...
+        def _acquire_restore(self, state: Any, /) -> None: ...
+
     def __init__(
         self,
         name: str,
@@ -309,7 +321,9 @@ class TracedCondition(threading.Condition):
         append: Callable[[tuple], None],
         gate: Gate,
     ) -> None:
-        super().__init__(lock)
+        # Condition needs only acquire/release and the _is_owned hook, all of which
+        # both traced locks have; typeshed names the standard lock types alone.
+        super().__init__(lock)  # type: ignore[arg-type]
         self.name = name
         self.lock = lock
         self._append = append

@@ -26,8 +26,8 @@ import time
 from collections.abc import Hashable
 from typing import Any
 
-from visualizer.events import HEAP_DISCARDED, TASK_ADDED, TASK_POPPED
-from visualizer.queues.base import CANCELLED, PROCESSING, QUEUED, QueueShutDown, Task, TaskTable
+from visualizer.events import CANCELLED, HEAP_DISCARDED, PROCESSING, QUEUED, TASK_ADDED, TASK_POPPED
+from visualizer.queues.base import QueueShutDown, Task, TaskTable
 from visualizer.queues.tracer import Tracer
 
 

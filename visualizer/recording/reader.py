@@ -261,7 +261,7 @@ class LogReader:
                     f"the file is {size / 1e6:.1f} MB, over the {self.max_bytes / 1e6:.1f} MB "
                     "limit for logs"
                 )
-            stream: IO[bytes] = raw
+            stream: IO[bytes] | gzip.GzipFile = raw
             if raw.read(2) == _GZIP_MAGIC:
                 stream = gzip.GzipFile(fileobj=raw, mode="rb")
             raw.seek(0)
@@ -270,7 +270,7 @@ class LogReader:
     def _read(
         self,
         path: str,
-        stream: IO[bytes],
+        stream: IO[bytes] | gzip.GzipFile,
         raw: IO[bytes],
         size: int,
         progress: Progress | None,

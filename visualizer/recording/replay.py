@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from visualizer.engine import RunState, Workload
-from visualizer.events import MARK, VIOLATION
+from visualizer.events import MARK, VIOLATION, WORKER_ERROR
 from visualizer.model import RunModel
 from visualizer.recording.reader import RecordedRun
 from visualizer.recording.schema import LogCancelled, LogError
@@ -50,7 +50,6 @@ MAX_SEEK_FOLD_S = 0.25
 
 _FINAL_MARKS = {f"run {state.value}": state for state in (RunState.FINISHED, RunState.STOPPED)}
 _START_MARK = "run started"
-_WORKER_ERROR = "worker-error"
 
 Progress = Callable[[float], object]
 """Called with the fraction folded (0..1); returning ``False`` cancels."""
@@ -135,7 +134,7 @@ def _outcome(recorded: RecordedRun) -> _Outcome:
                 started = t_ns
             elif subject in _FINAL_MARKS:
                 state, ended = _FINAL_MARKS[subject], t_ns
-        elif kind == VIOLATION and subject == _WORKER_ERROR:
+        elif kind == VIOLATION and subject == WORKER_ERROR:
             errors.append(str(b))
     events = recorded.events
     if events:

@@ -12,7 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from visualizer.engine import Run
-from visualizer.engine.scheduler import Control, Schedule, Scheduler, continue_in_order
+from visualizer.engine.scheduler import (
+    DEFAULT_MAX_STEPS,
+    Control,
+    Schedule,
+    Scheduler,
+    continue_in_order,
+)
 from visualizer.model import RunModel
 
 PLAY_TIMEOUT_S = 60.0
@@ -58,7 +64,7 @@ def play(
         plan=schedule.steps,
         policy=continue_in_order,
         strict=strict,
-        **({} if max_steps is None else {"max_steps": max_steps}),
+        max_steps=DEFAULT_MAX_STEPS if max_steps is None else max_steps,
     )
     run = make_run(control)
     model = RunModel(thread_name=run.recorder.thread_name)

@@ -17,10 +17,16 @@ import gc
 import logging
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, cast
 
 from visualizer import __version__
-from visualizer.engine import WORK_DISTRIBUTIONS, Workload
+from visualizer.engine import Workload
+from visualizer.engine.options import (
+    Parser,
+    add_workload_options,
+    option_message,
+    workload_changes,
+)
 from visualizer.queues import STRATEGIES
 
 if TYPE_CHECKING:
@@ -34,13 +40,6 @@ FULL_COLLECTION_THRESHOLD = 1_000
 """Gen-1 collections between full ones (CPython's default is 10); see main()."""
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad argument costs one line (no usage dump) and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def _positive(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -48,25 +47,8 @@ def _positive(text: str) -> float:
     return value
 
 
-# (workload field, type, help).  Units are the engine's: seconds and fractions.
-_WORKLOAD_OPTIONS: tuple[tuple[str, type, str], ...] = (
-    ("producers", int, "producer threads"),
-    ("workers", int, "worker threads"),
-    ("tasks", int, "tasks to produce in all (0 = until stopped or --duration)"),
-    ("duration", float, "stop producing after this many seconds"),
-    ("rate", float, "tasks per second per producer (0 = flat out)"),
-    ("priority_spread", int, "priorities are 0 .. spread-1"),
-    ("work_time", float, "mean seconds of work per task"),
-    ("work_distribution", str, f"one of {', '.join(WORK_DISTRIBUTIONS)}"),
-    ("cancel_probability", float, "chance (0..1) a producer cancels a queued task"),
-    ("race_window", float, "seconds the unsafe strategy sleeps inside its races"),
-    ("switch_interval", float, "sys.setswitchinterval seconds during the run"),
-    ("seed", int, "seed for priorities, work times and cancels"),
-)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Watch a priority task queue under concurrency, live.")
+    parser = Parser(prog=PROG, description="Watch a priority task queue under concurrency, live.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--strategy",
@@ -120,14 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the wall-clock time of the window's first paint and quit (bench startup)",
     )
-    defaults = Workload()
-    for field, kind, text in _WORKLOAD_OPTIONS:
-        parser.add_argument(
-            f"--{field.replace('_', '-')}",
-            type=kind,
-            metavar=kind.__name__.upper(),
-            help=f"{text} (default: {getattr(defaults, field)})",
-        )
+    add_workload_options(parser)
     return parser
 
 
@@ -135,19 +110,11 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Workload
     """Parse and validate; exits with status 2 and one line on any bad argument."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    changes = {
-        field: getattr(args, field)
-        for field, _kind, _text in _WORKLOAD_OPTIONS
-        if getattr(args, field) is not None
-    }
-    if args.strategy is not None:
-        changes["strategy"] = args.strategy
-    workload = Workload().replace(**changes)
+    workload = Workload().replace(**_given(args))
     try:
         workload.validate()
     except ValueError as exc:
-        field, _, text = str(exc).partition(": ")
-        parser.error(f"--{field.replace('_', '-')}: {text}" if text else str(exc))
+        parser.error(option_message(exc))
     if args.measure_latency and args.quit_after is None:
         parser.error("--measure-latency: needs --quit-after (the time to measure over)")
     if args.scenario is not None:
@@ -186,7 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from visualizer.ui.main_window import MainWindow
     from visualizer.ui.settings import ORGANIZATION, open_settings, saved_workload
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # instance() is typed as the QCoreApplication base; here it can only be a QApplication.
+    app = cast(QApplication, QApplication.instance()) or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName("Queue Visualizer")
     app.setApplicationVersion(__version__)
@@ -265,13 +233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if failures and not status else status
 
 
-def _given(args: argparse.Namespace) -> dict[str, object]:
+def _given(args: argparse.Namespace) -> dict[str, Any]:
     """The workload fields the command line set explicitly (they beat saved settings)."""
-    given: dict[str, object] = {
-        field: getattr(args, field)
-        for field, _kind, _text in _WORKLOAD_OPTIONS
-        if getattr(args, field) is not None
-    }
+    given = workload_changes(args)
     if args.strategy is not None:
         given["strategy"] = args.strategy
     return given

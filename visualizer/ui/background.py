@@ -37,7 +37,7 @@ class BackgroundTask(QObject):
     A :class:`LogError`, ``OSError`` or ``MemoryError`` becomes a one-line
     message; anything else a message naming the exception: never a crash.
     Exactly one of ``succeeded``, ``failed`` or ``cancelled`` is emitted, and
-    :attr:`thread` has been joined by then.
+    :attr:`worker` has been joined by then.
     """
 
     succeeded = Signal(object)
@@ -56,7 +56,7 @@ class BackgroundTask(QObject):
         self.title = title
         self._work = work
         self.cancel = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"background: {title}", daemon=True)
+        self.worker = threading.Thread(target=self._run, name=f"background: {title}", daemon=True)
         self.dialog = QProgressDialog(title, "Cancel", 0, PROGRESS_STEPS, parent)
         self.dialog.setWindowTitle(title)
         self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -70,13 +70,13 @@ class BackgroundTask(QObject):
 
     def start(self) -> BackgroundTask:
         self.dialog.setValue(0)
-        self.thread.start()
+        self.worker.start()
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
         """Ask the work to stop and wait for the thread (closing the window)."""
         self.cancel.set()
-        self.thread.join(timeout)
+        self.worker.join(timeout)
 
     def _report(self, label: str, fraction: float) -> bool:
         """Called on the worker thread: one queued signal, and the cancel flag's answer."""
@@ -109,7 +109,7 @@ class BackgroundTask(QObject):
     @Slot(str, object)
     def _finish(self, outcome: str, payload: object) -> None:
         self.finished = True
-        self.thread.join()
+        self.worker.join()
         self.dialog.reset()
         self.dialog.hide()
         self.dialog.deleteLater()

@@ -65,9 +65,9 @@ class CompareDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Compare Strategies")
         self.workload = workload
-        self.result: CompareResult | None = None
+        self.comparison: CompareResult | None = None
         self.cancel = threading.Event()
-        self.thread: threading.Thread | None = None
+        self.worker: threading.Thread | None = None
         self.relay = _Relay(self)
         self.relay.row.connect(self._row_done, Qt.ConnectionType.QueuedConnection)
         self.relay.done.connect(self._all_done, Qt.ConnectionType.QueuedConnection)
@@ -134,7 +134,7 @@ class CompareDialog(QDialog):
 
     @property
     def running(self) -> bool:
-        return self.thread is not None
+        return self.worker is not None
 
     @Slot()
     def _update_buttons(self, *_args: object) -> None:
@@ -144,7 +144,7 @@ class CompareDialog(QDialog):
         self.stop_button.setEnabled(self.running)
         for box in self.boxes.values():
             box.setEnabled(not self.running)
-        has_rows = self.result is not None and bool(self.result.rows) and not self.running
+        has_rows = self.comparison is not None and bool(self.comparison.rows) and not self.running
         self.png_button.setEnabled(has_rows)
         self.csv_button.setEnabled(has_rows)
 
@@ -161,48 +161,48 @@ class CompareDialog(QDialog):
             self.status.setText(f"Cannot compare: {exc}")
             return False
         self.cancel.clear()
-        self.result = CompareResult(self.workload)
+        self.comparison = CompareResult(self.workload)
         self._fill_table()
-        self.plots.show_result(self.result)
+        self.plots.show_result(self.comparison)
         workload = self.workload
 
         def work() -> None:
             result = compare(workload, strategies, cancel=self.cancel, on_row=self.relay.row.emit)
             self.relay.done.emit(result)
 
-        self.thread = threading.Thread(target=work, name="compare", daemon=True)
+        self.worker = threading.Thread(target=work, name="compare", daemon=True)
         self.status.setText(f"Running {strategies[0]} (1 of {len(strategies)})\u2026")
-        self.thread.start()
+        self.worker.start()
         self._update_buttons()
         return True
 
     @Slot(object)
     def _row_done(self, row: CompareRow) -> None:
-        if self.result is None:
+        if self.comparison is None:
             return
-        self.result.rows.append(row)
+        self.comparison.rows.append(row)
         self._fill_table()
         remaining = [
-            name for name in self.chosen() if name not in {r.strategy for r in self.result.rows}
+            name for name in self.chosen() if name not in {r.strategy for r in self.comparison.rows}
         ]
         if remaining and not self.cancel.is_set():
-            done = len(self.result.rows)
+            done = len(self.comparison.rows)
             total = done + len(remaining)
             self.status.setText(f"Running {remaining[0]} ({done + 1} of {total})\u2026")
 
     @Slot(object)
     def _all_done(self, result: CompareResult) -> None:
-        if self.thread is not None:
-            self.thread.join()
-            self.thread = None
-        self.result = result
+        if self.worker is not None:
+            self.worker.join()
+            self.worker = None
+        self.comparison = result
         self._fill_table()
         self.plots.show_result(result)
         self.status.setText("Stopped." if result.interrupted else "Done.")
         self._update_buttons()
 
     def _fill_table(self) -> None:
-        result = self.result
+        result = self.comparison
         if result is None:
             return
         headings, cells = table_cells(result)
@@ -222,8 +222,8 @@ class CompareDialog(QDialog):
     def stop(self, timeout: float = 5.0) -> None:
         """Cancel the comparison and wait for its thread (its run ends within 2 s)."""
         self.cancel.set()
-        if self.thread is not None:
-            self.thread.join(timeout)
+        if self.worker is not None:
+            self.worker.join(timeout)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         if watched is self.parent() and event.type() == QEvent.Type.Close:
@@ -262,10 +262,10 @@ class CompareDialog(QDialog):
         return self._save(lambda result: write_csv(result, path), path)
 
     def _save(self, write: Any, path: str) -> bool:
-        if self.result is None or not self.result.rows:
+        if self.comparison is None or not self.comparison.rows:
             return False
         try:
-            write(self.result)
+            write(self.comparison)
         except OSError as exc:
             QMessageBox.warning(self, "Compare", f"Cannot write {path}:\n{exc.strerror or exc}")
             return False

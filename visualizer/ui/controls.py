@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 from PySide6.QtCore import QEvent, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QAction
@@ -52,7 +53,8 @@ SPIN_MIN_WIDTH = 100
 GROUP_MARGINS = (8, 4, 8, 6)
 
 
-_Field = tuple[str, QWidget, Callable[[], object], Callable[[object], None]]
+_Field = tuple[str, QWidget, Callable[[], object], Callable[[Any], None]]
+
 """(workload field, its input widget, read it in engine units, show a value in engine units)."""
 
 
@@ -64,7 +66,7 @@ class _Input:
     label: QLabel
     widget: QWidget
     get: Callable[[], object]
-    set: Callable[[object], None]
+    set: Callable[[Any], None]
     message: QLabel
 
 
@@ -201,8 +203,8 @@ class ControlPanel(QWidget):
                     return None
                 return value / scale
 
-            def put(value: object) -> None:
-                box.setValue(0.0 if value is None else float(value) * scale)
+            def put(value: float | None) -> None:
+                box.setValue(0.0 if value is None else value * scale)
 
             box.valueChanged.connect(self._revalidate)
             return name, box, get, put
@@ -472,7 +474,8 @@ class ControlPanel(QWidget):
         if pace is None:
             index = len(PACES) - 1
         else:
-            index = min(range(len(PACES) - 1), key=lambda i: abs(PACES[i] - pace))
+            stops = cast(tuple[float, ...], PACES[:-1])  # every stop but full speed is a rate
+            index = min(range(len(stops)), key=lambda i: abs(stops[i] - pace))
         self.speed.setValue(index)
 
     # --- reactions ----------------------------------------------------------------
@@ -489,7 +492,8 @@ class ControlPanel(QWidget):
     def _update_race_window(self) -> None:
         """Only the unsafe strategy has races to widen: elsewhere say so in the box itself."""
         item = self._inputs["race_window"]
-        box = item.widget
+        box = cast(QDoubleSpinBox, item.widget)
+
         unsafe = self._unsafe_selected()
         box.setEnabled(unsafe and self.strategy.isEnabled())
         item.label.setEnabled(box.isEnabled())

@@ -211,14 +211,21 @@ class FileActions(QObject):
         task = BackgroundTask(title, work, self.window)
         self.task = task
 
-        def finished() -> None:
+        def succeeded(result: object) -> None:
             self.task = None
+            done(result)
 
-        task.succeeded.connect(lambda result: (finished(), done(result)))
-        task.failed.connect(
-            lambda message: (finished(), self._warn(title, f"{failure}:\n{message}"))
-        )
-        task.cancelled.connect(lambda: (finished(), self._status(f"{title}: cancelled.")))
+        def failed(message: str) -> None:
+            self.task = None
+            self._warn(title, f"{failure}:\n{message}")
+
+        def cancelled() -> None:
+            self.task = None
+            self._status(f"{title}: cancelled.")
+
+        task.succeeded.connect(succeeded)
+        task.failed.connect(failed)
+        task.cancelled.connect(cancelled)
         return task.start()
 
     # --- open ------------------------------------------------------------------------
@@ -435,7 +442,8 @@ class FileActions(QObject):
         per curve.
         """
         stem, ext = os.path.splitext(path)
-        written = []
+        written: list[str] = []
+
         for key, plot in self._throughput().plots.items():
             target = f"{stem}-{key}{ext or '.csv'}"
             exporter = CSVExporter(plot)

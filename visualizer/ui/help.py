@@ -208,7 +208,8 @@ class ShortcutsDialog(QDialog):
         layout.addWidget(buttons)
 
     def keys(self) -> list[str]:
-        return [self.table.item(row, 0).text() for row in range(self.table.rowCount())]
+        rows = range(self.table.rowCount())
+        return [item.text() for row in rows if (item := self.table.item(row, 0)) is not None]
 
 
 def about_text() -> str:

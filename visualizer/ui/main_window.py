@@ -35,9 +35,8 @@ from PySide6.QtWidgets import (
 )
 
 from visualizer.engine import Run, RunState, Workload
-from visualizer.events import Batch
+from visualizer.events import STATUSES, Batch
 from visualizer.model import RunModel
-from visualizer.queues import STATUSES
 from visualizer.ui.banner import ViolationBanner
 from visualizer.ui.bridge import RecorderBridge
 from visualizer.ui.compare_dialog import compare_action
@@ -548,7 +547,7 @@ class MainWindow(QMainWindow):
         """While paused, name the thread the next Step moves and where it waits."""
         run = self.run
         parked = run.gate.parked() if run is not None and run.state is RunState.PAUSED else {}
-        if not parked:
+        if run is None or not parked:
             self.parked_label.hide()
             return
         ident, (label, (path, line)) = next(iter(parked.items()))  # oldest: Step moves it

@@ -21,7 +21,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
-from visualizer.queues import CANCELLED, COMPLETED, PROCESSING, QUEUED
+from visualizer.events import CANCELLED, COMPLETED, PROCESSING, QUEUED
 
 STATUS_COLORS: dict[str, QColor] = {
     QUEUED: QColor("#56B4E9"),  # sky blue
@@ -71,6 +71,8 @@ def thread_color(index: int) -> QColor:
 
 def status_color(status: str | None) -> QColor:
     """Fill colour of a status, grey for a status the stream never gave."""
+    if status is None:
+        return QColor(UNKNOWN_STATUS_COLOR)
     return QColor(STATUS_COLORS.get(status, UNKNOWN_STATUS_COLOR))
 
 

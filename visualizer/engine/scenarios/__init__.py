@@ -13,7 +13,6 @@ from visualizer.engine.scenarios.double_delivery import DoubleDelivery
 from visualizer.engine.scenarios.forgotten_release import ForgottenRelease
 from visualizer.engine.scenarios.loader import (
     FIGURES,
-    VIOLATION_KINDS,
     Scenario,
     ScenarioError,
     available,
@@ -45,7 +44,6 @@ PROGRAMS: dict[str, type[Program]] = {
 __all__ = [
     "FIGURES",
     "PROGRAMS",
-    "VIOLATION_KINDS",
     "BusyPolling",
     "CheckThenAct",
     "Context",

@@ -23,7 +23,6 @@ from visualizer.engine.scenarios.program import (
     Program,
     ThreadSpec,
 )
-from visualizer.queues import PROCESSING
 
 INTERVAL = Param("interval", float, 0.0, 5.0, 0.05)  # s between two tasks added
 
@@ -42,7 +41,7 @@ class BusyPolling(Program):
     def put(self, task_id: int) -> None:
         with self.lock:
             self.inbox.append(task_id)
-            self.ctx.added(task_id, 0, task_id)
+            self.ctx.added(task_id)
             self.not_empty.notify()  # wake one sleeping worker, if any sleeps
 
     def close(self) -> None:
@@ -78,9 +77,9 @@ class BusyPolling(Program):
     def worker(self) -> None:
         ctx = self.ctx
         while (task_id := self.get()) is not None:
-            ctx.taken(task_id, 0)
+            ctx.taken(task_id)
             ctx.pause(ctx.params["work_time"])
-            ctx.completed(task_id, PROCESSING)
+            ctx.completed(task_id)
             ctx.report_cpu(force=True)
 
     def threads(self) -> list[ThreadSpec]:

@@ -24,7 +24,7 @@ from visualizer.engine.scenarios.program import (
     Program,
     ThreadSpec,
 )
-from visualizer.queues import CANCELLED, COMPLETED, PROCESSING, QUEUED
+from visualizer.events import CANCELLED, COMPLETED, PROCESSING, QUEUED
 
 CANCELS = Param("cancels", int, 1, 1000, 5)  # orders the client tries to cancel
 
@@ -45,7 +45,7 @@ class CheckThenAct(Program):
             priority = rng.randrange(10)
             heapq.heappush(self.heap, (-priority, order))
             self.status[order] = QUEUED
-            self.ctx.added(order, priority, order)
+            self.ctx.added(order, priority=priority)
 
     # --- each call is locked, and each is correct on its own -----------------------
     def status_of(self, order: int) -> str:
@@ -57,9 +57,9 @@ class CheckThenAct(Program):
             before = self.status[order]
             self.status[order] = status
             if status == CANCELLED:
-                self.ctx.cancelled(order, before)
+                self.ctx.cancelled(order, was=before)
             else:
-                self.ctx.completed(order, before)
+                self.ctx.completed(order, was=before)
 
     def next_order(self) -> int | None:
         """The order a worker will take next (the client's favourite to cancel)."""
@@ -90,7 +90,7 @@ class CheckThenAct(Program):
             if self.status[order] != QUEUED:
                 return False
             self.status[order] = CANCELLED
-            self.ctx.cancelled(order, QUEUED)
+            self.ctx.cancelled(order)
             return True
 
     # --- the threads ---------------------------------------------------------------

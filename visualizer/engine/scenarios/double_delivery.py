@@ -27,7 +27,6 @@ from visualizer.engine.scenarios.program import (
     Program,
     ThreadSpec,
 )
-from visualizer.queues import PROCESSING
 
 
 class DoubleDelivery(Program):
@@ -47,24 +46,24 @@ class DoubleDelivery(Program):
         for task_id in range(1, self.ctx.params["tasks"] + 1):
             priority = rng.randrange(10)
             heapq.heappush(self.heap, (-priority, task_id))
-            self.ctx.added(task_id, priority, task_id)
+            self.ctx.added(task_id, priority=priority)
 
     # --- the bug and its fix, side by side --------------------------------------
     def take_unsafe(self) -> int | None:
         if not self.heap:
             return None
-        negated, task_id = self.heap[0]  # 1. look at the top task ...
+        _, task_id = self.heap[0]  # 1. look at the top task ...
         heapq.heappop(self.heap)  # 2. ... pop whatever is on top *now*: maybe another task
-        self.ctx.taken(task_id, -negated)  # and deliver the task we saw
+        self.ctx.taken(task_id)  # and deliver the task we saw
         return task_id
 
     def take_locked(self) -> int | None:
         with self.lock:  # look and pop as one step: nobody else can look in between
             if not self.heap:
                 return None
-            negated, task_id = self.heap[0]
+            _, task_id = self.heap[0]
             heapq.heappop(self.heap)
-            self.ctx.taken(task_id, -negated)
+            self.ctx.taken(task_id)
             return task_id
 
     # --- the threads ---------------------------------------------------------------
@@ -73,7 +72,7 @@ class DoubleDelivery(Program):
         while (task_id := self.take()) is not None:
             ctx.started(task_id)
             ctx.pause(ctx.params["work_time"])
-            ctx.completed(task_id, PROCESSING)
+            ctx.completed(task_id)
 
     def threads(self) -> list[ThreadSpec]:
         count = self.ctx.params["threads"]

@@ -23,7 +23,6 @@ from visualizer.engine.scenarios.program import (
     Program,
     ThreadSpec,
 )
-from visualizer.queues import PROCESSING
 
 
 class ForgottenRelease(Program):
@@ -45,14 +44,14 @@ class ForgottenRelease(Program):
         for entry in range(1, tasks + 1):
             self.entries[entry] = "n/a" if entry == malformed else str(rng.randrange(1, 100))
             self.pending.append(entry)
-            self.ctx.added(entry, 0, entry)
+            self.ctx.added(entry)
 
     def take(self) -> int | None:
         with self.queue_lock:
             if not self.pending:
                 return None
             entry = self.pending.popleft()
-            self.ctx.taken(entry, 0)
+            self.ctx.taken(entry)
             return entry
 
     # --- the bug and its fix, side by side --------------------------------------
@@ -77,7 +76,7 @@ class ForgottenRelease(Program):
                 self.post(entry)
             except ValueError as exc:
                 ctx.note(f"entry {entry} rejected: {exc}")  # handled, and on to the next one
-            ctx.completed(entry, PROCESSING)
+            ctx.completed(entry)
 
     def threads(self) -> list[ThreadSpec]:
         count = self.ctx.params["threads"]

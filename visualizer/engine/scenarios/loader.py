@@ -48,24 +48,12 @@ from typing import TYPE_CHECKING, Any
 from visualizer.engine.scenarios.program import TIME_LIMIT, Context, Param, Program
 from visualizer.engine.scheduler.schedule import Schedule, ScheduleError
 from visualizer.engine.workload import Workload
-from visualizer.events import Recorder
+from visualizer.events import VIOLATION_KINDS, Recorder
 from visualizer.paths import resource
 
 if TYPE_CHECKING:
     from visualizer.engine.run import Run
     from visualizer.engine.scheduler import Control
-
-VIOLATION_KINDS = (
-    "double-delivery",
-    "lost-task",
-    "lost-update",
-    "illegal-transition",
-    "orphaned-lock",
-    "deadlock",
-    "duplicate-id",
-    "worker-error",
-)
-"""The kinds the invariant checker reports (``detect.violations`` must name some of them)."""
 
 FIGURES = {
     "lock-wait": "lock wait and hold times, and throughput",
@@ -277,7 +265,7 @@ def _parse(data: dict[str, Any], path: Path) -> Scenario:
         _no_unknown(table, "schedule", {"bug", "good"})
         bug_schedule, good_schedule = (_schedule(table, key) for key in ("bug", "good"))
 
-    seed = values.pop(SEED.name)
+    seed = int(values.pop(SEED.name))
     time_limit = values.pop(TIME_LIMIT.name)
     return Scenario(
         name=name,

@@ -26,7 +26,6 @@ from visualizer.engine.scenarios.program import (
     Program,
     ThreadSpec,
 )
-from visualizer.queues import PROCESSING
 
 
 class LostUpdate(Program):
@@ -57,9 +56,9 @@ class LostUpdate(Program):
         ctx = self.ctx
         for _ in range(count):
             task_id = self.next_id()
-            ctx.added(task_id, 0, task_id)  # the id is the counter value this clerk wrote
-            ctx.taken(task_id, 0)
-            ctx.completed(task_id, PROCESSING)
+            ctx.added(task_id, counter=task_id)  # the id is the counter value this clerk wrote
+            ctx.taken(task_id)
+            ctx.completed(task_id)
 
     def threads(self) -> list[ThreadSpec]:
         clerks = self.ctx.params["threads"]

@@ -7,32 +7,33 @@ they share with the rest of the application comes through a :class:`Context`:
 * the run's :class:`~visualizer.queues.Tracer`, so every lock they take is a
   traced one that the lock view, the lanes and the step gate see;
 * ``added`` / ``taken`` / ``started`` / ``completed`` / ``cancelled`` /
-  ``discarded``: task events for the invariant checker, in the layout the queue
-  strategies record them with;
+  ``discarded``: task events for the views and the invariant checker, with the
+  details named (``ctx.added(task, priority=3)``, ``ctx.completed(task,
+  was=QUEUED)``), recorded in the layout the queue strategies use;
 * ``step(label)``: a step point between a read and the write that depends on it;
 * ``pause(seconds)`` (simulated work or I/O) and ``race(label)`` (a step point
   widened by the scenario's race window), both woken at once by Stop.
 
-The task-event helpers are ``functools.partial`` objects over the tracer's
-``record`` (C code, no Python frame of their own), and this module's frames are
-skipped like the tracer's, so when a paused thread parks in one of them,
-:func:`~visualizer.queues.gate.caller_location` names the scenario's own line,
-which is where the code panel puts the thread's marker.
+This module's frames are skipped like the tracer's, so when a paused thread parks
+in one of these helpers, :func:`~visualizer.queues.gate.caller_location` names the
+scenario's own line, which is where the code panel puts the thread's marker (and
+the controlled scheduler does not study this file: the helpers are no switch points).
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from time import monotonic, thread_time
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from visualizer.events import (
     HEAP_DISCARDED,
     MARK,
+    PROCESSING,
+    QUEUED,
     TASK_ADDED,
     TASK_CANCELLED,
     TASK_COMPLETED,
@@ -68,14 +69,14 @@ class Param:
 
     def check(self, value: object) -> int | float:
         """The value if it is allowed, else ``ValueError("must be ...")``."""
-        is_int = isinstance(value, int) and not isinstance(value, bool)
+        number = None if isinstance(value, bool) or not isinstance(value, int | float) else value
         if self.kind is int:
-            if not is_int or not self.low <= value <= self.high:
+            if not isinstance(number, int) or not self.low <= number <= self.high:
                 raise ValueError(f"must be an integer from {self.low} to {self.high}")
-            return value
-        if not (is_int or isinstance(value, float)) or not self.low <= value <= self.high:
+            return number
+        if number is None or not self.low <= number <= self.high:
             raise ValueError(f"must be a number from {self.low:g} to {self.high:g}")
-        return float(value)
+        return float(number)
 
 
 # Parameters several programs share, so they mean (and are bounded) the same everywhere.
@@ -105,20 +106,45 @@ class Context:
         self.stop = run.stop_event
         self.report_error = run.report_error
         self.race_window = float(self.params.get("race_window", 0.0))
-        record = tracer.record
-        # Task events (a and b as in visualizer.events.KIND_FIELDS).
-        self.added: Callable[..., None] = partial(record, TASK_ADDED)  # (task, priority, counter)
-        self.taken: Callable[..., None] = partial(record, TASK_POPPED)  # (task, priority)
-        self.started: Callable[..., None] = partial(record, TASK_STARTED)  # (task)
-        self.completed: Callable[..., None] = partial(record, TASK_COMPLETED)  # (task, before)
-        self.cancelled: Callable[..., None] = partial(record, TASK_CANCELLED)  # (task, before)
-        self.discarded: Callable[..., None] = partial(record, HEAP_DISCARDED)  # (task)
+        self._record = tracer.record
+        self._priorities: dict[Hashable, int] = {}  # as added: what a take reports
+
         self.step: Callable[[str], None] = tracer.checkpoint
         self.controlled = run.control is not None
         self._sleep = run.sleep
         self._recorder = run.recorder
         self._last_cpu: dict[int, float] = {}
 
+    # --- task events (their fields as in visualizer.events.KIND_FIELDS) ----------------
+    def added(self, task: Hashable, *, priority: int = 0, counter: int | None = None) -> None:
+        """``task`` joins the queue.  ``counter``: the shared added-counter as this add
+        left it, when the program keeps one (two adds leaving the same value are a
+        lost update, which the checker reports)."""
+        self._priorities[task] = priority
+        self._record(TASK_ADDED, task, priority, counter)
+
+    def taken(self, task: Hashable) -> None:
+        """A worker took ``task`` off the queue (recorded with the priority it was added
+        with): it is processing now."""
+        self._record(TASK_POPPED, task, self._priorities.get(task))
+
+    def started(self, task: Hashable) -> None:
+        """The worker begins the work on ``task``."""
+        self._record(TASK_STARTED, task)
+
+    def completed(self, task: Hashable, *, was: str = PROCESSING) -> None:
+        """``task`` is done; ``was`` is its status as the program saw it before."""
+        self._record(TASK_COMPLETED, task, was)
+
+    def cancelled(self, task: Hashable, *, was: str = QUEUED) -> None:
+        """``task`` is cancelled; ``was`` is its status as the program saw it before."""
+        self._record(TASK_CANCELLED, task, was)
+
+    def discarded(self, task: Hashable) -> None:
+        """A cancelled ``task`` left the heap (lazy deletion)."""
+        self._record(HEAP_DISCARDED, task)
+
+    # --- timing, randomness, remarks ----------------------------------------------------
     def rng(self, stream: str) -> random.Random:
         """A random source for one named stream of choices: the seed replays it exactly."""
         return random.Random(f"{self.seed}:{stream}")

@@ -22,7 +22,7 @@ from visualizer.engine.scenarios.program import (
     Program,
     ThreadSpec,
 )
-from visualizer.queues import COMPLETED, PROCESSING, QUEUED
+from visualizer.events import COMPLETED, PROCESSING, QUEUED
 
 
 class SelfDeadlock(Program):
@@ -41,7 +41,7 @@ class SelfDeadlock(Program):
             priority = rng.randrange(10)
             heapq.heappush(self.heap, (-priority, job))
             self.status[job] = QUEUED
-            self.ctx.added(job, priority, job)
+            self.ctx.added(job, priority=priority)
 
     def status_of(self, job: int) -> str:
         with self.lock:
@@ -61,7 +61,7 @@ class SelfDeadlock(Program):
             if self.status_of(job) != PROCESSING:  # second acquire, by the same thread
                 raise ValueError(f"job {job} is not being processed")
             self.status[job] = COMPLETED
-            self.ctx.completed(job, PROCESSING)
+            self.ctx.completed(job)
 
     def worker(self) -> None:
         while (job := self.take()) is not None:

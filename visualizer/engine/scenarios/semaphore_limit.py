@@ -24,7 +24,6 @@ from visualizer.engine.scenarios.program import (
     Program,
     ThreadSpec,
 )
-from visualizer.queues import PROCESSING
 
 CONNECTIONS = Param("connections", int, 1, 16, 3)  # the database's limit
 
@@ -70,14 +69,14 @@ class SemaphoreLimit(Program):
     def setup(self) -> None:
         for task_id in range(1, self.ctx.params["tasks"] + 1):
             self.pending.append(task_id)
-            self.ctx.added(task_id, 0, task_id)
+            self.ctx.added(task_id)
 
     def take(self) -> int | None:
         with self.queue_lock:
             if not self.pending:
                 return None
             task_id = self.pending.popleft()
-            self.ctx.taken(task_id, 0)
+            self.ctx.taken(task_id)
             return task_id
 
     def run_query(self) -> None:
@@ -107,7 +106,7 @@ class SemaphoreLimit(Program):
                 except TooManyConnections as exc:
                     ctx.report_error(exc, task_id)  # shows as a violation; try again shortly
                     ctx.pause(ctx.params["work_time"] / 2)
-            ctx.completed(task_id, PROCESSING)
+            ctx.completed(task_id)
 
     def threads(self) -> list[ThreadSpec]:
         count = self.ctx.params["threads"]

@@ -23,7 +23,6 @@ from visualizer.engine.scenarios.program import (
     Program,
     ThreadSpec,
 )
-from visualizer.queues import PROCESSING
 
 IO_TIME = Param("io_time", float, 0.0, 5.0, 0.02)  # s one fetch takes
 
@@ -39,7 +38,7 @@ class SlowIO(Program):
 
     def setup(self) -> None:
         for task_id in range(1, self.ctx.params["tasks"] + 1):
-            self.ctx.added(task_id, 0, task_id)
+            self.ctx.added(task_id)
 
     def fetch(self, key: int) -> str:
         """The slow backend: a network or disk round trip."""
@@ -64,10 +63,10 @@ class SlowIO(Program):
     # --- the threads ---------------------------------------------------------------
     def worker(self, keys: range) -> None:
         for key in keys:  # each worker has its own share of the tasks: no queue needed
-            self.ctx.taken(key, 0)
+            self.ctx.taken(key)
             self.ctx.started(key)
             self.lookup(key)
-            self.ctx.completed(key, PROCESSING)
+            self.ctx.completed(key)
 
     def threads(self) -> list[ThreadSpec]:
         count, tasks = self.ctx.params["threads"], self.ctx.params["tasks"]

@@ -60,6 +60,7 @@ class Schedule:
                 "a schedule starts with its granularity, "
                 "e.g. 'instruction/gil: worker-1*3 worker-2'"
             )
+
         granularity, _, model = head.strip().partition("/")
         granularity = granularity.strip()
         model = model.strip() or default_model

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from time import monotonic
 from types import FrameType
 
-from visualizer.events import GATE_WAIT, MARK, VIOLATION
+from visualizer.events import DEADLOCK, GATE_WAIT, MARK, VIOLATION
 from visualizer.queues.gate import Gate, RunStopped, caller_location, skip_frames_of
 
 skip_frames_of(__file__)  # a thread parked at a lock is shown at the line that took it
@@ -108,6 +108,7 @@ class Scheduler(Gate):
 
     controlled = True
     events_are_steps = False
+    _record: Callable[..., None]  # required here, where Gate's is optional
 
     def __init__(
         self,
@@ -292,7 +293,7 @@ class Scheduler(Gate):
                     self._settle("misfit", f"step {step}: {self._why_not(name)}")
                     return None
                 self.skipped += 1
-                chosen = continue_in_order(movable, self.last, len(self.history))
+                chosen = movable[0] if self.last not in movable else self.last
         elif self.policy is not None:
             chosen = self.policy(movable, self.last, len(self.history))
             if chosen is None:
@@ -330,13 +331,14 @@ class Scheduler(Gate):
         waits = "; ".join(f"{r.name} waits ({r.position.what})" for r in alive)
         detail = f"no thread can move at step {len(self.history)}: {waits}"
         self._settle("deadlock", detail)
-        self._record(VIOLATION, "deadlock", None, detail)
+        self._record(VIOLATION, DEADLOCK, None, detail)
 
     def _settle(self, outcome: str, detail: str) -> None:
         self.outcome = outcome
         self.detail = detail
         if outcome == "misfit":
             self._record(MARK, f"schedule does not fit: {detail}")
+
         self._state.notify_all()
 
     # --- called by the controller (the window, the command line, a test) ----------

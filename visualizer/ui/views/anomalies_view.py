@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from visualizer.events import VIOLATION_KINDS
 from visualizer.model import RunModel, Violation
 from visualizer.ui.theme import ALERT_COLOR, status_color, thread_color, view_font
 from visualizer.ui.views.base import RunView
@@ -153,7 +154,7 @@ class AnomaliesView(RunView):
         metrics = self.fontMetrics()
         for column, sample in (
             (TIME, "00.000 s"),
-            (KIND, "illegal-transition"),
+            (KIND, max(VIOLATION_KINDS, key=len)),
             (THREADS, "producer-1 worker-1"),
             (TASK, "00000"),
         ):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
@@ -20,3 +22,15 @@ class RunView(QWidget):
         super().__init__(parent)
         self.setFont(view_font())
         self.model: RunModel | None = None
+
+    def set_model(self, model: RunModel | None) -> None:
+        """Show ``model`` from now on (None: a blank view, before the first run)."""
+        raise NotImplementedError
+
+    def refresh(self) -> None:
+        """Repaint from the model; the window calls it on its frame timer, at most 60 Hz."""
+        raise NotImplementedError
+
+    def select_task(self, task_id: Hashable | None) -> None:
+        """Highlight ``task_id``, picked in another view (None: clear the highlight)."""
+        raise NotImplementedError

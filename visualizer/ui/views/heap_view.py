@@ -20,8 +20,8 @@ from PySide6.QtCore import QLineF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from visualizer.model import RunModel
-from visualizer.queues import CANCELLED
+from visualizer.events import CANCELLED
+from visualizer.model import HeapMirror, RunModel
 from visualizer.ui.theme import (
     foreground,
     hatch_brush,
@@ -354,10 +354,10 @@ class HeapView(RunView):
         statuses = [status.get(task) for _priority, task in entries]
         for picture in (self.tree, self.strip):
             picture.set_state(entries, statuses, total, heap.last_path, self.selected)
-        self._set_caption(self._caption(total))
+        self._set_caption(self._caption(heap, total))
 
-    def _caption(self, size: int) -> list[str]:
-        heap = self.model.heap
+    def _caption(self, heap: HeapMirror, size: int) -> list[str]:
+
         noun = "entry" if size == 1 else "entries"
         lines = [f"{size:,} {noun} \u00b7 highest priority on top \u00b7 node: priority / #task"]
         if heap.last_op is not None:

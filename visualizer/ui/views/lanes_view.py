@@ -20,13 +20,22 @@ from __future__ import annotations
 import heapq
 from collections.abc import Hashable, Iterable, Sequence
 from itertools import islice
+from typing import cast
 
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFontMetrics,
+    QHelpEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+)
 from PySide6.QtWidgets import QSizePolicy, QSplitter, QToolTip, QVBoxLayout, QWidget
 
+from visualizer.events import CANCELLED, COMPLETED, PROCESSING, QUEUED, STATUSES
 from visualizer.model import RunModel
-from visualizer.queues import CANCELLED, COMPLETED, PROCESSING, QUEUED, STATUSES
 from visualizer.ui.theme import foreground, muted, status_color, text_on, view_font
 from visualizer.ui.views.base import RunView
 from visualizer.ui.views.chips import GAP, STRIPE, chip_width, paint_chip
@@ -134,7 +143,9 @@ class StatusLanes(QWidget):
         self.setMinimumHeight(self.header_height + self.chip_height + self.note_height + 20)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
-        return QSize(520, self.header_height + 3 * (self.chip_height + GAP) + self.note_height)
+        return QSize(
+            520, round(self.header_height + 3 * (self.chip_height + GAP) + self.note_height)
+        )
 
     def set_state(
         self,
@@ -273,9 +284,11 @@ class StatusLanes(QWidget):
     def event(self, event: QEvent) -> bool:
         """Tooltips say what each lane's chips are (newest first, or next up)."""
         if event.type() == QEvent.Type.ToolTip:
-            column = int(event.pos().x() // max(1, self.width() / len(STATUSES)))
+            help_event = cast(QHelpEvent, event)  # what Qt sends with the ToolTip type
+            column = int(help_event.pos().x() // max(1, self.width() / len(STATUSES)))
             status = STATUSES[min(column, len(STATUSES) - 1)]
-            QToolTip.showText(event.globalPos(), LANE_HINTS[status], self)
+            QToolTip.showText(help_event.globalPos(), LANE_HINTS[status], self)
+
             return True
         return super().event(event)
 

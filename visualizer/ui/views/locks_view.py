@@ -238,7 +238,9 @@ def graph_state(model: RunModel | None) -> GraphState:
             edges.add((ident, lock))
             edges.add((lock, holder))
         names = [
-            thread_label(model, node) if i % 2 == 0 else f"'{node}'" for i, node in enumerate(cycle)
+            # even places hold thread idents, odd ones lock names
+            thread_label(model, int(node)) if i % 2 == 0 else f"'{node}'"
+            for i, node in enumerate(cycle)
         ]
         text = "DEADLOCK: " + " \u2192 ".join([*names, names[0]])
     return GraphState(

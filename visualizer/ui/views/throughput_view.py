@@ -27,8 +27,8 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from visualizer.events import COMPLETED, QUEUED, STATUSES
 from visualizer.model import RunModel
-from visualizer.queues import COMPLETED, QUEUED, STATUSES
 from visualizer.ui.theme import (
     ALERT_COLOR,
     STATUS_COLORS,
@@ -230,10 +230,12 @@ class ThroughputView(RunView):
 
     def _show_markers(self) -> None:
         model = self.model
-        history = []
+        when: dict[str, float] = {}
         if model is not None and self.selected is not None and model.t0_ns is not None:
+            t0 = model.t0_ns
             history = model.tasks.history(self.selected)
-        when = {status: (t_ns - model.t0_ns) / 1e9 for t_ns, status, _ident in history}
+            when = {status: (t_ns - t0) / 1e9 for t_ns, status, _ident in history}
+
         for lines in self.markers.values():
             for status, line in zip(STATUSES, lines, strict=True):
                 if status in when:

@@ -124,7 +124,9 @@ class TimelineWidget(QWidget):
         lane = self._lanes.get(ident)
         if lane is None:
             return []
-        runs = [(r.start, r.end, r.label) for r in (lane.work if kind == WORK else lane.wait)]
+        runs: list[tuple[int, int | None, str | None]] = [
+            (r.start, r.end, r.label) for r in (lane.work if kind == WORK else lane.wait)
+        ]
         still = lane.open_work if kind == WORK else lane.open_wait
         if still is not None:
             runs.append((still.start, None, still.label))
@@ -349,7 +351,8 @@ class TimelineWidget(QWidget):
         self, painter: QPainter, left: float, width: float, top: float, start: int, end: int
     ) -> None:
         """Seconds since the run's first event, one tick a second, labels every other."""
-        t0 = self.model.t0_ns or 0
+        t0 = (self.model.t0_ns if self.model is not None else None) or 0
+
         ink = foreground(self)
         painter.setPen(QPen(ink, 1))
         painter.drawLine(QPointF(left, top), QPointF(left + width, top))
