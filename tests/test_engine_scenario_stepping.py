@@ -96,8 +96,10 @@ def test_both_workers_look_before_either_pops_and_the_task_goes_to_both():
         assert {line_of(r).strip() for r in s.runners} == {"def worker(self) -> None:"}
         step_until(s, "worker-1", "heapq.heappop(self.heap)")  # worker-1 has looked ...
         step_until(s, "worker-2", "heapq.heappop(self.heap)")  # ... and so has worker-2
-        step_until(s, "worker-2", "return task_id")  # worker-2 pops and delivers the task ...
-        step_until(s, "worker-1", "return task_id")  # ... worker-1 pops another, delivers the same
+        step_until(s, "worker-2", "ctx.started(task_id)")  # worker-2 pops and delivers the task ...
+        step_until(
+            s, "worker-1", "ctx.started(task_id)"
+        )  # ... worker-1 pops another, delivers it too
         s.play()
         assert s.outcome == "finished"
         model, events = fold(s)

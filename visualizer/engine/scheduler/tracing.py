@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from types import CodeType, FrameType, FunctionType, MethodType, ModuleType
 from typing import Any
 
+from visualizer.engine.scheduler.describe import describe
 from visualizer.engine.scheduler.switching import Position, Scheduler
 
 GRANULARITIES = ("instruction", "line", "sync")
@@ -46,6 +47,49 @@ CALLS = frozenset({"CALL", "CALL_FUNCTION_EX", "CALL_KW"})
 BACK_JUMPS = frozenset({"JUMP_BACKWARD"})
 QUIET = frozenset({"CACHE", "EXTENDED_ARG", "NOP", "PRECALL", "PUSH_NULL", "KW_NAMES", "NOT_TAKEN"})
 """Instructions with no effect of their own: never a switch point, even when free."""
+PRIVATE = frozenset(
+    {
+        "LOAD_FAST",
+        "LOAD_FAST_CHECK",
+        "LOAD_FAST_AND_CLEAR",
+        "LOAD_FAST_LOAD_FAST",
+        "STORE_FAST",
+        "STORE_FAST_LOAD_FAST",
+        "STORE_FAST_STORE_FAST",
+        "LOAD_CONST",
+        "RETURN_CONST",
+        "RETURN_VALUE",
+        "COPY",
+        "SWAP",
+        "POP_TOP",
+        "UNPACK_SEQUENCE",
+        "BUILD_TUPLE",
+        "BUILD_STRING",
+        "FORMAT_VALUE",
+        "FORMAT_SIMPLE",
+        "FORMAT_WITH_SPEC",
+        "CONVERT_VALUE",
+        "POP_JUMP_FORWARD_IF_FALSE",
+        "POP_JUMP_FORWARD_IF_TRUE",
+        "POP_JUMP_FORWARD_IF_NONE",
+        "POP_JUMP_FORWARD_IF_NOT_NONE",
+        "POP_JUMP_IF_FALSE",
+        "POP_JUMP_IF_TRUE",
+        "POP_JUMP_IF_NONE",
+        "POP_JUMP_IF_NOT_NONE",
+        "JUMP_FORWARD",
+        "GET_ITER",
+        "END_FOR",
+        "TO_BOOL",
+    }
+)
+"""Instructions that touch only the thread's own frame (its locals and value stack).
+
+Another thread can do nothing between two of them that it could not do just as
+well before or after, so even free-threaded they need no switch point of their
+own (the partial-order argument of model checkers): steps stay few and every
+outcome stays reachable.  ``BINARY_OP`` stays a step though, so that "add 1"
+shows between the read and the write of ``+=``."""
 
 
 def interpreter_model() -> str:
@@ -64,6 +108,7 @@ class CodeInfo:
     after_calls: frozenset[int]  # a switch point if the call before it went to C
     line_starts: frozenset[int]
     instructions: dict[int, dis.Instruction] = field(default_factory=dict)
+    previous: dict[int, dis.Instruction] = field(default_factory=dict)  # in code order
 
 
 def code_info(code: CodeType) -> CodeInfo:
@@ -95,6 +140,7 @@ def code_info(code: CodeType) -> CodeInfo:
         frozenset(after),
         frozenset(starts),
         {i.offset: i for i in instructions},
+        {nxt.offset: ins for ins, nxt in zip(instructions, instructions[1:], strict=False)},
     )
 
 
@@ -221,7 +267,9 @@ class StudyTracer:
         opname = info.opnames.get(offset)
         if opname is None or opname in QUIET:
             return
-        if self.model == "free" or offset in info.gil_points:
+        if self.model == "free":
+            allowed = opname not in PRIVATE
+        elif offset in info.gil_points:
             allowed = True
         elif offset in info.after_calls:
             allowed = id(frame) not in state.python_callee
@@ -235,13 +283,12 @@ class StudyTracer:
             state.pending = False
         elif not allowed:
             return
-        what = "line" if self.granularity == "line" else describe_instruction(info, offset)
+        if self.granularity == "line":
+            what = f"line {info.lines[offset]}"
+        else:
+            ins = info.instructions[offset]
+            what = describe(code, ins, info.previous.get(offset), frame)
         self.scheduler.switch(Position(what, code.co_filename, info.lines[offset], offset, frame))
-
-
-def describe_instruction(info: CodeInfo, offset: int) -> str:
-    ins = info.instructions[offset]
-    return f"{ins.opname} {ins.argrepr}".rstrip()
 
 
 def _studied_function(callable_: object, files: frozenset[str]) -> bool:
