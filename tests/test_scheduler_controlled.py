@@ -80,7 +80,7 @@ def test_with_the_gil_an_increment_is_one_step_and_no_schedule_loses_one():
 def test_a_paused_start_puts_every_thread_before_its_first_line():
     scenario = load_scenario("lost-update")
     run = scenario.make_run(control=Control(granularity="line", model="free"))
-    run.start()
+    run.start(paused=True)
     try:
         scheduler = run.gate
         assert isinstance(scheduler, Scheduler) and scheduler.wait_idle(10)

@@ -29,6 +29,7 @@ from time import perf_counter_ns, thread_time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from visualizer.engine.pacing import Pacer
+from visualizer.engine.scheduler.switching import continue_in_order
 from visualizer.engine.workers import produce, work
 from visualizer.engine.workload import Workload
 from visualizer.events import MARK, THREAD_ENDED, VIOLATION, WORKER_ERROR, Recorder
@@ -247,6 +248,14 @@ class Run:
     def _apply_control(self) -> None:
         """Set the gate and the pacer from state and pace (caller holds ``_control``)."""
         running = self.state is RunState.RUNNING
+        if self.control is not None:
+            # A controlled run moves on its own only while running at full speed (in
+            # the default order); paused, the user picks; in slow motion, the pacer.
+            free = running and self._pace is None
+            self.gate.set_policy(continue_in_order if free else None)
+            if self._pacer is not None:
+                self._pacer.set_rate(self._pace if running else None)
+            return
         if running and self._pace is None:
             self.gate.open()
         else:

@@ -102,9 +102,7 @@ class Session:
         """Move in the default order until the run ends (or ``steps`` steps)."""
         done = 0
         while self.scheduler.outcome is None and (steps is None or done < steps):
-            if not self.scheduler.movable() and not any(
-                r.timed and not r.done for r in self.runners
-            ):
+            if not self.scheduler.movable():
                 break
             self.step()
             done += 1
@@ -119,7 +117,7 @@ class Session:
         self.generation += 1
         if self.on_new_run is not None:
             self.on_new_run(run)
-        run.start()
+        run.start(paused=True)  # the user moves it
         scheduler = run.gate
         assert isinstance(scheduler, Scheduler)
         if not scheduler.wait_idle(STEP_TIMEOUT_S):

@@ -131,6 +131,7 @@ class Scheduler(Gate):
         self.advance = advance  # bring each thread to its first switch point before step 1
         self.strict = strict  # a planned step that cannot be made ends the run (else: skipped)
         self.skipped = 0  # planned steps a lenient plan could not make
+        self.auto_plan = True  # the plan plays itself; else each planned step waits for a move()
         self.history: list[str] = []  # the name that moved at each step
         self.options: list[tuple[str, ...]] = []  # who could have moved at each step
         self.last: Runner | None = None
@@ -274,17 +275,15 @@ class Scheduler(Gate):
             for runner in self.runners:
                 if not runner.started and not runner.done:
                     return runner
-        movable = [r for r in self.runners if r.can_move()]
+        movable = self._movable()
         if not movable:
-            movable = [r for r in self.runners if not r.done and r.timed]
-            if not movable:
-                self._settle_stuck()
-                return None
+            self._settle_stuck()
+            return None
         if self.max_steps is not None and len(self.history) >= self.max_steps:
             self._settle("limit", f"the run took {self.max_steps} steps without ending")
             return None
         self._offered = tuple(r.name for r in movable)
-        if self.plan:
+        if self.plan and (self.policy is not None or self.auto_plan):
             name = self.plan.popleft()
             chosen = next((r for r in movable if r.name == name), None)
             if chosen is None:
@@ -303,6 +302,11 @@ class Scheduler(Gate):
             self._state.notify_all()  # idle: the user decides
             return None
         return self._choose(chosen)
+
+    def _movable(self) -> list[Runner]:
+        """Who may move: those who can, else (time passes) those whose wait can time out."""
+        movable = [r for r in self.runners if r.can_move()]
+        return movable or [r for r in self.runners if not r.done and r.timed]
 
     def _choose(self, chosen: Runner) -> Runner:
         chosen.woken_ready = chosen.ready is None or chosen.ready()
@@ -357,7 +361,7 @@ class Scheduler(Gate):
     def movable(self) -> list[str]:
         """Names of the threads that can move now (read while idle)."""
         with self._state:
-            return [r.name for r in self.runners if r.can_move()]
+            return [r.name for r in self._movable()]
 
     def move(self, name: str | None = None) -> None:
         """Let thread ``name`` (or, without a name, the next by the default order) move one step."""
@@ -366,10 +370,10 @@ class Scheduler(Gate):
                 return
             if not self._is_idle():
                 raise RuntimeError("a thread is still moving")
-            movable = [r for r in self.runners if r.can_move()]
-            if not movable:
-                movable = [r for r in self.runners if not r.done and r.timed]
+            movable = self._movable()
             self._offered = tuple(r.name for r in movable)
+            if name is None and self.plan:  # a plan played step by step (slow motion)
+                name = self.plan.popleft()
             if name is None:
                 chosen = continue_in_order(movable, self.last, len(self.history))
             else:
@@ -387,9 +391,7 @@ class Scheduler(Gate):
             if policy is None or self.aborted or self.outcome is not None:
                 return
             if self._is_idle():
-                movable = [r for r in self.runners if r.can_move()] or [
-                    r for r in self.runners if not r.done and r.timed
-                ]
+                movable = self._movable()
                 self._offered = tuple(r.name for r in movable)
                 chosen = policy(movable, self.last, len(self.history)) if movable else None
                 if chosen is not None:
@@ -426,10 +428,11 @@ class Scheduler(Gate):
         self.move(runner.name if runner is not None else None)
 
     def parked(self) -> dict[int, tuple[str, tuple[str, int]]]:
+        """Threads that could move now (blocked ones wait for a lock, not for a step)."""
         with self._state:
             return {
                 r.ident: (r.position.what, (r.position.file, r.position.line))
-                for r in self.runners
+                for r in self._movable()
                 if r.parked and r.ident is not None
             }
 
