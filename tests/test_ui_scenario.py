@@ -81,50 +81,85 @@ def parks(window: MainWindow, ident: int) -> int:
     )
 
 
-def test_step_buttons_force_a_double_delivery_and_the_code_panel_follows(window, qtbot):
+def marker_lines(ctl: ScenarioController) -> dict[str, int]:
+    return {name: line for line, marks in ctl.code.view.markers.items() for _c, name in marks}
+
+
+def test_step_buttons_force_a_double_delivery_undo_takes_it_back(window, qtbot):
     ctl = controller(window)
     ctl.select("double-delivery")
-    qtbot.keyClick(window, Qt.Key.Key_F10)  # no run yet: Step starts one, paused
+    qtbot.keyClick(window, Qt.Key.Key_F10)  # no run yet: Step starts one, paused and controlled
     run = window.run
-    assert run.state is RunState.PAUSED
+    assert run.state is RunState.PAUSED and run.control is not None
     qtbot.waitUntil(lambda: len(run.gate.parked()) == 2, timeout=5000)
-    qtbot.waitUntil(lambda: len(window.model.positions) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(ctl.code.view.markers) == 1, timeout=5000)
     idents = {info.name: ident for ident, info in window.model.threads.items()}
     w1, w2 = idents["worker-1"], idents["worker-2"]
 
-    # Both workers wait on the same line, each marked in its own colour.
-    qtbot.waitUntil(lambda: len(ctl.code.view.markers) == 1, timeout=5000)
+    # Before the race: both workers stand before their first line, each in its colour.
     ((line, marks),) = ctl.code.view.markers.items()
     source = ctl.code.view.toPlainText().splitlines()
-    assert "self.ctx.race(" in source[line - 1]
+    assert source[line - 1].strip() == "def worker(self) -> None:"
     expected = {
         (thread_color(window.model.threads[i].color_index).name(), window.model.threads[i].name)
         for i in (w1, w2)
     }
     assert {(color.name(), name) for color, name in marks} == expected
 
-    for ident in (w1, w1, w2, w2):
-        before = parks(window, ident)
-        qtbot.waitUntil(lambda ident=ident: ctl.steps.button(ident).isEnabled(), timeout=5000)
-        qtbot.mouseClick(ctl.steps.button(ident), Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(
-            lambda ident=ident, before=before: parks(window, ident) > before, timeout=5000
-        )
+    def step_until(ident: int, name: str, text: str) -> None:
+        for _ in range(60):
+            line = marker_lines(ctl).get(name)
+            if line is not None and text in source[line - 1]:
+                return
+            before = parks(window, ident)
+            qtbot.waitUntil(lambda: ctl.steps.button(ident).isEnabled(), timeout=5000)
+            qtbot.mouseClick(ctl.steps.button(ident), Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: parks(window, ident) > before, timeout=5000)
+        raise AssertionError(f"{name} never reached {text!r}")
 
+    step_until(w1, "worker-1", "heapq.heappop(self.heap)")  # worker-1 has looked at the top
+    step_until(w2, "worker-2", "heapq.heappop(self.heap)")  # so has worker-2
+    step_until(w2, "worker-2", "ctx.started(task_id)")  # worker-2 pops and delivers it
+    assert window.model.anomalies == []
+    step_until(w1, "worker-1", "ctx.started(task_id)")  # worker-1 pops another, delivers it too
     qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=5000)
     (violation,) = window.model.anomalies
-    assert violation.kind == "double-delivery" and violation.threads == ("worker-1", "worker-2")
-    assert run.state is RunState.PAUSED
+    assert violation.kind == "double-delivery"
+    steps = len(run.gate.history)
+    assert ctl.stepping.where.text().startswith(f"Step {steps} ")
 
-    # Back through the history: two steps ago worker-2 still waited in the gap.
-    qtbot.waitUntil(lambda: ctl.code.where.text().endswith("step 6 of 6"), timeout=5000)
-    ctl.code.browse(-2)
-    assert "step 4 of 6" in ctl.code.where.text() and ctl.code.live.isEnabled()
-    lines = {name: line for line, marks in ctl.code.view.markers.items() for _c, name in marks}
-    assert "self.ctx.race(" in source[lines["worker-2"] - 1]
-    assert len(window.model.positions) == 6, "browsing moved no thread"
-    ctl.code.go_live()
-    assert "step 6 of 6" in ctl.code.where.text() and not ctl.code.live.isEnabled()
+    # Undo replays all but the last step in a fresh run: the delivery is not made yet.
+    ctl.stepping.undo_action.trigger()
+    again = window.run
+    assert again is not run and again.state is RunState.PAUSED
+    qtbot.waitUntil(lambda: len(again.gate.history) == steps - 1, timeout=5000)
+    qtbot.waitUntil(lambda: window.model is not None and window.model.version > 0, timeout=5000)
+    qtbot.waitUntil(lambda: len(window.model.positions.latest) == 2, timeout=5000)
+    assert window.model.anomalies == [] and not window.banner.isVisible()
+    assert ctl.stepping.redo_action.isEnabled()
+    ctl.stepping.redo_action.trigger()
+    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=5000)
+    assert [v.kind for v in window.model.anomalies] == ["double-delivery"]
+    assert ctl.stepping.schedule() is not None
+    assert ctl.stepping.schedule().text().startswith("instruction/free: worker-1*")
+
+
+def test_show_me_the_bug_plays_it_and_pauses_there_every_time(window, qtbot):
+    ctl = controller(window)
+    ctl.select("lost-update")
+    window.controls.speed.setValue(window.controls.speed.maximum() - 1)  # the fastest slow motion
+    for _attempt in range(2):
+        ctl.stepping.show_bug.click()
+        run = window.run
+        assert run.control is not None
+        qtbot.waitUntil(lambda run=run: run.state is RunState.PAUSED, timeout=20_000)
+        kinds = {v.kind for v in window.model.anomalies}
+        assert kinds & {"lost-update", "duplicate-id"}
+        assert "Paused at the bug" in window.statusBar().currentMessage()
+    ctl.stepping.show_good.click()
+    good = window.run
+    qtbot.waitUntil(lambda: good.state is RunState.FINISHED, timeout=20_000)
+    assert window.model.anomalies == []
 
 
 def test_free_workloads_show_the_strategy_source_with_markers(window, qtbot):

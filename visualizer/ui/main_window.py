@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
 
         # What Start builds its run with; scenario mode swaps in its own (scenario_menu.py).
         self.run_factory: Callable[[Workload], Run] = Run
+        self.starting_paused = False
         self.bridge = RecorderBridge(self)
         self.bridge.batch_ready.connect(self._fold)
 
@@ -301,6 +302,7 @@ class MainWindow(QMainWindow):
             return False
         if self.run is not None:
             self._discard_run()
+        self.starting_paused = paused  # a factory may make a paused start a controlled run
         try:
             run = self.run_factory(workload)
         except ValueError as exc:  # the panel validated already; a strategy may refuse too

@@ -34,6 +34,7 @@ from visualizer.model import FIGURES, RunModel
 from visualizer.ui.code_panel import CodePanel
 from visualizer.ui.scenario_panel import ScenarioPanel
 from visualizer.ui.step_panel import StepPanel, ThreadRow
+from visualizer.ui.stepping_bar import SteppingBar, scheduler_of
 from visualizer.ui.views import HeapView, LanesView, LocksView
 
 if TYPE_CHECKING:
@@ -80,8 +81,11 @@ class ScenarioController(QObject):
         self.code = CodePanel()
         self.steps = StepPanel()
         self.steps.step_requested.connect(self._step)
+        self.stepping = SteppingBar(window, self)
         steps_box = QGroupBox("Step one thread")
-        QVBoxLayout(steps_box).addWidget(self.steps)
+        steps_column = QVBoxLayout(steps_box)
+        steps_column.addWidget(self.stepping.widget)
+        steps_column.addWidget(self.steps)
         code_area = QWidget()
         column = QVBoxLayout(code_area)
         column.setContentsMargins(0, 0, 0, 0)
@@ -164,6 +168,7 @@ class ScenarioController(QObject):
         window.reset_run()
         if name is None:
             self.scenario = None
+            self.stepping.set_scenario(None)
             self.free_action.setChecked(True)
             self.panel_dock.hide()
             window.controls_dock.show()
@@ -174,6 +179,7 @@ class ScenarioController(QObject):
             return
         scenario = self.scenario_named(name)
         self.scenario = scenario
+        self.stepping.set_scenario(scenario)
         self.actions[scenario.name].setChecked(True)
         self.panel.show_scenario(scenario, fixed)
         self.panel_dock.show()
@@ -202,7 +208,11 @@ class ScenarioController(QObject):
             run = Run(workload)
             source = inspect.getsourcefile(type(run.queue))
         else:
-            run = scenario.make_run(fixed=self.panel.fixed(), seed=self.panel.seed.value())
+            control = self.stepping.control(paused=self.window.starting_paused)
+            run = scenario.make_run(
+                fixed=self.panel.fixed(), seed=self.panel.seed.value(), control=control
+            )
+            self.stepping.started(run)
             source = inspect.getsourcefile(type(run.program))
         self.run = run
         self.code.set_source(source)
@@ -222,6 +232,10 @@ class ScenarioController(QObject):
     def _step(self, ident: int) -> None:
         run = self.window.run
         if run is not None and run.state is RunState.PAUSED:
+            scheduler = scheduler_of(run)
+            runner = scheduler.runner_of(ident) if scheduler is not None else None
+            if runner is not None:
+                self.stepping.stepped(runner.name)
             run.step(ident)
 
     # --- keeping up with the run -------------------------------------------------------------
@@ -238,6 +252,7 @@ class ScenarioController(QObject):
             if self.code_dock.isVisible():
                 self.code.refresh()
         self._show_threads(window.run, model)
+        self.stepping.refresh()
         self._ticks += 1
         if self._ticks % RESULT_EVERY_TICKS == 0:
             self._show_result()

@@ -57,12 +57,15 @@ class Control:
     max_steps: int | None = DEFAULT_MAX_STEPS
     extra_files: tuple[str, ...] = ()  # more code under study (a user's queue file)
     strict: bool = True  # a planned step the program cannot make ends the run (else skipped)
+    auto_plan: bool = True  # the plan plays itself; else each planned step waits for a move
 
     def scheduler(self, record: Callable[..., None]) -> Scheduler:
         # Sync steps have no "before the first line": a thread would already have
         # read what it shares by its first lock, so it starts at its start.
         advance = self.granularity != "sync"
-        return Scheduler(record, self.plan, self.policy, self.max_steps, advance, self.strict)
+        scheduler = Scheduler(record, self.plan, self.policy, self.max_steps, advance, self.strict)
+        scheduler.auto_plan = self.auto_plan
+        return scheduler
 
     def study(self, scheduler: Scheduler, run: Run) -> StudyTracer:
         files = set(study_files(run)) | set(self.extra_files)

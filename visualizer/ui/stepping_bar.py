@@ -1,0 +1,237 @@
+"""The class is the scheduler: show the bug, show a good order, undo and redo.
+
+For a scenario that carries schedules (its bug and a good order), a paused
+start (Step, F10) runs it under the controlled scheduler: every thread stands
+before its first line, and each step button moves its thread by one
+instruction of the scenario's code.  This bar adds:
+
+* **Show me the bug** and **Show a good order**: the scheduler plays that
+  schedule at a readable pace (the control panel's slow motion, or two steps a
+  second), so the bug appears every time, on any machine;
+* **Undo** and **Redo** (Ctrl+Z, Ctrl+Shift+Z): undo replays the steps so far
+  minus the last in a fresh run, so the threads really are back where they were;
+* the schedule so far as text, to copy and pass to ``run --schedule``;
+* a pause at the bug: when the checker reports a violation in a controlled run,
+  the run stops there so the class can look (and undo).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+
+from visualizer.engine import Run, RunState
+from visualizer.engine.scenarios import Scenario
+from visualizer.engine.scheduler import Control, Schedule, Scheduler
+from visualizer.ui.theme import view_font
+
+if TYPE_CHECKING:
+    from visualizer.ui.main_window import MainWindow
+
+SHOW_PACE = 2.0
+"""Steps per second of Show me the bug when the control panel runs at full speed."""
+
+MODEL_WORDS = {"gil": "as CPython with its GIL", "free": "as free-threaded CPython (3.13t)"}
+
+
+def scheduler_of(run: Run | None) -> Scheduler | None:
+    gate = run.gate if run is not None else None
+    return gate if isinstance(gate, Scheduler) else None
+
+
+class SteppingBar(QObject):
+    """The controlled-stepping buttons of scenario mode, and what they do to the window's run."""
+
+    def __init__(self, window: MainWindow, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.window = window
+        self.scenario: Scenario | None = None
+        self.plan: tuple[str, ...] = ()
+        self.redo_steps: list[str] = []
+        self._showing = False  # the next run plays the plan at a readable pace
+        self._seen_violations = 0
+
+        self.widget = QWidget()
+        column = QVBoxLayout(self.widget)
+        column.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        self.show_bug = self._button("Show me the bug", "Play the schedule that breaks it")
+        self.show_good = self._button("Show a good order", "Play an order that stays correct")
+        self.show_bug.clicked.connect(lambda: self.show(bug=True))
+        self.show_good.clicked.connect(lambda: self.show(bug=False))
+        self.undo_action = self._action("Undo step", "Ctrl+Z", self.undo)
+        self.redo_action = self._action("Redo step", "Ctrl+Shift+Z", self.redo)
+        self.copy_action = self._action("Copy schedule", None, self.copy)
+        for widget in (self.show_bug, self.show_good):
+            row.addWidget(widget)
+        for action in (self.undo_action, self.redo_action, self.copy_action):
+            button = QToolButton()
+            button.setDefaultAction(action)
+            row.addWidget(button)
+        row.addStretch(1)
+        column.addLayout(row)
+        self.where = QLabel()
+        self.where.setFont(view_font(small=True))
+        self.where.setWordWrap(True)
+        self.where.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        column.addWidget(self.where)
+        self.set_scenario(None)
+
+    def _button(self, text: str, tip: str) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setToolTip(tip)
+        return button
+
+    def _action(self, text: str, keys: str | None, slot: object) -> QAction:
+        action = QAction(text, self.window)
+        if keys is not None:
+            action.setShortcut(QKeySequence(keys))
+            action.setToolTip(f"{text} ({keys})")
+        action.triggered.connect(slot)
+        self.window.addAction(action)
+        return action
+
+    # --- what the scenario controller asks ---------------------------------------------
+    def set_scenario(self, scenario: Scenario | None) -> None:
+        self.scenario = scenario
+        self.plan = ()
+        self.redo_steps.clear()
+        has = scenario is not None and scenario.bug_schedule is not None
+        self.widget.setVisible(has)
+        self.refresh()
+
+    def control(self, paused: bool) -> Control | None:
+        """The control for the next run of the scenario: controlled when stepped or shown."""
+        scenario = self.scenario
+        if scenario is None or scenario.bug_schedule is None:
+            return None
+        if not (paused or self._showing or self.plan):
+            return None  # Start: the threads run freely, as the operating system has them
+        control = Control(
+            granularity="instruction",
+            model=scenario.bug_schedule.model,
+            plan=self.plan,
+            strict=False,  # the fixed program may wait where the buggy one ran on
+            auto_plan=not self._showing,
+        )
+        return control
+
+    def started(self, run: Run) -> None:
+        """A run was just made from :meth:`control`: pace a shown schedule."""
+        if self._showing and scheduler_of(run) is not None:
+            run.set_pace(self.window.controls.pace() or SHOW_PACE)
+        self._showing = False
+        self.plan = ()
+        self._seen_violations = 0
+
+    def stepped(self, name: str) -> None:
+        """The user moved ``name``: redo survives only if it was the step undone last."""
+        if self.redo_steps and self.redo_steps[-1] == name:
+            self.redo_steps.pop()
+        else:
+            self.redo_steps.clear()
+
+    # --- the buttons ----------------------------------------------------------------------
+    @Slot()
+    def show(self, bug: bool) -> None:
+        scenario = self.scenario
+        if scenario is None or scenario.bug_schedule is None or scenario.good_schedule is None:
+            return
+        schedule = scenario.bug_schedule if bug else scenario.good_schedule
+        self.redo_steps.clear()
+        self._restart(schedule.steps, showing=True)
+        what = "the bug" if bug else "a good order"
+        self.window.statusBar().showMessage(
+            f"Playing {what}: {schedule.text()}. The run pauses at the first violation.", 10_000
+        )
+
+    @Slot()
+    def undo(self) -> None:
+        scheduler = scheduler_of(self.window.run)
+        if scheduler is None or not scheduler.history:
+            return
+        history = tuple(scheduler.history)
+        self.redo_steps.append(history[-1])
+        redo = list(self.redo_steps)
+        self._restart(history[:-1], showing=False)
+        self.redo_steps = redo
+
+    @Slot()
+    def redo(self) -> None:
+        run = self.window.run
+        scheduler = scheduler_of(run)
+        if scheduler is None or not self.redo_steps or run.state is not RunState.PAUSED:
+            return
+        name = self.redo_steps.pop()
+        if name in scheduler.movable():
+            scheduler.move(name)
+        else:
+            self.redo_steps.clear()
+
+    @Slot()
+    def copy(self) -> None:
+        schedule = self.schedule()
+        if schedule is not None:
+            QGuiApplication.clipboard().setText(schedule.text())
+            self.window.statusBar().showMessage(f"Copied: {schedule.text()}", 5000)
+
+    def schedule(self) -> Schedule | None:
+        scheduler = scheduler_of(self.window.run)
+        if scheduler is None or self.scenario is None or self.scenario.bug_schedule is None:
+            return None
+        model = self.scenario.bug_schedule.model
+        return Schedule("instruction", model, tuple(scheduler.history))
+
+    def _restart(self, plan: tuple[str, ...], showing: bool) -> None:
+        window = self.window
+        window.stop_run()
+        self.plan = plan
+        self._showing = showing
+        window.start_run(paused=not showing)
+
+    # --- every frame ------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Enable what can be done now; pause a controlled run at a new violation."""
+        run = self.window.run
+        scheduler = scheduler_of(run)
+        model = self.window.model
+        has = self.scenario is not None and self.scenario.bug_schedule is not None
+        self.show_bug.setEnabled(has)
+        self.show_good.setEnabled(has)
+        paused = run is not None and run.state is RunState.PAUSED
+        self.undo_action.setEnabled(scheduler is not None and bool(scheduler.history))
+        self.redo_action.setEnabled(scheduler is not None and paused and bool(self.redo_steps))
+        self.copy_action.setEnabled(scheduler is not None and bool(scheduler.history))
+        if scheduler is None or run is None:
+            self.where.setText(
+                "Step (F10) runs it paused under the scheduler: each step moves one thread by "
+                "one instruction."
+                if has
+                else ""
+            )
+            return
+        found = len(model.anomalies) if model is not None else 0
+        if found > self._seen_violations and run.state is RunState.RUNNING:
+            run.pause()
+            violation = model.anomalies[self._seen_violations] if model is not None else None
+            if violation is not None:
+                self.window.statusBar().showMessage(
+                    f"Paused at the bug (step {len(scheduler.history)}): {violation.detail}"
+                )
+        self._seen_violations = found
+        model_words = MODEL_WORDS.get(
+            self.scenario.bug_schedule.model
+            if self.scenario and self.scenario.bug_schedule
+            else "",
+            "",
+        )
+        ending = f" \u00b7 {scheduler.detail}" if scheduler.outcome else ""
+        self.where.setText(
+            f"Step {len(scheduler.history)} \u00b7 one instruction a step, {model_words}{ending}"
+        )
