@@ -114,7 +114,7 @@ def test_step_buttons_force_a_double_delivery_undo_takes_it_back(window, qtbot):
             before = parks(window, ident)
             qtbot.waitUntil(lambda: ctl.steps.button(ident).isEnabled(), timeout=5000)
             qtbot.mouseClick(ctl.steps.button(ident), Qt.MouseButton.LeftButton)
-            qtbot.waitUntil(lambda: parks(window, ident) > before, timeout=5000)
+            qtbot.waitUntil(lambda b=before: parks(window, ident) > b, timeout=5000)
         raise AssertionError(f"{name} never reached {text!r}")
 
     step_until(w1, "worker-1", "heapq.heappop(self.heap)")  # worker-1 has looked at the top

@@ -37,7 +37,7 @@ from visualizer.queues import STRATEGIES, Gate, RunStopped, Tracer
 
 if TYPE_CHECKING:
     from visualizer.engine.scenarios.program import Program
-    from visualizer.engine.scheduler import Control, StudyTracer
+    from visualizer.engine.scheduler import Control, Scheduler, StudyTracer
 
 
 class RunState(Enum):
@@ -90,12 +90,13 @@ class Run:
         self.recorder = recorder if recorder is not None else Recorder(workload.capacity)
         self.control = control
         self.study: StudyTracer | None = None
+        self.scheduler: Scheduler | None = None  # a controlled run's gate
         if control is None:
             self.gate = Gate(self.recorder.record)  # parked threads show up in this run's stream
         else:
             if workload.tasks == 0 and program is None:
                 raise ValueError("a controlled run needs a number of tasks (tasks > 0)")
-            self.gate = control.scheduler(self.recorder.record)
+            self.gate = self.scheduler = control.scheduler(self.recorder.record)
         self.tracer = Tracer(self.recorder, self.gate)
         # A program brings its own shared state: no strategy, so no unused lock in the views.
         self.queue: Any = make_queue(workload, self.tracer) if program is None else None
@@ -136,10 +137,9 @@ class Run:
             for name, role, body in specs
         ]
         self._producers_left = sum(1 for _, role in self._threads if role == "producer")
-        if control is not None:
-            # Controlled: self.gate is the Scheduler made above.
-            self.gate.expect([thread.name for thread, _ in self._threads])  # type: ignore[attr-defined]
-            self.study = control.study(self.gate, self)  # type: ignore[arg-type]
+        if control is not None and self.scheduler is not None:
+            self.scheduler.expect([thread.name for thread, _ in self._threads])
+            self.study = control.study(self.scheduler, self)
 
     # --- statistics ------------------------------------------------------------
     @property
@@ -248,11 +248,11 @@ class Run:
     def _apply_control(self) -> None:
         """Set the gate and the pacer from state and pace (caller holds ``_control``)."""
         running = self.state is RunState.RUNNING
-        if self.control is not None:
+        if self.scheduler is not None:
             # A controlled run moves on its own only while running at full speed (in
             # the default order); paused, the user picks; in slow motion, the pacer.
             free = running and self._pace is None
-            self.gate.set_policy(continue_in_order if free else None)
+            self.scheduler.set_policy(continue_in_order if free else None)
             if self._pacer is not None:
                 self._pacer.set_rate(self._pace if running else None)
             return
@@ -357,11 +357,10 @@ class Run:
 
     def _thread_main(self, role: str, body: Callable[[], None]) -> None:
         name = threading.current_thread().name
-        study = self.study
+        study, scheduler = self.study, self.scheduler
         try:
-            if study is not None:
-                # In a controlled run (the gate is its Scheduler) threads start one at a time.
-                self.gate.enter()  # type: ignore[attr-defined]
+            if study is not None and scheduler is not None:
+                scheduler.enter()  # in a controlled run threads start one at a time, in order
                 study.thread_started()
             self.recorder.register_thread(role)
             body()
@@ -375,8 +374,8 @@ class Run:
             # The CPU this thread used: what tells busy polling from sleeping.
             self.recorder.record(THREAD_ENDED, name, role, round(thread_time(), 6))
             self._thread_exited(role)
-            if study is not None:
-                self.gate.leave()  # type: ignore[attr-defined]  # the Scheduler, as above
+            if scheduler is not None:
+                scheduler.leave()
 
     def _thread_exited(self, role: str) -> None:
         with self._control:

@@ -166,7 +166,9 @@ class SteppingBar(QObject):
     def redo(self) -> None:
         run = self.window.run
         scheduler = scheduler_of(run)
-        if scheduler is None or not self.redo_steps or run.state is not RunState.PAUSED:
+        if run is None or scheduler is None or not self.redo_steps:
+            return
+        if run.state is not RunState.PAUSED:
             return
         name = self.redo_steps.pop()
         if name in scheduler.movable():
