@@ -66,6 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--fixed", action="store_true", help="with --scenario: apply the fix")
     parser.add_argument(
+        "--schedule",
+        metavar="TEXT",
+        help="with --scenario: replay this schedule under the scheduler and stay paused there "
+        "(e.g. 'instruction/free: clerk-2*9 clerk-1')",
+    )
+    parser.add_argument(
+        "--show-bug",
+        action="store_true",
+        help="with --scenario: play the scenario's bug schedule and pause at the bug",
+    )
+    parser.add_argument(
         "--paused",
         action="store_true",
         help="with --run: start paused, every thread at its first traced point (as Step does)",
@@ -124,8 +135,16 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Workload
             load_scenario(args.scenario)
         except ScenarioError as exc:
             parser.error(f"--scenario: {exc}")
-    elif args.fixed:
-        parser.error("--fixed: only with --scenario NAME")
+    elif args.fixed or args.schedule or args.show_bug:
+        flag = "--fixed" if args.fixed else "--schedule" if args.schedule else "--show-bug"
+        parser.error(f"{flag}: only with --scenario NAME")
+    if args.schedule is not None:
+        from visualizer.engine.scheduler import Schedule, ScheduleError
+
+        try:
+            args.schedule = Schedule.parse(args.schedule)
+        except ScheduleError as exc:
+            parser.error(f"--schedule: {exc}")
     if args.paused and not args.run:
         parser.error("--paused: only with --run")
     if args.screenshot and args.quit_after is None:
@@ -205,6 +224,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         probe.start()
     if args.scenario is not None:
         window.scenarios.select(args.scenario, fixed=args.fixed)
+        stepping = window.scenarios.stepping
+        if args.schedule is not None:
+            QTimer.singleShot(0, lambda: stepping.replay(args.schedule))
+        elif args.show_bug:
+            QTimer.singleShot(0, lambda: stepping.show(bug=True))
     if args.run:
         QTimer.singleShot(0, lambda: window.start_run(paused=args.paused))
     messages: list[str] = []

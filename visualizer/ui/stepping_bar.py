@@ -52,6 +52,7 @@ class SteppingBar(QObject):
         self.plan: tuple[str, ...] = ()
         self.redo_steps: list[str] = []
         self._showing = False  # the next run plays the plan at a readable pace
+        self._shape: tuple[str, str] | None = None  # granularity and model, if not the scenario's
         self._seen_violations = 0
 
         self.widget = QWidget()
@@ -100,6 +101,7 @@ class SteppingBar(QObject):
     # --- what the scenario controller asks ---------------------------------------------
     def set_scenario(self, scenario: Scenario | None) -> None:
         self.scenario = scenario
+        self._shape = None
         self.plan = ()
         self.redo_steps.clear()
         has = scenario is not None and scenario.bug_schedule is not None
@@ -109,18 +111,32 @@ class SteppingBar(QObject):
     def control(self, paused: bool) -> Control | None:
         """The control for the next run of the scenario: controlled when stepped or shown."""
         scenario = self.scenario
-        if scenario is None or scenario.bug_schedule is None:
+        if scenario is None or (scenario.bug_schedule is None and self._shape is None):
             return None
         if not (paused or self._showing or self.plan):
             return None  # Start: the threads run freely, as the operating system has them
+        granularity, model = self.shape()
         control = Control(
-            granularity="instruction",
-            model=scenario.bug_schedule.model,
+            granularity=granularity,
+            model=model,
             plan=self.plan,
             strict=False,  # the fixed program may wait where the buggy one ran on
             auto_plan=not self._showing,
         )
         return control
+
+    def shape(self) -> tuple[str, str]:
+        """Granularity and model of the controlled runs: the scenario's, unless replaying."""
+        if self._shape is not None:
+            return self._shape
+        bug = self.scenario.bug_schedule if self.scenario is not None else None
+        return ("instruction", bug.model if bug is not None else "gil")
+
+    def replay(self, schedule: Schedule) -> None:
+        """Replay ``schedule`` and stay paused where it ends (a saved or shared schedule)."""
+        self._shape = (schedule.granularity, schedule.model)
+        self.redo_steps.clear()
+        self._restart(schedule.steps, showing=False)
 
     def started(self, run: Run) -> None:
         """A run was just made from :meth:`control`: pace a shown schedule."""
@@ -185,10 +201,10 @@ class SteppingBar(QObject):
 
     def schedule(self) -> Schedule | None:
         scheduler = scheduler_of(self.window.run)
-        if scheduler is None or self.scenario is None or self.scenario.bug_schedule is None:
+        if scheduler is None or self.scenario is None:
             return None
-        model = self.scenario.bug_schedule.model
-        return Schedule("instruction", model, tuple(scheduler.history))
+        granularity, model = self.shape()
+        return Schedule(granularity, model, tuple(scheduler.history))
 
     def _restart(self, plan: tuple[str, ...], showing: bool) -> None:
         window = self.window
