@@ -118,8 +118,8 @@ def run_scenario_command(args: Namespace) -> int:
         try:
             schedule = Schedule.parse(schedule_text, default_model=interpreter_model())
         except ScheduleError as exc:
-            flag = "--schedule" if args.schedule is not None else "--schedule-file"
-            return _usage(f"{flag}: {exc}")
+            option = "--schedule" if args.schedule is not None else "--schedule-file"
+            return _usage(f"{option}: {exc}")
     return run_scenario(args.scenario, args.fixed, args.seed, schedule=schedule, free=args.free)
 
 

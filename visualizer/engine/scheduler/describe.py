@@ -74,12 +74,14 @@ def describe(
         return f"compare {text}" if text else f"compare ({ins.argrepr})"
     if name.startswith("CALL"):
         return f"call {text}" if text else "call"
-    if "JUMP_IF" in name:
+    if "JUMP" in name and "_IF_" in name:
         return f"test {text}" if text else "test"
     if name in ("RETURN_VALUE", "RETURN_CONST"):
         return "return"
     if name == "JUMP_BACKWARD":
         return "loop back"
+    if name == "GET_ITER":
+        return f"iterate over {text}" if text else "start iterating"
     if name == "FOR_ITER":
         return f"next item of {text}" if text else "next item"
     if name == "BEFORE_WITH":

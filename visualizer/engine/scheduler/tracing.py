@@ -4,8 +4,9 @@ Two *models* say where CPython can hand the interpreter to another thread:
 
 ``gil`` (CPython with its global interpreter lock, 3.11-3.13 by default):
     a running thread lets another one in only where the interpreter checks its
-    "eval breaker": when a function starts (``RESUME``), at a loop's backward
-    jump, and after a call into C returns (``heapq.heappop``, ``len``, a class
+    "eval breaker": when a function starts (``RESUME``), when a loop jumps back
+    (only when the jump is taken: a loop that ends does not check), and after a
+    call into C returns (``heapq.heappop``, ``len``, a class
     being instantiated).  Between two such points a thread runs alone, so
     ``self.counter += 1`` with no call inside is one step, as real CPython makes
     it (since 3.10 the classic two-thread ``+=`` demo loses no update).  A Python
@@ -44,7 +45,6 @@ MODELS = ("gil", "free")
 
 CALLS = frozenset({"CALL", "CALL_FUNCTION_EX", "CALL_KW"})
 """Instructions after which the eval breaker is checked (unless the callee was Python code)."""
-BACK_JUMPS = frozenset({"JUMP_BACKWARD"})
 QUIET = frozenset({"CACHE", "EXTENDED_ARG", "NOP", "PRECALL", "PUSH_NULL", "KW_NAMES", "NOT_TAKEN"})
 """Instructions with no effect of their own: never a switch point, even when free."""
 PRIVATE = frozenset(
@@ -69,6 +69,10 @@ PRIVATE = frozenset(
         "FORMAT_SIMPLE",
         "FORMAT_WITH_SPEC",
         "CONVERT_VALUE",
+        "POP_JUMP_BACKWARD_IF_FALSE",
+        "POP_JUMP_BACKWARD_IF_TRUE",
+        "POP_JUMP_BACKWARD_IF_NONE",
+        "POP_JUMP_BACKWARD_IF_NOT_NONE",
         "POP_JUMP_FORWARD_IF_FALSE",
         "POP_JUMP_FORWARD_IF_TRUE",
         "POP_JUMP_FORWARD_IF_NONE",
@@ -127,7 +131,6 @@ def code_info(code: CodeType) -> CodeInfo:
             line = ins.line_number  # type: ignore[attr-defined]  # 3.13+
         lines[ins.offset] = line
     gil = {i.offset for i in instructions if i.opname == "RESUME" and (i.arg or 0) < 2}
-    gil |= {i.offset for i in instructions if i.opname in BACK_JUMPS}
     after = {
         nxt.offset
         for ins, nxt in zip(instructions, instructions[1:], strict=False)
@@ -182,11 +185,12 @@ def study_codes(files: Iterable[str]) -> list[CodeType]:
 
 
 class _ThreadState:
-    __slots__ = ("pending", "python_callee")
+    __slots__ = ("pending", "python_callee", "last")
 
     def __init__(self) -> None:
         self.pending = False  # a switch the model allowed, waiting for a line start
         self.python_callee: set[int] = set()  # ids of frames whose last call went to Python
+        self.last: dict[int, int] = {}  # id(frame) -> offset of its last instruction seen
 
 
 class StudyTracer:
@@ -267,9 +271,12 @@ class StudyTracer:
         opname = info.opnames.get(offset)
         if opname is None or opname in QUIET:
             return
+        key = id(frame)
+        looped = offset < state.last.get(key, -1)  # execution jumped back: a loop's back-edge
+        state.last[key] = offset
         if self.model == "free":
             allowed = opname not in PRIVATE
-        elif offset in info.gil_points:
+        elif looped or offset in info.gil_points:
             allowed = True
         elif offset in info.after_calls:
             allowed = id(frame) not in state.python_callee

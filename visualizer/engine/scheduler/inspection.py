@@ -1,0 +1,114 @@
+"""What a paused controlled run looks like inside: each thread's line, instructions, variables.
+
+Read only while every run thread is parked (the scheduler is idle), so nothing
+moves underneath.  Everything returned is plain text and tuples: it can cross
+a process boundary as it is, and showing it runs no code of the program (a
+value that is not a plain int, string, list, tuple or dict of those is shown
+by its type's name, never through its ``__repr__``).
+"""
+
+from __future__ import annotations
+
+import dis
+from dataclasses import dataclass
+from types import CodeType
+
+from visualizer.engine.scheduler.describe import describe
+from visualizer.engine.scheduler.switching import Runner, Scheduler
+from visualizer.engine.scheduler.tracing import PRIVATE, QUIET
+
+MAX_TEXT = 80
+"""Longest value text shown for one variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadView:
+    """One controlled thread as the code panel shows it while paused."""
+
+    name: str
+    file: str
+    line: int
+    what: str  # the next step, in words ("" before the thread started)
+    waits: str  # what it waits for ("" if it can move, "ended" once done)
+    steps: tuple[tuple[str, bool], ...]  # the line's instructions in words, the next one True
+    locals: tuple[tuple[str, str], ...]  # (name, value) of its frame's local variables
+
+
+def threads(scheduler: Scheduler) -> list[ThreadView]:
+    """Every run thread, in order, as it stands."""
+    return [_thread(runner) for runner in scheduler.runners]
+
+
+def shared(subject: object) -> list[tuple[str, str]]:
+    """The plain data attributes of the program or queue object (its shared state)."""
+    try:
+        fields = object.__getattribute__(subject, "__dict__")
+    except AttributeError:
+        return []
+    out = []
+    for name, value in fields.items():
+        if name.startswith("_") and not name.startswith("_heap") and name != "_status":
+            continue
+        if _is_plain(value):
+            out.append((f"self.{name}", text_of(value)))
+    return out
+
+
+def _thread(runner: Runner) -> ThreadView:
+    position = runner.position
+    frame = position.frame
+    steps: tuple[tuple[str, bool], ...] = ()
+    local_values: tuple[tuple[str, str], ...] = ()
+    if frame is not None and not runner.done:
+        steps = line_steps(frame.f_code, position.line, position.offset, frame)
+        local_values = tuple(
+            (name, text_of(value))
+            for name, value in frame.f_locals.items()
+            if name != "self" and _is_plain(value)
+        )
+    return ThreadView(
+        runner.name,
+        position.file,
+        position.line,
+        position.what,
+        runner.waits(),
+        steps,
+        local_values,
+    )
+
+
+def line_steps(
+    code: CodeType, line: int, current: int, frame: object = None
+) -> tuple[tuple[str, bool], ...]:
+    """The instructions of ``line`` (those that do something shared), the ``current`` marked."""
+    out = []
+    previous = None
+    for ins in dis.get_instructions(code):
+        number = ins.positions.lineno if ins.positions is not None else None
+        if number == line and ins.opname not in QUIET:
+            if ins.opname not in PRIVATE or ins.offset == current:
+                here = frame if ins.offset == current else None
+                out.append((describe(code, ins, previous, here), ins.offset == current))  # type: ignore[arg-type]
+        previous = ins
+    return tuple(out)
+
+
+def text_of(value: object) -> str:
+    text = repr(value) if _is_plain(value) else type(value).__name__
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "..."
+
+
+def _is_plain(value: object, depth: int = 0) -> bool:
+    kind = type(value)
+    if kind in (int, float, str, bool, type(None)):
+        return True
+    if depth >= 3:
+        return False
+    if kind in (list, tuple, set, frozenset):
+        return len(value) <= 64 and all(_is_plain(v, depth + 1) for v in value)  # type: ignore[attr-defined]
+    if kind is dict:
+        return len(value) <= 64 and all(  # type: ignore[arg-type]
+            _is_plain(k, depth + 1) and _is_plain(v, depth + 1)
+            for k, v in value.items()  # type: ignore[attr-defined]
+        )
+    return False
