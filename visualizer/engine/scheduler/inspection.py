@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dis
 from dataclasses import dataclass
-from types import CodeType
+from types import CodeType, FrameType
 
 from visualizer.engine.scheduler.describe import describe
 from visualizer.engine.scheduler.switching import Runner, Scheduler
@@ -78,17 +78,17 @@ def _thread(runner: Runner) -> ThreadView:
 
 
 def line_steps(
-    code: CodeType, line: int, current: int, frame: object = None
+    code: CodeType, line: int, current: int, frame: FrameType | None = None
 ) -> tuple[tuple[str, bool], ...]:
     """The instructions of ``line`` (those that do something shared), the ``current`` marked."""
     out = []
     previous = None
     for ins in dis.get_instructions(code):
         number = ins.positions.lineno if ins.positions is not None else None
-        if number == line and ins.opname not in QUIET:
-            if ins.opname not in PRIVATE or ins.offset == current:
-                here = frame if ins.offset == current else None
-                out.append((describe(code, ins, previous, here), ins.offset == current))  # type: ignore[arg-type]
+        here = ins.offset == current
+        shown = ins.opname not in QUIET and (ins.opname not in PRIVATE or here)
+        if number == line and shown:
+            out.append((describe(code, ins, previous, frame if here else None), here))
         previous = ins
     return tuple(out)
 
@@ -99,16 +99,16 @@ def text_of(value: object) -> str:
 
 
 def _is_plain(value: object, depth: int = 0) -> bool:
+    """Plain data of the built-in types only (not even a subclass: its repr could be code)."""
     kind = type(value)
     if kind in (int, float, str, bool, type(None)):
         return True
     if depth >= 3:
         return False
-    if kind in (list, tuple, set, frozenset):
-        return len(value) <= 64 and all(_is_plain(v, depth + 1) for v in value)  # type: ignore[attr-defined]
-    if kind is dict:
-        return len(value) <= 64 and all(  # type: ignore[arg-type]
-            _is_plain(k, depth + 1) and _is_plain(v, depth + 1)
-            for k, v in value.items()  # type: ignore[attr-defined]
+    if kind in (list, tuple, set, frozenset) and isinstance(value, list | tuple | set | frozenset):
+        return len(value) <= 64 and all(_is_plain(v, depth + 1) for v in value)
+    if kind is dict and isinstance(value, dict):
+        return len(value) <= 64 and all(
+            _is_plain(k, depth + 1) and _is_plain(v, depth + 1) for k, v in value.items()
         )
     return False
