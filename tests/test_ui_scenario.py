@@ -138,10 +138,13 @@ def test_step_buttons_force_a_double_delivery_undo_takes_it_back(window, qtbot):
     again = window.run
     assert again is not run and again.state is RunState.PAUSED
     qtbot.waitUntil(lambda: len(again.gate.history) == steps - 1, timeout=5000)
-    qtbot.waitUntil(lambda: window.model is not None and window.model.version > 0, timeout=5000)
-    qtbot.waitUntil(lambda: len(window.model.positions.latest) == 2, timeout=5000)
+    # Every step leaves one park in the model, after the two first ones: all folded.
+    qtbot.waitUntil(
+        lambda: window.model is not None and len(window.model.positions) == 2 + steps - 1,
+        timeout=5000,
+    )
     assert window.model.anomalies == [] and not window.banner.isVisible()
-    assert ctl.stepping.redo_action.isEnabled()
+    qtbot.waitUntil(ctl.stepping.redo_action.isEnabled, timeout=5000)
     ctl.stepping.redo_action.trigger()
     qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=5000)
     assert [v.kind for v in window.model.anomalies] == ["double-delivery"]

@@ -30,11 +30,14 @@ from PySide6.QtWidgets import QDockWidget, QGroupBox, QMenu, QVBoxLayout, QWidge
 
 from visualizer.engine import Run, RunState, Workload
 from visualizer.engine.scenarios import Scenario, load_all, load_scenario
+from visualizer.engine.scheduler import inspection
 from visualizer.model import FIGURES, RunModel
 from visualizer.ui.code_panel import CodePanel
+from visualizer.ui.inspector_view import InspectorView
 from visualizer.ui.scenario_panel import ScenarioPanel
 from visualizer.ui.step_panel import StepPanel, ThreadRow
 from visualizer.ui.stepping_bar import SteppingBar, scheduler_of
+from visualizer.ui.theme import thread_color
 from visualizer.ui.views import HeapView, LanesView, LocksView
 
 if TYPE_CHECKING:
@@ -86,10 +89,13 @@ class ScenarioController(QObject):
         steps_column = QVBoxLayout(steps_box)
         steps_column.addWidget(self.stepping.widget)
         steps_column.addWidget(self.steps)
+        self.inspector = InspectorView()
+        self.inspector.hide()
         code_area = QWidget()
         column = QVBoxLayout(code_area)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.code, 1)
+        column.addWidget(self.inspector)
         column.addWidget(steps_box)
         self.code_dock = QDockWidget(CodePanel.title, window.view_area)
         self.code_dock.setObjectName("codeDock")
@@ -253,6 +259,7 @@ class ScenarioController(QObject):
                 self.code.refresh()
         self._show_threads(window.run, model)
         self.stepping.refresh()
+        self._show_inside(window.run, model)
         self._ticks += 1
         if self._ticks % RESULT_EVERY_TICKS == 0:
             self._show_result()
@@ -275,6 +282,22 @@ class ScenarioController(QObject):
             if info.alive and info.role not in ("", "setup")
         ]
         self.steps.show_threads(rows, run.state is RunState.PAUSED)
+
+    def _show_inside(self, run: Run | None, model: RunModel | None) -> None:
+        """A paused controlled run: its threads' instructions and its variables."""
+        scheduler = scheduler_of(run)
+        if run is None or scheduler is None or model is None or not self.code_dock.isVisible():
+            self.inspector.hide()
+            return
+        self.inspector.show()
+        if run.state is not RunState.PAUSED or not scheduler.wait_idle(0):
+            return  # moving: what it would show is already stale
+        colors = {
+            info.name: thread_color(info.color_index).name() for info in model.threads.values()
+        }
+        self.inspector.show_state(
+            inspection.threads(scheduler), inspection.shared(run.program), colors
+        )
 
     def _show_result(self) -> None:
         """The result line of the variant running now (or last run) of the chosen scenario."""

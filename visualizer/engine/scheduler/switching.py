@@ -223,12 +223,12 @@ class Scheduler(Gate):
             me.ready = ready
             me.timed = timed
             me.started = True
+            # Where it stands after its step, for the code panel (as the free gate records it).
+            self._record(GATE_WAIT, position.what, (position.file, position.line))
             nxt = self._decide(me)
             if nxt is me:
                 return self._resumed(me)
             me.parked = True
-            # Where it stopped, for the code panel (as the free gate records it).
-            self._record(GATE_WAIT, position.what, (position.file, position.line))
             if nxt is not None:
                 self._wake(nxt)
         self._sleep(me)
