@@ -62,3 +62,15 @@ def test_a_new_section_is_one_registered_function(monkeypatch):
     ]
     with pytest.raises(ValueError, match="registered twice"):
         section("example", "again")(startup)
+
+
+@pytest.mark.slow
+def test_the_scheduler_section_measures_steps_undo_and_search(capsys):
+    assert main(["bench", "--quick", "--json", "--section", "scheduler"]) == EXIT_OK
+    table = json.loads(capsys.readouterr().out)["sections"]["scheduler"]
+    by_what = {(row["what"].split(" (")[0], row["unit"]): row for row in table["rows"]}
+    assert by_what[("one step", "CPU µs/step")]["value"] > 0
+    assert by_what[("undo one step of 200", "wall ms")]["value"] > 0
+    assert by_what[("undo one step of 200", "wall ms")]["spread"] >= 0
+    (search,) = [row for row in table["rows"] if row["unit"] == "schedules/s"]
+    assert search["value"] > 0 and table["headline"]["undo_ms_median"] > 0
