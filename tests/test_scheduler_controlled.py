@@ -115,6 +115,17 @@ def test_a_thread_that_waits_forever_is_a_deadlock_at_that_step_not_a_hang():
     assert again.outcome == "deadlock" and again.detail == played.detail
 
 
+def test_a_schedule_longer_than_the_program_is_a_misfit():
+    played = play(maker("lost-update", tasks=2), Schedule.parse("instruction/free: clerk-1*500"))
+    assert played.outcome == "misfit"
+    assert "has already ended" in played.detail or "planned step(s) left" in played.detail
+    played = play(
+        maker("lost-update", tasks=2),
+        Schedule.parse("instruction/free: clerk-1*20 clerk-2*20 clerk-1"),
+    )
+    assert played.outcome == "misfit" and "every thread has ended" in played.detail, played.detail
+
+
 def test_a_lenient_plan_skips_what_it_cannot_do():
     schedule = Schedule.parse("instruction/gil: nobody worker-1")
     played = play(maker("check-then-act"), schedule, strict=False)

@@ -330,6 +330,13 @@ class Scheduler(Gate):
     def _settle_stuck(self) -> None:
         alive = [r for r in self.runners if not r.done]
         if not alive:
+            if self.plan and self.strict:
+                step = len(self.history) + 1
+                detail = (
+                    f"step {step}: every thread has ended, {len(self.plan)} planned step(s) left"
+                )
+                self._settle("misfit", detail)
+                return
             self._settle("finished", "every thread ended")
             return
         waits = "; ".join(f"{r.name} waits ({r.position.what})" for r in alive)
