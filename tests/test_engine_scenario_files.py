@@ -64,10 +64,6 @@ def test_multi_line_story_text_reads_as_one_paragraph(tmp_path):
             "[schedule] bug: a schedule starts with its granularity",
         ),
         (
-            ("[fix]", '[schedule]\nbug = "line: a"\n[fix]'),
-            "[schedule] good: missing",
-        ),
-        (
             ("[fix]", '[schedule]\nbug = "line: a"\ngood = "line: a"\nugly = 1\n[fix]'),
             "[schedule] ugly: unknown",
         ),

@@ -481,7 +481,13 @@ class InvariantChecker:
     def _on_violation(
         self, seq: int, t: int, ident: int, kind: object, target: object, detail: object
     ) -> None:
-        """A violation recorded by the run itself (for example a worker's exception)."""
+        """A violation recorded by the run itself (for example a worker's exception).
+
+        The controlled scheduler records a deadlock when no thread can move; a
+        wait-for cycle already reported is the same deadlock, told better.
+        """
+        if kind == DEADLOCK and self._cycles:
+            return
         lock = target if isinstance(target, str) and target in self.locks.locks else None
         self._report(
             str(kind),

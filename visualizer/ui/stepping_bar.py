@@ -157,9 +157,11 @@ class SteppingBar(QObject):
     @Slot()
     def show(self, bug: bool) -> None:
         scenario = self.scenario
-        if scenario is None or scenario.bug_schedule is None or scenario.good_schedule is None:
+        schedule = None
+        if scenario is not None:
+            schedule = scenario.bug_schedule if bug else scenario.good_schedule
+        if schedule is None:
             return
-        schedule = scenario.bug_schedule if bug else scenario.good_schedule
         self.redo_steps.clear()
         self._restart(schedule.steps, showing=True)
         what = "the bug" if bug else "a good order"
@@ -221,7 +223,13 @@ class SteppingBar(QObject):
         model = self.window.model
         has = self.scenario is not None and self.scenario.bug_schedule is not None
         self.show_bug.setEnabled(has)
-        self.show_good.setEnabled(has)
+        good = self.scenario is not None and self.scenario.good_schedule is not None
+        self.show_good.setEnabled(good)
+        self.show_good.setToolTip(
+            "Play an order that stays correct"
+            if good
+            else "No order avoids this bug: it does not depend on timing. Apply the fix."
+        )
         paused = run is not None and run.state is RunState.PAUSED
         self.undo_action.setEnabled(scheduler is not None and bool(scheduler.history))
         self.redo_action.setEnabled(scheduler is not None and paused and bool(self.redo_steps))

@@ -12,7 +12,6 @@ lanes show them waiting, the locks view shows N holders).
 
 from __future__ import annotations
 
-import threading
 from collections import deque
 
 from visualizer.engine.scenarios.program import (
@@ -24,31 +23,9 @@ from visualizer.engine.scenarios.program import (
     Program,
     ThreadSpec,
 )
+from visualizer.engine.scenarios.stand_ins import Database, TooManyConnections
 
 CONNECTIONS = Param("connections", int, 1, 16, 3)  # the database's limit
-
-
-class TooManyConnections(Exception):
-    """The database refused a connection."""
-
-
-class Database:
-    """A stand-in for a server with a connection limit (its own bookkeeping is untraced)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.open = 0
-        self._guard = threading.Lock()
-
-    def connect(self) -> None:
-        with self._guard:
-            if self.open >= self.limit:
-                raise TooManyConnections(f"{self.open} connections open, the limit is {self.limit}")
-            self.open += 1
-
-    def disconnect(self) -> None:
-        with self._guard:
-            self.open -= 1
 
 
 class SemaphoreLimit(Program):

@@ -65,7 +65,7 @@ class Runner:
         "ident",
         "position",
         "ready",
-        "timed",
+        "deadline",
         "started",
         "done",
         "parked",
@@ -79,7 +79,7 @@ class Runner:
         self.ident: int | None = None
         self.position = Position("start", "", 0)
         self.ready: Callable[[], bool] | None = None  # None: can move now
-        self.timed = False  # its wait may time out (only when nobody else can move)
+        self.deadline: float | None = None  # virtual time its wait times out at, if it can
         self.started = False  # has reached its first switch point
         self.done = False
         self.parked = False
@@ -137,6 +137,7 @@ class Scheduler(Gate):
         self.last: Runner | None = None
         self.running: Runner | None = None
         self._offered: tuple[str, ...] = ()
+        self.now = 0.0  # virtual seconds: advanced only when every thread waits
         self.outcome: str | None = None  # "finished", "deadlock" or "misfit" once settled
         self.detail = ""
         self.on_step: Callable[[], None] | None = None  # called (baton held) after each choice
@@ -198,7 +199,7 @@ class Scheduler(Gate):
             if self.aborted:
                 raise RunStopped
             return
-        self._park(me, position, None, False)
+        self._park(me, position, None, None)
 
     def block(self, ready: Callable[[], bool], timeout: float | None, label: str) -> bool:
         """Wait until ``ready()``; False if the wait timed out instead."""
@@ -206,22 +207,26 @@ class Scheduler(Gate):
         if me is None:
             return self._outsider_wait(ready, timeout)
         file, line = caller_location()
-        return self._park(me, Position(label, file, line), ready, timeout is not None)
+        return self._park(me, Position(label, file, line), ready, timeout)
 
     def sleep(self, seconds: float) -> None:
-        """Simulated work or I/O: it ends when no other thread can move."""
+        """Simulated work or I/O: it ends when no other thread can move (see ``now``)."""
         if seconds > 0:
             self.block(_never, seconds, f"sleep {seconds:g} s")
 
     def _park(
-        self, me: Runner, position: Position, ready: Callable[[], bool] | None, timed: bool
+        self,
+        me: Runner,
+        position: Position,
+        ready: Callable[[], bool] | None,
+        timeout: float | None,
     ) -> bool:
         with self._state:
             if self.aborted:
                 raise RunStopped
             me.position = position
             me.ready = ready
-            me.timed = timed
+            me.deadline = None if timeout is None else self.now + max(0.0, timeout)
             me.started = True
             # Where it stands after its step, for the code panel (as the free gate records it).
             self._record(GATE_WAIT, position.what, (position.file, position.line))
@@ -253,7 +258,7 @@ class Scheduler(Gate):
 
     def _resumed(self, me: Runner) -> bool:
         me.ready = None
-        me.timed = False
+        me.deadline = None
         return me.woken_ready
 
     def _sleep(self, me: Runner) -> None:
@@ -304,12 +309,25 @@ class Scheduler(Gate):
         return self._choose(chosen)
 
     def _movable(self) -> list[Runner]:
-        """Who may move: those who can, else (time passes) those whose wait can time out."""
+        """Who may move: those who can, else (time passes) the waits that time out first.
+
+        A controlled run keeps a virtual clock (:attr:`now`): it only advances
+        when every thread waits, to the earliest deadline among them, so a
+        sleep of 0.1 s ends before one of 0.2 s whatever the machine does.
+        """
         movable = [r for r in self.runners if r.can_move()]
-        return movable or [r for r in self.runners if not r.done and r.timed]
+        if movable:
+            return movable
+        timed = [r for r in self.runners if not r.done and r.deadline is not None]
+        if not timed:
+            return []
+        first = min(r.deadline for r in timed if r.deadline is not None)
+        return [r for r in timed if r.deadline == first]
 
     def _choose(self, chosen: Runner) -> Runner:
         chosen.woken_ready = chosen.ready is None or chosen.ready()
+        if not chosen.woken_ready and chosen.deadline is not None:
+            self.now = max(self.now, chosen.deadline)  # its wait times out: time passes
         self.options.append(self._offered)
         self.history.append(chosen.name)
         self.last = chosen
