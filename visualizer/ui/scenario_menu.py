@@ -286,12 +286,19 @@ class ScenarioController(QObject):
     def _show_inside(self, run: Run | None, model: RunModel | None) -> None:
         """A paused controlled run: its threads' instructions and its variables."""
         scheduler = scheduler_of(run)
-        if run is None or scheduler is None or model is None or not self.code_dock.isVisible():
+        heap_view = next(view for view in self.window.views if isinstance(view, HeapView))
+        if run is None or scheduler is None or model is None:
+            self.inspector.hide()
+            heap_view.set_truth(None)
+            return
+        if run.state is not RunState.PAUSED or not scheduler.wait_idle(0):
+            heap_view.set_truth(None)
+            return  # moving: what it would show is already stale
+        heap_view.set_truth(inspection.real_heap(run.program))
+        if not self.code_dock.isVisible():
             self.inspector.hide()
             return
         self.inspector.show()
-        if run.state is not RunState.PAUSED or not scheduler.wait_idle(0):
-            return  # moving: what it would show is already stale
         colors = {
             info.name: thread_color(info.color_index).name() for info in model.threads.values()
         }

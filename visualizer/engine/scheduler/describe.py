@@ -145,5 +145,10 @@ def _is_plain(value: object, depth: int = 0) -> bool:
 
 
 def _short(value: object) -> str:
+    """A value in a few words: a long list shows its first items and its length."""
+    if isinstance(value, list | tuple) and len(value) > 3:
+        head = ", ".join(repr(item) for item in value[:2])
+        opening, closing = ("[", "]") if isinstance(value, list) else ("(", ")")
+        return f"{opening}{head}, \u2026{closing} ({len(value)} items)"
     text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return text if len(text) <= 40 else text[:37] + "..."

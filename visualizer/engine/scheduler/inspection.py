@@ -10,6 +10,7 @@ by its type's name, never through its ``__repr__``).
 from __future__ import annotations
 
 import dis
+from collections.abc import Hashable
 from dataclasses import dataclass
 from types import CodeType, FrameType
 
@@ -52,6 +53,30 @@ def shared(subject: object) -> list[tuple[str, str]]:
         if _is_plain(value):
             out.append((f"self.{name}", text_of(value)))
     return out
+
+
+def real_heap(subject: object) -> list[tuple[int, Hashable]] | None:
+    """The program's or queue's own heap list as ``(priority, task id)`` slots, if it keeps one.
+
+    Entries are read as this project's code stores them: ``(-priority, task id)``
+    in the scenarios, ``(-priority, order, Task)`` in the strategies.  None when
+    there is no such list (a queue built on ``queue.PriorityQueue``, say).
+    """
+    try:
+        fields = object.__getattribute__(subject, "__dict__")
+    except AttributeError:
+        return None
+    heap = fields.get("heap", fields.get("_heap"))
+    if type(heap) is not list:
+        return None
+    slots: list[tuple[int, Hashable]] = []
+    for entry in list(heap):  # one C call: a whole copy under the GIL
+        if type(entry) is not tuple or len(entry) < 2 or type(entry[0]) is not int:
+            return None
+        last = entry[-1]
+        task_id = getattr(last, "task_id", last) if len(entry) > 2 else last
+        slots.append((-entry[0], task_id))
+    return slots
 
 
 def _thread(runner: Runner) -> ThreadView:

@@ -316,6 +316,7 @@ class HeapView(RunView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.selected: Hashable | None = None
+        self.truth: list[Entry] | None = None  # the program's own heap, read while paused
         # Two elided lines rather than word wrap: a long sift path must not eat tree levels.
         self.caption = QLabel()
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
@@ -348,13 +349,48 @@ class HeapView(RunView):
             self._set_caption(["No run yet: press Start to fill the heap"])
             return
         heap = model.heap
+        status = model.tasks.status
+        if self.truth is not None:
+            self._show_truth(self.truth, heap)
+            return
         total = len(heap)
         entries = model.heap.slots[:SNAPSHOT_SLOTS]
-        status = model.tasks.status
         statuses = [status.get(task) for _priority, task in entries]
         for picture in (self.tree, self.strip):
             picture.set_state(entries, statuses, total, heap.last_path, self.selected)
         self._set_caption(self._caption(heap, total))
+
+    def set_truth(self, entries: list[Entry] | None) -> None:
+        """Show the program's real heap (read while paused); None: the replica again."""
+        if entries == self.truth:
+            return
+        self.truth = entries
+        self.refresh()
+
+    def _show_truth(self, truth: list[Entry], heap: HeapMirror) -> None:
+        """The real heap, with the slots where the replica built from events differs lit up."""
+        assert self.model is not None
+        status = self.model.tasks.status
+        replica = heap.slots[:]
+        differ = [
+            i
+            for i in range(max(len(truth), len(replica)))
+            if i >= len(truth) or i >= len(replica) or truth[i] != replica[i]
+        ]
+        entries = truth[:SNAPSHOT_SLOTS]
+        statuses = [status.get(task) for _priority, task in entries]
+        for picture in (self.tree, self.strip):
+            picture.set_state(entries, statuses, len(truth), differ, self.selected)
+        noun = "entry" if len(truth) == 1 else "entries"
+        lines = [f"The program's own heap, paused: {len(truth):,} {noun}"]
+        if differ:
+            lines.append(
+                f"The events tell {len(replica):,}: {len(differ)} slot(s) differ, lit up "
+                "(a task lost or doubled where no event shows it)"
+            )
+        else:
+            lines.append("The events tell the same heap")
+        self._set_caption(lines)
 
     def _caption(self, heap: HeapMirror, size: int) -> list[str]:
 
