@@ -14,6 +14,7 @@ from visualizer.engine.scenarios import load_all
 from visualizer.ui.main_window import MainWindow
 from visualizer.ui.scenario_menu import ScenarioController
 from visualizer.ui.theme import thread_color
+from visualizer.ui.views import HeapView
 
 
 @pytest.fixture
@@ -132,6 +133,11 @@ def test_step_buttons_force_a_double_delivery_undo_takes_it_back(window, qtbot):
     assert violation.kind == "double-delivery"
     steps = len(run.gate.history)
     assert ctl.stepping.where.text().startswith(f"Step {steps} ")
+    # The real heap lost two entries (two pops), the events tell of one: the view says so.
+    heap_view = next(view for view in window.views if isinstance(view, HeapView))
+    qtbot.waitUntil(lambda: heap_view.truth is not None, timeout=5000)
+    assert len(heap_view.truth) == len(window.model.heap) - 1 == 10
+    assert "differ" in heap_view.caption.toolTip()
 
     # Undo replays all but the last step in a fresh run: the delivery is not made yet.
     ctl.stepping.undo_action.trigger()
