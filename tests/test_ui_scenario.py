@@ -82,6 +82,13 @@ def parks(window: MainWindow, ident: int) -> int:
     )
 
 
+def ready_to_step(ctl: ScenarioController, ident: int) -> bool:
+    try:
+        return ctl.steps.button(ident).isEnabled()
+    except KeyError:  # the buttons are rebuilt for a new run on the next frame
+        return False
+
+
 def marker_lines(ctl: ScenarioController) -> dict[str, int]:
     return {name: line for line, marks in ctl.code.view.markers.items() for _c, name in marks}
 
@@ -212,3 +219,28 @@ def test_window_scenario_arguments_parse():
 
     args, _ = parse_args(["--scenario", "semaphore", "--fixed", "--run", "--paused"])
     assert (args.scenario, args.fixed, args.run, args.paused) == ("semaphore", True, True, True)
+
+
+def test_under_the_gil_the_increment_is_one_step(window, qtbot):
+    """The model switch: with the GIL, `self.counter += 1` runs as one step, truthfully."""
+    ctl = controller(window)
+    ctl.select("lost-update")
+    qtbot.keyClick(window, Qt.Key.Key_F10)
+    qtbot.waitUntil(lambda: len(window.run.gate.parked()) == 2, timeout=5000)
+    box = ctl.stepping.model_box
+    box.setCurrentIndex(box.findData("gil"))
+    box.activated.emit(box.currentIndex())
+    run = window.run
+    assert run.control is not None and run.control.model == "gil"
+    qtbot.waitUntil(lambda: len(run.gate.parked()) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(window.model.positions) == 2, timeout=5000)
+    clerk = next(i for i, info in window.model.threads.items() if info.name == "clerk-1")
+    lines = set()
+    for _ in range(12):  # clerk-1 through its first task: never stops inside line 45
+        before = parks(window, clerk)
+        qtbot.waitUntil(lambda: ready_to_step(ctl, clerk), timeout=5000)
+        qtbot.mouseClick(ctl.steps.button(clerk), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda b=before, c=clerk: parks(window, c) > b, timeout=5000)
+        lines.add(run.gate.runners[0].position.what)
+    assert not any(what.startswith(("add", "write self.counter")) for what in lines), lines
+    assert "as CPython with its GIL" in ctl.stepping.where.text()

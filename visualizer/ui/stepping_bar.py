@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from visualizer.engine import Run, RunState
 from visualizer.engine.scenarios import Scenario
@@ -67,6 +75,15 @@ class SteppingBar(QObject):
         self.undo_action = self._action("Undo step", "Ctrl+Z", self.undo)
         self.redo_action = self._action("Redo step", "Ctrl+Shift+Z", self.redo)
         self.copy_action = self._action("Copy schedule", None, self.copy)
+        self.model_box = QComboBox()
+        self.model_box.addItem("free-threaded", "free")
+        self.model_box.addItem("with the GIL", "gil")
+        self.model_box.setToolTip(
+            "Where threads may switch: free-threaded CPython (3.13t) between any two "
+            "instructions; CPython with its GIL only when a function starts, a loop jumps "
+            "back or a call into C returns. Changing it starts over, paused."
+        )
+        self.model_box.activated.connect(self._model_chosen)
         for widget in (self.show_bug, self.show_good):
             row.addWidget(widget)
         for action in (self.undo_action, self.redo_action, self.copy_action):
@@ -75,6 +92,11 @@ class SteppingBar(QObject):
             row.addWidget(button)
         row.addStretch(1)
         column.addLayout(row)
+        model_row = QHBoxLayout()
+        model_row.addWidget(QLabel("Switch points:"))
+        model_row.addWidget(self.model_box)
+        model_row.addStretch(1)
+        column.addLayout(model_row)
         self.where = QLabel()
         self.where.setFont(view_font(small=True))
         self.where.setWordWrap(True)
@@ -132,6 +154,20 @@ class SteppingBar(QObject):
         bug = self.scenario.bug_schedule if self.scenario is not None else None
         return ("instruction", bug.model if bug is not None else "gil")
 
+    @Slot(int)
+    def _model_chosen(self, index: int) -> None:
+        """Step the same program under the other model, from the start, paused."""
+        granularity, model = self.shape()
+        chosen = self.model_box.itemData(index)
+        if chosen == model:
+            return
+        self._shape = (granularity, chosen)
+        self.redo_steps.clear()
+        self._restart((), showing=False)
+        self.window.statusBar().showMessage(
+            f"Stepping {MODEL_WORDS[chosen]}: every thread is back before its first line.", 8000
+        )
+
     def replay(self, schedule: Schedule) -> None:
         """Replay ``schedule`` and stay paused where it ends (a saved or shared schedule)."""
         self._shape = (schedule.granularity, schedule.model)
@@ -156,6 +192,7 @@ class SteppingBar(QObject):
     # --- the buttons ----------------------------------------------------------------------
     @Slot()
     def show(self, bug: bool) -> None:
+        self._shape = None  # a schedule is played under the model it was written for
         scenario = self.scenario
         schedule = None
         if scenario is not None:
@@ -251,13 +288,13 @@ class SteppingBar(QObject):
                     f"Paused at the bug (step {len(scheduler.history)}): {violation.detail}"
                 )
         self._seen_violations = found
-        model_words = MODEL_WORDS.get(
-            self.scenario.bug_schedule.model
-            if self.scenario and self.scenario.bug_schedule
-            else "",
-            "",
-        )
+        granularity, switching = self.shape()
+        index = self.model_box.findData(switching)
+        if index != self.model_box.currentIndex():
+            self.model_box.setCurrentIndex(index)
+        unit = {"instruction": "one instruction", "line": "one line", "sync": "one lock operation"}
         ending = f" \u00b7 {scheduler.detail}" if scheduler.outcome else ""
         self.where.setText(
-            f"Step {len(scheduler.history)} \u00b7 one instruction a step, {model_words}{ending}"
+            f"Step {len(scheduler.history)} \u00b7 {unit[granularity]} a step, "
+            f"{MODEL_WORDS[switching]}{ending}"
         )
