@@ -44,6 +44,8 @@ def check_trace(trace: dict) -> dict[int, list[dict]]:
     timed = [e for e in events if e["ph"] != "M"]
     assert events[: len(meta)] == meta, "metadata comes first"
     assert all(e["pid"] == 1 for e in events)
+    # Perfetto calls the thread whose tid is the pid "main thread": none of ours is.
+    assert all(e.get("tid") != 1 for e in events)
     times = [e["ts"] for e in timed]
     assert times == sorted(times) and all(isinstance(t, int | float) for t in times)
     assert not timed or min(times) >= 0
@@ -299,19 +301,23 @@ def test_a_reused_thread_ident_gets_a_new_track():
     assert tracks["producer-1"][0]["tid"] != tracks["worker-3"][0]["tid"]
 
 
-def test_violations_and_marks_are_instants_over_the_whole_process():
+def test_marks_are_global_and_a_recorded_violation_sits_on_its_thread():
     events = [
         ev(0, 1, MARK, "run started"),
-        ev(5, 9, VIOLATION, "double-delivery", 7, "task 7 handed to two workers"),
+        ev(5, 9, VIOLATION, "worker-error", 7, "worker-1: ValueError: task 7"),
         ev(9, 1, LOCK_ACQUIRED, "queue", "x", float("inf")),
     ]
-    trace = build_trace(events)
-    check_trace(trace)
+    trace = build_trace(events, {9: "worker-1"})
+    tracks = tracks_by_name(trace)
     instants = {e["name"]: e for e in trace["traceEvents"] if e["ph"] == "i"}
-    assert instants["run started"]["s"] == "g"
-    violation = instants["violation: double-delivery"]
-    assert violation["s"] == "p" and "tid" not in violation
-    assert violation["args"] == {"task_or_lock": 7, "detail": "task 7 handed to two workers"}
+    assert instants["run started"]["s"] == "g" and "tid" not in instants["run started"]
+    (violation,) = [e for e in tracks["worker-1"] if e["ph"] == "i"]
+    assert violation["name"] == "violation: worker-error" and violation["s"] == "t"
+    assert violation["args"] == {
+        "kind": "worker-error",
+        "task_or_lock": 7,
+        "detail": "worker-1: ValueError: task 7",
+    }
 
 
 def test_export_writes_a_file_both_viewers_parse(tmp_path):

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from itertools import chain
-from time import perf_counter
+from time import perf_counter, perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 from pyqtgraph.exporters import CSVExporter, ImageExporter
@@ -28,10 +29,12 @@ from PySide6.QtGui import QAction, QKeySequence, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog, QGraphicsScene, QMenu, QMessageBox, QToolBar
 
+from visualizer.engine import RunState
 from visualizer.events import Batch
 from visualizer.export import export_anomalies_csv, export_chrome_trace
+from visualizer.model import Violation
 from visualizer.recording import LogCancelled, LogReader, LogWriter
-from visualizer.recording.replay import Replay, ThreadNames
+from visualizer.recording.replay import Replay, ThreadNames, title_of
 from visualizer.ui.background import BackgroundTask, Report
 from visualizer.ui.replay import ReplayBar
 from visualizer.ui.views import ThroughputView
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
     from visualizer.ui.main_window import MainWindow
 
 LOG_FILTER = "Event logs (*.jsonl *.jsonl.gz *.gz);;All files (*)"
+TRACE_FILTER = "Chrome trace (*.json *.json.gz);;All files (*)"
 MAX_KEPT_EVENTS = 1_000_000
 """Events of a live run kept for saving: about 130 MB; a longer run saves its beginning."""
 READ_SHARE = 0.3
@@ -73,6 +77,30 @@ class RunRecording:
             return
         self.batches.append(batch)
         self.events += len(batch.events)
+
+
+@dataclass(frozen=True)
+class Source:
+    """What Save and the exports write: the open replay's log, or the window's run.
+
+    ``title`` names the run (scenario or strategy); ``violations`` are the
+    checker's for the whole stream; ``until_ns`` is set while the run still goes
+    (what is open then, a deadlock say, lasts at least until the save).
+    """
+
+    settings: dict[str, Any]
+    strategy: str
+    scenario: dict[str, Any] | None
+    title: str
+    batches: Callable[[], Iterator[Batch]]
+    names: dict[int, str]
+    violations: list[Violation] | None
+    until_ns: int | None
+
+    @property
+    def file_stem(self) -> str:
+        """The title as a file name: ``lock-ordering (fixed)`` -> ``lock-ordering-fixed``."""
+        return re.sub(r"[^\w.-]+", "-", self.title).strip("-.") or "run"
 
 
 class FileActions(QObject):
@@ -163,21 +191,45 @@ class FileActions(QObject):
     def _keep(self, batch: Batch) -> None:
         self.recording.add(self.window.run, batch)
 
-    def _source(self) -> tuple[dict[str, Any], str, Callable[[], Iterator[Batch]], dict[int, str]]:
-        """(settings, strategy, batches, thread names) of the replay, or of the run."""
+    def _source(self) -> Source:
+        """What to save or export: the replay's log, or the run's events (see :class:`Source`)."""
         replay = self.replay
         if replay is not None:
             recorded = replay.recorded
-            return recorded.settings, recorded.strategy, recorded.batches, recorded.thread_names
+            return Source(
+                recorded.settings,
+                recorded.strategy,
+                recorded.scenario,
+                title_of(recorded),
+                recorded.batches,
+                recorded.thread_names,
+                replay.final_anomalies,
+                recorded.until_ns,
+            )
         recording = self.recording
         if recording.run is None or not recording.batches:
             raise LookupError("There is nothing to save yet: start a run or open a recording.")
         run = recording.run
         batches = list(recording.batches)
-        # Names now, on the GUI thread: the writer runs on another one.
+        # Names and violations now, on the GUI thread: the writer runs on another one.
         idents = {event[1] for batch in batches for event in batch.events}
         names = {ident: run.recorder.thread_name(ident) for ident in idents}
-        return asdict(run.workload), run.workload.strategy, lambda: iter(batches), names
+        model = self.window.model if self.window.run is run else None
+        violations = None if model is None else list(model.anomalies)
+        if violations is not None and recording.cut_short:
+            last = batches[-1].events[-1][0]
+            violations = [v for v in violations if v.t_ns <= last]
+        going = run.state not in (RunState.FINISHED, RunState.STOPPED)
+        return Source(
+            asdict(run.workload),
+            run.workload.strategy,
+            run.scenario,
+            run.label,
+            lambda: iter(batches),
+            names,
+            violations,
+            perf_counter_ns() if going and not recording.cut_short else None,
+        )
 
     # --- dialogs ---------------------------------------------------------------------
     def _ask_save_path(self, title: str, name: str, filters: str) -> str | None:
@@ -306,7 +358,7 @@ class FileActions(QObject):
         except LookupError as exc:
             QMessageBox.information(self.window, "Save Recording", str(exc))
             return
-        name = f"{source[1]}.jsonl.gz"
+        name = f"{source.file_stem}.jsonl.gz"
         path = self._ask_save_path("Save Recording", name, LOG_FILTER)
         if path:
             self.save_recording(path)
@@ -316,20 +368,25 @@ class FileActions(QObject):
         if self._busy():
             return None
         try:
-            settings, strategy, batches, names = self._source()
+            source = self._source()
         except LookupError as exc:
             self._warn("Save Recording", str(exc))
             return None
         cut_short = self.replay is None and self.recording.cut_short
-        total = sum(len(batch.events) for batch in batches())
+        total = sum(len(batch.events) for batch in source.batches())
 
         def work(report: Report) -> int:
             done = 0
             try:
                 with LogWriter(
-                    path, settings=settings, strategy=strategy, thread_name=ThreadNames(names)
+                    path,
+                    settings=source.settings,
+                    strategy=source.strategy,
+                    thread_name=ThreadNames(source.names),
+                    scenario=source.scenario,
+                    until_ns=source.until_ns,
                 ) as writer:
-                    for batch in batches():
+                    for batch in source.batches():
                         writer.write_batch(batch)
                         done += len(batch.events)
                         if not report(f"Encoding {total:,} events\u2026", done / max(total, 1)):
@@ -348,25 +405,41 @@ class FileActions(QObject):
     # --- exports ---------------------------------------------------------------------
     @Slot()
     def ask_chrome_trace(self) -> None:
-        path = self._ask_save_path("Export Chrome Trace", "trace.json", "Chrome trace (*.json)")
+        try:
+            stem = self._source().file_stem
+        except LookupError as exc:
+            QMessageBox.information(self.window, "Export Chrome Trace", str(exc))
+            return
+        path = self._ask_save_path("Export Chrome Trace", f"{stem}.json", TRACE_FILTER)
         if path:
             self.export_chrome_trace(path)
 
     def export_chrome_trace(self, path: str) -> BackgroundTask | None:
-        """Every event (the replay's log, or the run's) as a Perfetto / chrome://tracing file."""
+        """Every event (the replay's log, or the run's) as a Perfetto trace (``.gz``: gzip).
+
+        The process is named after the run, the checker's violations sit on the
+        threads involved, and a run still going ends its open slices now.
+        """
         if self._busy():
             return None
         try:
-            _settings, strategy, batches, names = self._source()
+            source = self._source()
         except LookupError as exc:
             self._warn("Export Chrome Trace", str(exc))
             return None
 
         def work(report: Report) -> int:
             report("Building the trace\u2026", 0.0)
-            events = chain.from_iterable(batch.events for batch in batches())
+            events = chain.from_iterable(batch.events for batch in source.batches())
             try:
-                return export_chrome_trace(events, ThreadNames(names), path, title=strategy)
+                return export_chrome_trace(
+                    events,
+                    ThreadNames(source.names),
+                    path,
+                    title=source.title,
+                    violations=source.violations,
+                    end_ns=source.until_ns,
+                )
             except BaseException:
                 _remove(path)
                 raise
