@@ -1,7 +1,7 @@
 """The one place that knows where non-code resources live.
 
 Installed from a wheel, ``resources/`` ships as the package ``visualizer.resources``
-(see setup.py).  Running from a checkout (or an editable install, whose import
+(see ``[tool.setuptools]`` in pyproject.toml).  Running from a checkout (or an editable install, whose import
 hook only maps ``visualizer`` itself), it is the ``resources/`` folder beside the
 package.
 """
