@@ -10,10 +10,11 @@ What a reader sees: one track per thread, and on it
 * ``task <id>`` slices end at the task's completion or cancellation, or where a
   violation recorded on that thread names the task (a worker's error: the worker
   gave the task up there);
-* instants for adds, pops, cancels and notifies, global ones for marks, and one
-  ``violation: <kind>`` instant on the track of every thread the checker named
-  (a deadlock: every thread of the cycle, its locks in ``args``); a violation
-  that names no thread is a process-wide instant;
+* instants for adds, pops, cancels and notifies, process-wide ones for marks
+  (Perfetto draws them in the process's group; a global one gets a track of its
+  own named "Unnamed"), and one ``violation: <kind>`` instant on the track of
+  every thread the checker named (a deadlock: every thread of the cycle, its
+  locks in ``args``); a violation that names no thread is a process-wide instant;
 * a flow arrow from each ``add task <id>`` to the slice of the worker that ran it
   (to its pop when the worker never started it), one per delivery, so a task
   handed out twice shows two arrows.
@@ -146,8 +147,10 @@ class _TraceBuilder:
         self._stacks: dict[int, list[_Open]] = {}
         self._depth: dict[tuple[int, str], int] = {}
         self._adds: dict[Any, tuple[int, _Key]] = {}  # task -> (producer tid, instant key)
-        # (worker ident, task) -> (worker tid, pop instant key), until the worker starts it
-        self._pops: dict[tuple[int, Any], tuple[int, _Key]] = {}
+        # (worker ident, task) -> (worker tid, pop instant key, the add it received),
+        # until the worker starts it.  The add is the one before the pop: a task id
+        # added again later (a duplicate id) must not point an arrow back in time.
+        self._pops: dict[tuple[int, Any], tuple[int, _Key, tuple[int, _Key] | None]] = {}
         self._sub = 0
         self._flows = 0
         self.first_ns: int | None = None
@@ -283,7 +286,10 @@ class _TraceBuilder:
             elif kind == TASK_POPPED:
                 args = {"task": _scalar(subject), "priority": _scalar(a)}
                 key = self._instant(t, ident, f"pop task {subject}", "task", args)
-                self._pops[ident, subject] = (self._tid(ident), key)
+                pending = self._pops.get((ident, subject))
+                if pending is not None:  # popped again, never started: that arrow ends here
+                    self._flow_to_pop(*pending)
+                self._pops[ident, subject] = (self._tid(ident), key, self._adds.get(subject))
             elif kind == TASK_STARTED:
                 self._started(t, ident, subject)
             elif kind in (TASK_COMPLETED, TASK_CANCELLED):
@@ -299,7 +305,7 @@ class _TraceBuilder:
             elif kind == VIOLATION:
                 self._recorded_violation(t, ident, subject, a, b)
             elif kind == MARK:
-                self._emit(t, {"name": str(subject), "cat": "mark", "ph": "i", "s": "g"})
+                self._emit(t, {"name": str(subject), "cat": "mark", "ph": "i", "s": "p"})
 
     def _acquired(self, t: int, ident: int, lock: str, mode: Any, count: Any) -> None:
         if self._open(ident, ("wait", lock)):
@@ -388,18 +394,21 @@ class _TraceBuilder:
         self._begin(t, ident, _Open(("task", task), f"task {task}", "task", args))
         self._order += 1
         start_key: _Key = (t, self._order, 0)
-        self._pops.pop((ident, task), None)
-        add = self._adds.get(task)
+        popped = self._pops.pop((ident, task), None)
+        add = popped[2] if popped is not None else self._adds.get(task)
         if add is not None:
             self._flow(add[0], add[1], self._tid(ident), start_key)
+
+    def _flow_to_pop(self, worker_tid: int, pop_key: _Key, add: tuple[int, _Key] | None) -> None:
+        """The arrow of a task popped but never started ends at the pop."""
+        if add is not None:
+            self._flow(add[0], add[1], worker_tid, self._after(pop_key))
 
     def finish(self, end_ns: int | None = None) -> None:
         """Close what is still open at ``end_ns`` (or the last time stamp, if later);
         flows for unstarted pops."""
-        for (_, task), (worker_tid, pop_key) in self._pops.items():
-            add = self._adds.get(task)
-            if add is not None:
-                self._flow(add[0], add[1], worker_tid, self._after(pop_key))
+        for pending in self._pops.values():
+            self._flow_to_pop(*pending)
         self._pops.clear()
         if self.last_ns is None:
             return
