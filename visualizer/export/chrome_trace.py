@@ -1,4 +1,4 @@
-"""Export events as a Chrome trace (Trace Event Format JSON) for Perfetto and chrome://tracing.
+"""Export events as a Chrome trace (Trace Event Format JSON) for the Perfetto UI.
 
 What a reader sees: one track per thread, and on it
 

@@ -133,7 +133,7 @@ class FileActions(QObject):
             "trace": self._action(
                 "Export &Chrome Trace\u2026",
                 None,
-                "A trace for Perfetto or chrome://tracing: a track per thread",
+                "A trace for the Perfetto UI: a track per thread, violations marked on them",
                 self.ask_chrome_trace,
             ),
             "anomalies": self._action(
