@@ -35,6 +35,7 @@ SKIP = shutil.ignore_patterns(
 PROBE = """
 import json, sys
 from visualizer.engine.scenarios import available, load_all, scenario_dir
+from visualizer.desktop import APP_ID
 from visualizer.paths import resource, resources_root
 scenarios, errors = load_all()
 print(json.dumps({
@@ -45,7 +46,8 @@ print(json.dumps({
     "scenario_errors": [str(e) for e in errors],
     "icon": resource("icons", "queue-visualizer.svg").is_file(),
     "icon_png": resource("icons", "queue-visualizer-256.png").is_file(),
-    "desktop": resource("desktop", "queue-visualizer.desktop").is_file(),
+    "desktop": resource("desktop", APP_ID + ".desktop").is_file(),
+    "metainfo": resource("desktop", APP_ID + ".metainfo.xml").is_file(),
     "help": sorted(p.stem for p in resource("help", "strategies").glob("*.md")),
     "overview": resource("help", "overview.md").is_file(),
 }))
@@ -97,6 +99,7 @@ def test_the_wheel_installs_and_runs_from_a_fresh_venv(tmp_path: Path):
     assert Path(found["scenario_dir"]).resolve().is_relative_to(site)
     assert found["scenarios"] >= 10 and not found["scenario_errors"]
     assert found["icon"] and found["icon_png"] and found["desktop"] and found["overview"]
+    assert found["metainfo"]
     assert "global-lock" in found["help"] and "unsafe" in found["help"]
 
     shot = elsewhere / "out.png"
