@@ -15,6 +15,7 @@ the problem; none reaches the user as a crash.
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -23,11 +24,11 @@ from itertools import chain
 from time import perf_counter, perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
-from pyqtgraph.exporters import CSVExporter, ImageExporter
+from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QFileDialog, QGraphicsScene, QMenu, QMessageBox, QToolBar
+from PySide6.QtWidgets import QFileDialog, QGraphicsView, QMenu, QMessageBox, QToolBar
 
 from visualizer.engine import RunState
 from visualizer.events import Batch
@@ -486,12 +487,12 @@ class FileActions(QObject):
 
     def export_plots(self, path: str) -> bool:
         """The throughput plots, as shown: PNG through pyqtgraph's exporter, or SVG."""
-        scene = self._throughput().layout_widget.scene()
+        view = self._throughput().layout_widget
         try:
             if path.lower().endswith(".svg"):
-                written = export_svg(scene, path)
+                written = export_svg(view, path)
             else:
-                written = ImageExporter(scene).export(path) is not False
+                written = ImageExporter(view.scene()).export(path) is not False
         except OSError as exc:
             self._warn("Export Plots", f"Cannot write {path}:\n{exc.strerror or exc}")
             return False
@@ -510,19 +511,21 @@ class FileActions(QObject):
     def export_plot_data(self, path: str) -> list[str]:
         """One CSV per plot, named after ``path`` (``throughput-rates.csv``, ...).
 
-        pyqtgraph's :class:`CSVExporter` writes one plot's curves; the plots
-        share their time axis, so each file has one time column and a column
-        per curve.
+        The plots share their time axis, so each file has one time column and a
+        column per curve, headed with the curve's name and unit as the plot's key
+        shows them (pyqtgraph's CSV exporter would head them ``x0000,y0000``).
         """
         stem, ext = os.path.splitext(path)
         written: list[str] = []
-
-        for key, plot in self._throughput().plots.items():
+        view = self._throughput()
+        for key in view.plots:
             target = f"{stem}-{key}{ext or '.csv'}"
-            exporter = CSVExporter(plot)
-            exporter.parameters()["columnMode"] = "(x,y,y,y) for all plots"
+            header, columns = view.plot_table(key)
             try:
-                exporter.export(target)
+                with open(target, "w", encoding="utf-8", newline="") as file:
+                    writer = csv.writer(file)
+                    writer.writerow(header)
+                    writer.writerows(zip(*(column.tolist() for column in columns), strict=True))
             except OSError as exc:
                 self._warn("Export Plot Data", f"Cannot write {target}:\n{exc.strerror or exc}")
                 return written
@@ -544,25 +547,30 @@ class FileActions(QObject):
             self.replay_bar.set_playing(False)
 
 
-def export_svg(scene: QGraphicsScene, path: str) -> bool:
-    """Draw ``scene`` into an SVG file with Qt's own generator.
+def export_svg(view: QGraphicsView, path: str) -> bool:
+    """Draw what ``view`` shows into an SVG file with Qt's own generator.
 
     Why not pyqtgraph's ``SVGExporter``: in pyqtgraph 0.14 with Qt 6 it fails on
     every plot, because Qt now closes paths with a ``Z`` its coordinate rewriting
     cannot parse (pyqtgraph issue #3485).  ``QSvgGenerator`` is what that
     exporter draws with underneath; the result keeps vector lines and text.
+
+    The drawing is the view's visible area at the view's size, as the PNG export
+    takes it: the scene's own rectangle only ever grows (it holds every place an
+    item has been), so after a few seconds it was many times the plot's height.
     """
-    rect = scene.sceneRect()
+    rect = view.mapToScene(view.viewport().rect()).boundingRect()
+    size = view.viewport().size()
     generator = QSvgGenerator()
     generator.setFileName(path)
-    generator.setSize(rect.size().toSize())
-    generator.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
+    generator.setSize(size)
+    generator.setViewBox(QRectF(0, 0, size.width(), size.height()))
     generator.setTitle("queue-visualizer plots")
     painter = QPainter()
     if not painter.begin(generator):
         return False
     try:
-        scene.render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
+        view.scene().render(painter, QRectF(0, 0, size.width(), size.height()), rect)
     finally:
         painter.end()
     return os.path.exists(path)
