@@ -53,6 +53,9 @@ def test_the_svg_is_the_size_of_the_view_however_the_scene_grew(window, tmp_path
     root = ET.parse(path).getroot()
     view_box = [float(v) for v in root.get("viewBox").split()]
     assert view_box == [0, 0, viewport.width(), viewport.height()]
+    # Shown at the view's size by a browser (96 pixels to the inch).
+    width_mm = float(root.get("width").removesuffix("mm"))
+    assert width_mm / 25.4 * 96 == pytest.approx(viewport.width(), abs=0.5)
     text = path.read_text(encoding="utf-8")
     assert "tasks/s" in text and ("<path" in text or "<polyline" in text)
 

@@ -47,6 +47,8 @@ LOG_FILTER = "Event logs (*.jsonl *.jsonl.gz *.gz);;All files (*)"
 TRACE_FILTER = "Chrome trace (*.json *.json.gz);;All files (*)"
 MAX_KEPT_EVENTS = 1_000_000
 """Events of a live run kept for saving: about 130 MB; a longer run saves its beginning."""
+CSS_DPI = 96
+"""Pixels per inch of CSS and SVG viewers (Qt's SVG generator assumes 72)."""
 READ_SHARE = 0.3
 """Part of the open progress bar for reading the file; folding it takes the rest."""
 
@@ -564,6 +566,7 @@ def export_svg(view: QGraphicsView, path: str) -> bool:
     generator = QSvgGenerator()
     generator.setFileName(path)
     generator.setSize(size)
+    generator.setResolution(CSS_DPI)  # so the width in mm is the view's width in CSS pixels
     generator.setViewBox(QRectF(0, 0, size.width(), size.height()))
     generator.setTitle("queue-visualizer plots")
     painter = QPainter()
