@@ -94,13 +94,20 @@ _Key = tuple[int, int, int]  # (t_ns, emission order, sub-order): the output's s
 class TraceViolation(Protocol):
     """What the trace needs of a checker violation (the model's ``Violation`` has it)."""
 
-    kind: str
-    t_ns: int
-    threads: tuple[str, ...]
-    idents: tuple[int, ...]
-    task: Any
-    locks: tuple[str, ...]
-    detail: str
+    @property
+    def kind(self) -> str: ...
+    @property
+    def t_ns(self) -> int: ...
+    @property
+    def threads(self) -> tuple[str, ...]: ...
+    @property
+    def idents(self) -> tuple[int, ...]: ...
+    @property
+    def task(self) -> Any: ...
+    @property
+    def locks(self) -> tuple[str, ...]: ...
+    @property
+    def detail(self) -> str: ...
 
 
 def _scalar(value: Any) -> Any:
@@ -358,6 +365,7 @@ class _TraceBuilder:
             if violation.locks:
                 args["locks"] = ", ".join(map(str, violation.locks))
             name = f"violation: {violation.kind}"
+            event: dict[str, Any]
             if not violation.idents:
                 event = {"name": name, "cat": "violation", "ph": "i", "s": "p", "args": args}
                 self._emit(t, event)

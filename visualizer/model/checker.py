@@ -466,8 +466,8 @@ class InvariantChecker:
                 for waiter, lock, holder in zip(names, cycle[1::2], holders, strict=True)
             ]
             detail = "; ".join(waits) + ": none of them can ever go on (deadlock)."
-        locks = tuple(str(lock) for lock in cycle[1::2])
-        self._report(DEADLOCK, seq, t, threads, detail, lock=locks[0], locks=locks)
+        waited = tuple(str(lock) for lock in cycle[1::2])  # threads[i] waits for waited[i]
+        self._report(DEADLOCK, seq, t, threads, detail, lock=waited[0], locks=waited)
 
     def _on_thread_started(
         self, seq: int, t: int, ident: int, name: object, role: object, b: object
