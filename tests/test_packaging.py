@@ -24,7 +24,7 @@ SKIP = shutil.ignore_patterns(
     ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
     ".ruff_cache", ".mypy_cache", ".hypothesis", "out",
 )  # fmt: skip
-QUICK_SUBSET = ["tests/test_export_trace_content.py", "tests/test_checker.py"]
+QUICK_SUBSET = ["tests/test_export_trace_content.py", "tests/test_export_chrome_trace.py"]
 
 
 def test_the_version_is_written_once():

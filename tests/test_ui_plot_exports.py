@@ -45,6 +45,7 @@ def test_the_svg_is_the_size_of_the_view_however_the_scene_grew(window, tmp_path
     scene = layout.scene()
     # An item once far below the plots leaves the scene's rectangle grown for good.
     far = scene.addRect(0, 0, 10, 5 * viewport.height())
+    assert scene.sceneRect().height() > 4 * viewport.height()
     scene.removeItem(far)
     assert scene.sceneRect().height() > 4 * viewport.height()
 
