@@ -113,7 +113,7 @@ def test_the_build_is_clean_and_the_sdist_tests_itself(tmp_path: Path):
     with tarfile.open(sdist) as archive:
         archive.extractall(tmp_path / "unpacked", filter="data")
     unpacked = tmp_path / "unpacked" / f"queue_visualizer-{version}"
-    for name in ("LICENSE", "tests/conftest.py", "tests/helpers.py"):
+    for name in ("LICENSE", "tests/conftest.py", "tests/helpers.py", ".ci/check", ".ci/run"):
         assert (unpacked / name).is_file(), f"the sdist lacks {name}"
     shipped = {p.name for p in (unpacked / "tests").glob("*.py")}
     assert shipped == {p.name for p in (CHECKOUT / "tests").glob("*.py")}

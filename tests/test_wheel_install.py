@@ -75,20 +75,22 @@ def test_the_wheel_installs_and_runs_from_a_fresh_venv(tmp_path: Path):
     )
     [wheel] = wheels.glob("queue_visualizer-*.whl")
 
-    venv = tmp_path / "venv"
-    run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path, timeout=120)
-    python, app = venv / "bin" / "python", venv / "bin" / "queue-visualizer"
-    run([str(python), "-m", "pip", "install", "-q", str(wheel)], cwd=tmp_path, timeout=900)
-
-    # Somewhere that is not the checkout, with nothing of the checkout on the path.
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
+    # Nothing of the checkout on the path: a PYTHONPATH naming a source tree (tests run
+    # from an unpacked sdist) would make pip think the package is installed already.
     env = {
         key: value
         for key, value in os.environ.items()
         if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
     }
     env["QT_QPA_PLATFORM"] = "offscreen"
+    venv = tmp_path / "venv"
+    run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path, timeout=120, env=env)
+    python, app = venv / "bin" / "python", venv / "bin" / "queue-visualizer"
+    run([str(python), "-m", "pip", "install", "-q", str(wheel)], cwd=tmp_path, timeout=900, env=env)
+
+    # Somewhere that is not the checkout.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
 
     found = __import__("json").loads(
         run([str(python), "-c", PROBE], cwd=elsewhere, timeout=120, env=env)

@@ -6,10 +6,9 @@ What a reader sees: one track per thread, and on it
   level for re-entrant locks; per thread for shared read locks and permits);
 * ``wait <lock>`` slices, from ``LOCK_REQUESTED`` to ``LOCK_ACQUIRED`` or
   ``LOCK_TIMED_OUT``, and ``wait <condition>`` from ``COND_WAIT`` to ``COND_WOKEN``;
-* ``task <id>`` slices, from the worker's ``TASK_STARTED`` to its ``TASK_COMPLETED``;
-* ``task <id>`` slices end at the task's completion or cancellation, or where a
-  violation recorded on that thread names the task (a worker's error: the worker
-  gave the task up there);
+* ``task <id>`` slices, from the worker's ``TASK_STARTED`` to its ``TASK_COMPLETED``,
+  or to a violation recorded on that thread naming the task (a worker's error:
+  the worker gave the task up there);
 * instants for adds, pops, cancels and notifies, process-wide ones for marks
   (Perfetto draws them in the process's group; a global one gets a track of its
   own named "Unnamed"), and one ``violation: <kind>`` instant on the track of
