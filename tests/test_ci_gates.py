@@ -22,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = Path(sys.executable).parent
-COPIED = ("visualizer", "tests", "setup.py", "pyproject.toml", ".ci", ".mypy_cache")
+COPIED = ("visualizer", "tests", "pyproject.toml", ".ci", ".mypy_cache")
 NOT_COPIED = shutil.ignore_patterns("__pycache__", "*.pyc", ".import_linter_cache")
 
 

@@ -44,6 +44,8 @@ def check_trace(trace: dict) -> dict[int, list[dict]]:
     timed = [e for e in events if e["ph"] != "M"]
     assert events[: len(meta)] == meta, "metadata comes first"
     assert all(e["pid"] == 1 for e in events)
+    # Perfetto calls the thread whose tid is the pid "main thread": none of ours is.
+    assert all(e.get("tid") != 1 for e in events)
     times = [e["ts"] for e in timed]
     assert times == sorted(times) and all(isinstance(t, int | float) for t in times)
     assert not timed or min(times) >= 0
@@ -77,6 +79,7 @@ def check_trace(trace: dict) -> dict[int, list[dict]]:
     for pair in flows.values():
         assert [e["ph"] for e in pair] == ["s", "f"]
         assert pair[0]["cat"] == pair[1]["cat"] and pair[0]["name"] == pair[1]["name"]
+        assert pair[0]["ts"] <= pair[1]["ts"], "Perfetto drops an arrow going back in time"
     return {tid: track for tid, track in by_tid.items()}
 
 
@@ -284,6 +287,23 @@ def test_double_delivery_draws_two_arrows_and_an_unstarted_pop_ends_at_the_pop()
     assert unfinished[2]["unfinished"] is True
 
 
+def test_a_task_id_added_twice_points_each_pop_at_the_add_before_it():
+    events = [
+        ev(0, 1, TASK_ADDED, 1, 0, 1),
+        ev(1, 3, TASK_POPPED, 1, 0),
+        ev(2, 2, TASK_ADDED, 1, 0, 1),  # the same id again: a lost update
+        ev(3, 3, TASK_POPPED, 1, 0),
+        ev(4, 3, TASK_STARTED, 1),
+        ev(5, 3, TASK_COMPLETED, 1, "processing"),
+    ]
+    trace = build_trace(events, {1: "producer-1", 2: "producer-2", 3: "worker-1"})
+    tracks = tracks_by_name(trace)  # checks every arrow goes forward in time
+    (first,) = [e for e in tracks["producer-1"] if e["ph"] == "s"]
+    (second,) = [e for e in tracks["producer-2"] if e["ph"] == "s"]
+    ends = {e["id"]: e["ts"] for e in tracks["worker-1"] if e["ph"] == "f"}
+    assert ends == {first["id"]: 0.001, second["id"]: 0.004}
+
+
 def test_a_reused_thread_ident_gets_a_new_track():
     events = [
         ev(0, 5, THREAD_STARTED, "producer-1", "producer"),
@@ -299,19 +319,23 @@ def test_a_reused_thread_ident_gets_a_new_track():
     assert tracks["producer-1"][0]["tid"] != tracks["worker-3"][0]["tid"]
 
 
-def test_violations_and_marks_are_instants_over_the_whole_process():
+def test_marks_are_process_wide_and_a_recorded_violation_sits_on_its_thread():
     events = [
         ev(0, 1, MARK, "run started"),
-        ev(5, 9, VIOLATION, "double-delivery", 7, "task 7 handed to two workers"),
+        ev(5, 9, VIOLATION, "worker-error", 7, "worker-1: ValueError: task 7"),
         ev(9, 1, LOCK_ACQUIRED, "queue", "x", float("inf")),
     ]
-    trace = build_trace(events)
-    check_trace(trace)
+    trace = build_trace(events, {9: "worker-1"})
+    tracks = tracks_by_name(trace)
     instants = {e["name"]: e for e in trace["traceEvents"] if e["ph"] == "i"}
-    assert instants["run started"]["s"] == "g"
-    violation = instants["violation: double-delivery"]
-    assert violation["s"] == "p" and "tid" not in violation
-    assert violation["args"] == {"task_or_lock": 7, "detail": "task 7 handed to two workers"}
+    assert instants["run started"]["s"] == "p" and "tid" not in instants["run started"]
+    (violation,) = [e for e in tracks["worker-1"] if e["ph"] == "i"]
+    assert violation["name"] == "violation: worker-error" and violation["s"] == "t"
+    assert violation["args"] == {
+        "kind": "worker-error",
+        "task_or_lock": 7,
+        "detail": "worker-1: ValueError: task 7",
+    }
 
 
 def test_export_writes_a_file_both_viewers_parse(tmp_path):

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from visualizer import __version__
+from visualizer.desktop import APP_ID
 from visualizer.engine.scenarios import load_all
 from visualizer.paths import resource
 from visualizer.queues import STRATEGIES
@@ -132,7 +133,7 @@ def test_install_desktop_entry_writes_files_and_opens_no_window(tmp_path: Path):
     )
     # A platform that does not exist would abort any attempt to open a window.
     assert result.returncode == 0, result.stderr
-    entry = tmp_path / "applications" / "queue-visualizer.desktop"
+    entry = tmp_path / "applications" / f"{APP_ID}.desktop"
     assert str(entry) in result.stdout
     assert "Exec=" in entry.read_text("utf-8")
-    assert (tmp_path / "icons" / "hicolor" / "scalable" / "apps" / "queue-visualizer.svg").is_file()
+    assert (tmp_path / "icons" / "hicolor" / "scalable" / "apps" / f"{APP_ID}.svg").is_file()

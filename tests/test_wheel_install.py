@@ -35,6 +35,7 @@ SKIP = shutil.ignore_patterns(
 PROBE = """
 import json, sys
 from visualizer.engine.scenarios import available, load_all, scenario_dir
+from visualizer.desktop import APP_ID
 from visualizer.paths import resource, resources_root
 scenarios, errors = load_all()
 print(json.dumps({
@@ -45,7 +46,8 @@ print(json.dumps({
     "scenario_errors": [str(e) for e in errors],
     "icon": resource("icons", "queue-visualizer.svg").is_file(),
     "icon_png": resource("icons", "queue-visualizer-256.png").is_file(),
-    "desktop": resource("desktop", "queue-visualizer.desktop").is_file(),
+    "desktop": resource("desktop", APP_ID + ".desktop").is_file(),
+    "metainfo": resource("desktop", APP_ID + ".metainfo.xml").is_file(),
     "help": sorted(p.stem for p in resource("help", "strategies").glob("*.md")),
     "overview": resource("help", "overview.md").is_file(),
 }))
@@ -73,20 +75,22 @@ def test_the_wheel_installs_and_runs_from_a_fresh_venv(tmp_path: Path):
     )
     [wheel] = wheels.glob("queue_visualizer-*.whl")
 
-    venv = tmp_path / "venv"
-    run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path, timeout=120)
-    python, app = venv / "bin" / "python", venv / "bin" / "queue-visualizer"
-    run([str(python), "-m", "pip", "install", "-q", str(wheel)], cwd=tmp_path, timeout=900)
-
-    # Somewhere that is not the checkout, with nothing of the checkout on the path.
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
+    # Nothing of the checkout on the path: a PYTHONPATH naming a source tree (tests run
+    # from an unpacked sdist) would make pip think the package is installed already.
     env = {
         key: value
         for key, value in os.environ.items()
         if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
     }
     env["QT_QPA_PLATFORM"] = "offscreen"
+    venv = tmp_path / "venv"
+    run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path, timeout=120, env=env)
+    python, app = venv / "bin" / "python", venv / "bin" / "queue-visualizer"
+    run([str(python), "-m", "pip", "install", "-q", str(wheel)], cwd=tmp_path, timeout=900, env=env)
+
+    # Somewhere that is not the checkout.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
 
     found = __import__("json").loads(
         run([str(python), "-c", PROBE], cwd=elsewhere, timeout=120, env=env)
@@ -97,6 +101,7 @@ def test_the_wheel_installs_and_runs_from_a_fresh_venv(tmp_path: Path):
     assert Path(found["scenario_dir"]).resolve().is_relative_to(site)
     assert found["scenarios"] >= 10 and not found["scenario_errors"]
     assert found["icon"] and found["icon_png"] and found["desktop"] and found["overview"]
+    assert found["metainfo"]
     assert "global-lock" in found["help"] and "unsafe" in found["help"]
 
     shot = elsewhere / "out.png"

@@ -1,9 +1,9 @@
 """The one place that knows where non-code resources live.
 
 Installed from a wheel, ``resources/`` ships as the package ``visualizer.resources``
-(see setup.py).  Running from a checkout (or an editable install, whose import
-hook only maps ``visualizer`` itself), it is the ``resources/`` folder beside the
-package.
+(see ``[tool.setuptools]`` in pyproject.toml).  Running from a checkout (or an
+editable install, whose import hook only maps ``visualizer`` itself), it is the
+``resources/`` folder beside the package.
 """
 
 from __future__ import annotations

@@ -93,10 +93,14 @@ def add_commands(commands: Any) -> None:
         "export",
         help="export an event log as a Chrome trace or its anomalies as CSV",
         description="Write a log as a Chrome trace / Perfetto JSON file (one track per "
-        "thread, lock hold and wait slices, hand-off arrows) and/or the invariant "
-        "violations found by replaying it as CSV.",
+        "thread, lock hold and wait slices, hand-off arrows, the checker's violations on "
+        "the threads involved) and/or the invariant violations found by replaying it as CSV.",
     )
-    export.add_argument("--chrome-trace", metavar="OUT.json", help="write a Chrome trace")
+    export.add_argument(
+        "--chrome-trace",
+        metavar="OUT.json",
+        help="write a Chrome trace (gzip-compressed if the name ends in .gz)",
+    )
     export.add_argument("--anomalies-csv", metavar="OUT.csv", help="write the anomaly list")
     _add_log_arguments(export)
 
@@ -172,7 +176,7 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from visualizer.export import export_anomalies_csv, export_chrome_trace
-    from visualizer.recording.replay import fold_log
+    from visualizer.recording.replay import fold_log, title_of
 
     outputs = [path for path in (args.chrome_trace, args.anomalies_csv) if path]
     if not outputs:
@@ -184,12 +188,20 @@ def _export(args: argparse.Namespace) -> int:
     recorded = _load("export", args.log, args.allow_truncated)
     if isinstance(recorded, int):
         return recorded
+    anomalies = fold_log(recorded).anomalies  # the trace shows them too
     try:
         if args.chrome_trace:
-            count = export_chrome_trace(recorded.events, recorded.thread_name, args.chrome_trace)
+            count = export_chrome_trace(
+                recorded.events,
+                recorded.thread_name,
+                args.chrome_trace,
+                title=title_of(recorded),
+                violations=anomalies,
+                end_ns=recorded.until_ns,
+            )
             print(f"wrote {count} trace events to {args.chrome_trace}")
         if args.anomalies_csv:
-            count = export_anomalies_csv(fold_log(recorded).anomalies, args.anomalies_csv)
+            count = export_anomalies_csv(anomalies, args.anomalies_csv)
             print(f"wrote {count} anomalies to {args.anomalies_csv}")
     except OSError as exc:
         return _error("export", f"cannot write: {exc}")

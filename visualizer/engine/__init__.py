@@ -5,7 +5,7 @@ through this package the same way.
 """
 
 from visualizer.engine.drain import Drainer
-from visualizer.engine.run import Run, RunState, ThreadInfo, make_queue
+from visualizer.engine.run import Run, RunState, ThreadInfo, make_queue, run_label
 from visualizer.engine.workload import WORK_DISTRIBUTIONS, Workload
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "ThreadInfo",
     "Workload",
     "make_queue",
+    "run_label",
 ]

@@ -21,7 +21,7 @@ import inspect
 import math
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from functools import partial
@@ -56,6 +56,17 @@ class ThreadInfo(NamedTuple):
     alive: bool
 
 
+def run_label(strategy: str, scenario: Mapping[str, Any] | None = None) -> str:
+    """What a run is, in a few words: its scenario and whether fixed, else its strategy.
+
+    The status bar, a saved log's replay and an exported trace all name a run
+    with it, so one run is called the same everywhere.
+    """
+    if scenario is None:
+        return strategy
+    return f"{scenario['name']} ({'fixed' if scenario.get('fixed') else 'not fixed'})"
+
+
 def make_queue(workload: Workload, tracer: Tracer) -> Any:
     """The workload's strategy, given only the options its constructor takes."""
     cls = STRATEGIES[workload.strategy]
@@ -87,6 +98,8 @@ class Run:
         workload.validate()
         self.workload = workload
         self.label = workload.strategy  # what the run is, in a status bar; a scenario names itself
+        # A scenario's name, variant and parameters (plain data, for a recording's header).
+        self.scenario: dict[str, Any] | None = None
         self.recorder = recorder if recorder is not None else Recorder(workload.capacity)
         self.control = control
         self.study: StudyTracer | None = None

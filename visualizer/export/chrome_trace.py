@@ -1,4 +1,4 @@
-"""Export events as a Chrome trace (Trace Event Format JSON) for Perfetto and chrome://tracing.
+"""Export events as a Chrome trace (Trace Event Format JSON) for the Perfetto UI.
 
 What a reader sees: one track per thread, and on it
 
@@ -6,9 +6,14 @@ What a reader sees: one track per thread, and on it
   level for re-entrant locks; per thread for shared read locks and permits);
 * ``wait <lock>`` slices, from ``LOCK_REQUESTED`` to ``LOCK_ACQUIRED`` or
   ``LOCK_TIMED_OUT``, and ``wait <condition>`` from ``COND_WAIT`` to ``COND_WOKEN``;
-* ``task <id>`` slices, from the worker's ``TASK_STARTED`` to its ``TASK_COMPLETED``;
-* instants for adds, pops, cancels and notifies, process-wide instants for
-  violations and global ones for marks;
+* ``task <id>`` slices, from the worker's ``TASK_STARTED`` to its ``TASK_COMPLETED``,
+  or to a violation recorded on that thread naming the task (a worker's error:
+  the worker gave the task up there);
+* instants for adds, pops, cancels and notifies, process-wide ones for marks
+  (Perfetto draws them in the process's group; a global one gets a track of its
+  own named "Unnamed"), and one ``violation: <kind>`` instant on the track of
+  every thread the checker named (a deadlock: every thread of the cycle, its
+  locks in ``args``); a violation that names no thread is a process-wide instant;
 * a flow arrow from each ``add task <id>`` to the slice of the worker that ran it
   (to its pop when the worker never started it), one per delivery, so a task
   handed out twice shows two arrows.
@@ -23,9 +28,15 @@ With ``B``/``E`` the nesting is carried by the order of events, which the output
 keeps (sorted by time, ties in stream order), instead of by float sums of
 ``ts + dur`` that may round differently in each viewer.
 
+Whatever is still open when the events end (a deadlock's waits, the tasks its
+threads hold) ends at ``end_ns``, the time of the export for a run still going,
+so a deadlock lasts as long as it did, not until the last event before it.
+
 Format details that matter to the viewers: ``ts`` in microseconds (floats, exact
-to the nanosecond) from the earliest event; ``pid`` 1; ``tid`` small integers in
-order of first appearance; ``M`` events name the process and the threads;
+to the nanosecond) from the earliest event; ``pid`` 1 and ``tid`` small integers
+from 2 in order of first appearance (Perfetto calls the thread whose tid equals
+the pid the process's "main thread", which none of these is); ``M`` events name
+the process (after the run: the strategy, scenario or queue) and the threads;
 ``args`` hold only scalars (old Perfetto importers reject arrays); flow events
 ``s``/``f`` share ``cat``, ``name`` and a unique ``id`` (Perfetto keys v1 flows
 by all three), the ``s`` directly after the instant it starts from and the ``f``
@@ -34,12 +45,13 @@ with ``"bp": "e"`` directly after the ``B`` of the slice it ends in.
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import os
 from collections.abc import Callable, Iterable, Mapping
 from operator import itemgetter
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from visualizer.events import (
     CANCELLED,
@@ -67,6 +79,8 @@ from visualizer.events import (
 )
 
 PID = 1
+FIRST_TID = PID + 1
+"""Thread ids start above the pid: no thread is taken for the process's main thread."""
 FLOW_NAME = "handoff"
 FLOW_CAT = "flow"
 MODE_NAMES = {EXCLUSIVE: "exclusive", READ: "read", WRITE: "write", PERMIT: "permit"}
@@ -74,6 +88,25 @@ MODE_NAMES = {EXCLUSIVE: "exclusive", READ: "read", WRITE: "write", PERMIT: "per
 ThreadNames = Mapping[int, str] | Callable[[int], str] | None
 
 _Key = tuple[int, int, int]  # (t_ns, emission order, sub-order): the output's sort key
+
+
+class TraceViolation(Protocol):
+    """What the trace needs of a checker violation (the model's ``Violation`` has it)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def t_ns(self) -> int: ...
+    @property
+    def threads(self) -> tuple[str, ...]: ...
+    @property
+    def idents(self) -> tuple[int, ...]: ...
+    @property
+    def task(self) -> Any: ...
+    @property
+    def locks(self) -> tuple[str, ...]: ...
+    @property
+    def detail(self) -> str: ...
 
 
 def _scalar(value: Any) -> Any:
@@ -98,9 +131,13 @@ class _Open:
 
 
 class _TraceBuilder:
-    """Folds raw events, in stream order, into trace events with sort keys."""
+    """Folds raw events, in stream order, into trace events with sort keys.
 
-    def __init__(self, thread_names: ThreadNames) -> None:
+    ``checked``: the checker's violations will be added (:meth:`add_violations`),
+    so the ones the stream itself records are not drawn a second time.
+    """
+
+    def __init__(self, thread_names: ThreadNames, *, checked: bool = False) -> None:
         if callable(thread_names):
             self._lookup: Callable[[int], str | None] = thread_names
         else:
@@ -108,13 +145,18 @@ class _TraceBuilder:
             self._lookup = table.get
         self.tids: dict[int, int] = {}  # ident -> tid of the thread now using that ident
         self.tracks: dict[int, tuple[int, str | None]] = {}  # tid -> (ident, started name)
+        # ident -> [(from t_ns or None, tid)]: which thread held the ident when
+        self._history: dict[int, list[tuple[int | None, int]]] = {}
+        self.checked = checked
         self.out: list[tuple[_Key, dict[str, Any]]] = []
         self._order = 0
         self._stacks: dict[int, list[_Open]] = {}
         self._depth: dict[tuple[int, str], int] = {}
         self._adds: dict[Any, tuple[int, _Key]] = {}  # task -> (producer tid, instant key)
-        # (worker ident, task) -> (worker tid, pop instant key), until the worker starts it
-        self._pops: dict[tuple[int, Any], tuple[int, _Key]] = {}
+        # (worker ident, task) -> (worker tid, pop instant key, the add it received),
+        # until the worker starts it.  The add is the one before the pop: a task id
+        # added again later (a duplicate id) must not point an arrow back in time.
+        self._pops: dict[tuple[int, Any], tuple[int, _Key, tuple[int, _Key] | None]] = {}
         self._sub = 0
         self._flows = 0
         self.first_ns: int | None = None
@@ -124,12 +166,24 @@ class _TraceBuilder:
     def _tid(self, ident: int) -> int:
         tid = self.tids.get(ident)
         if tid is None:
-            tid = self._new_track(ident, None)
+            tid = self._new_track(ident, None, None)
         return tid
 
-    def _new_track(self, ident: int, name: str | None) -> int:
-        tid = self.tids[ident] = len(self.tracks) + 1
+    def _new_track(self, ident: int, name: str | None, since: int | None) -> int:
+        tid = self.tids[ident] = len(self.tracks) + FIRST_TID
         self.tracks[tid] = (ident, name)
+        self._history.setdefault(ident, []).append((since, tid))
+        return tid
+
+    def _tid_at(self, ident: int, t: int) -> int:
+        """The track of the thread that had ``ident`` at ``t`` (idents are reused)."""
+        history = self._history.get(ident)
+        if not history:
+            return self._tid(ident)
+        tid = history[0][1]
+        for since, candidate in history:
+            if since is None or since <= t:
+                tid = candidate
         return tid
 
     def _emit(self, t: int, event: dict[str, Any], key: _Key | None = None) -> _Key:
@@ -209,10 +263,7 @@ class _TraceBuilder:
 
     def fold(self, events: Iterable[tuple]) -> None:
         for t, ident, kind, subject, a, b in events:
-            if self.first_ns is None or t < self.first_ns:
-                self.first_ns = t
-            if self.last_ns is None or t > self.last_ns:
-                self.last_ns = t
+            self._widen(t)
             if kind == LOCK_ACQUIRED:
                 self._acquired(t, ident, subject, a, b)
             elif kind == LOCK_RELEASED:
@@ -241,7 +292,10 @@ class _TraceBuilder:
             elif kind == TASK_POPPED:
                 args = {"task": _scalar(subject), "priority": _scalar(a)}
                 key = self._instant(t, ident, f"pop task {subject}", "task", args)
-                self._pops[ident, subject] = (self._tid(ident), key)
+                pending = self._pops.get((ident, subject))
+                if pending is not None:  # popped again, never started: that arrow ends here
+                    self._flow_to_pop(*pending)
+                self._pops[ident, subject] = (self._tid(ident), key, self._adds.get(subject))
             elif kind == TASK_STARTED:
                 self._started(t, ident, subject)
             elif kind in (TASK_COMPLETED, TASK_CANCELLED):
@@ -255,17 +309,9 @@ class _TraceBuilder:
             elif kind == THREAD_ENDED:
                 self._thread_ended(t, ident)
             elif kind == VIOLATION:
-                args = {"task_or_lock": _scalar(a), "detail": _scalar(b)}
-                event: dict[str, Any] = {
-                    "name": f"violation: {subject}",
-                    "cat": "violation",
-                    "ph": "i",
-                    "s": "p",
-                }
-                event["args"] = args
-                self._emit(t, event)
+                self._recorded_violation(t, ident, subject, a, b)
             elif kind == MARK:
-                self._emit(t, {"name": str(subject), "cat": "mark", "ph": "i", "s": "g"})
+                self._emit(t, {"name": str(subject), "cat": "mark", "ph": "i", "s": "p"})
 
     def _acquired(self, t: int, ident: int, lock: str, mode: Any, count: Any) -> None:
         if self._open(ident, ("wait", lock)):
@@ -291,6 +337,49 @@ class _TraceBuilder:
             del self._depth[held]
             self._end(t, ident, ("hold", lock))
 
+    def _recorded_violation(self, t: int, ident: int, kind: Any, target: Any, detail: Any) -> None:
+        """A violation the run recorded itself, on the thread it happened in.
+
+        A worker that failed on a task (``worker-error``) has given it up and goes
+        on with the next one, so that task's slice on its track ends here.
+        """
+        key = ("task", target)
+        if self._open(ident, key):
+            self._end(t, ident, key, {"outcome": "error", "error": _scalar(detail)})
+        if not self.checked:
+            args = {"kind": _scalar(kind), "task_or_lock": _scalar(target)}
+            args["detail"] = _scalar(detail)
+            self._instant(t, ident, f"violation: {kind}", "violation", args)
+
+    def add_violations(self, violations: Iterable[TraceViolation]) -> None:
+        """One instant per violation on each thread it names; process-wide if none."""
+        for violation in violations:
+            t = int(violation.t_ns)
+            self._widen(t)
+            args: dict[str, Any] = {"kind": violation.kind, "detail": _scalar(violation.detail)}
+            if violation.threads:
+                args["threads"] = ", ".join(map(str, violation.threads))
+            if violation.task is not None:
+                args["task"] = _scalar(violation.task)
+            if violation.locks:
+                args["locks"] = ", ".join(map(str, violation.locks))
+            name = f"violation: {violation.kind}"
+            event: dict[str, Any]
+            if not violation.idents:
+                event = {"name": name, "cat": "violation", "ph": "i", "s": "p", "args": args}
+                self._emit(t, event)
+            for ident in dict.fromkeys(violation.idents):
+                event = {"name": name, "cat": "violation", "ph": "i", "s": "t"}
+                event["tid"] = self._tid_at(ident, t)
+                event["args"] = args
+                self._emit(t, event)
+
+    def _widen(self, t: int) -> None:
+        if self.first_ns is None or t < self.first_ns:
+            self.first_ns = t
+        if self.last_ns is None or t > self.last_ns:
+            self.last_ns = t
+
     def _thread_started(self, t: int, ident: int, name: str) -> None:
         """A new thread: a new track, even when it reuses an ended thread's ident.
 
@@ -299,7 +388,7 @@ class _TraceBuilder:
         """
         if ident in self.tids:
             self._thread_ended(t, ident)
-        self._new_track(ident, name)
+        self._new_track(ident, name, t)
 
     def _thread_ended(self, t: int, ident: int) -> None:
         """Whatever the thread was in when it ended (a stop unwinding it) ends here."""
@@ -312,21 +401,27 @@ class _TraceBuilder:
         self._begin(t, ident, _Open(("task", task), f"task {task}", "task", args))
         self._order += 1
         start_key: _Key = (t, self._order, 0)
-        self._pops.pop((ident, task), None)
-        add = self._adds.get(task)
+        popped = self._pops.pop((ident, task), None)
+        add = popped[2] if popped is not None else self._adds.get(task)
         if add is not None:
             self._flow(add[0], add[1], self._tid(ident), start_key)
 
-    def finish(self) -> None:
-        """Close what is still open at the last time stamp; flows for unstarted pops."""
-        for (_, task), (worker_tid, pop_key) in self._pops.items():
-            add = self._adds.get(task)
-            if add is not None:
-                self._flow(add[0], add[1], worker_tid, self._after(pop_key))
+    def _flow_to_pop(self, worker_tid: int, pop_key: _Key, add: tuple[int, _Key] | None) -> None:
+        """The arrow of a task popped but never started ends at the pop."""
+        if add is not None:
+            self._flow(add[0], add[1], worker_tid, self._after(pop_key))
+
+    def finish(self, end_ns: int | None = None) -> None:
+        """Close what is still open at ``end_ns`` (or the last time stamp, if later);
+        flows for unstarted pops."""
+        for pending in self._pops.values():
+            self._flow_to_pop(*pending)
         self._pops.clear()
-        if self.last_ns is not None:
-            for ident in list(self._stacks):
-                self._end_all(self.last_ns, ident)
+        if self.last_ns is None:
+            return
+        end = self.last_ns if end_ns is None else max(self.last_ns, end_ns)
+        for ident in list(self._stacks):
+            self._end_all(end, ident)
 
     def trace_events(self, title: str) -> list[dict[str, Any]]:
         """Metadata first, then every event in time order with ``ts`` filled in."""
@@ -361,17 +456,25 @@ def build_trace(
     thread_names: ThreadNames = None,
     *,
     title: str = "queue-visualizer",
+    violations: Iterable[TraceViolation] | None = None,
+    end_ns: int | None = None,
 ) -> dict[str, Any]:
     """The trace as a JSON-ready dict ``{"traceEvents": [...], ...}``.
 
     ``events`` are raw event tuples in stream order (``RecordedRun.events``, or
     batches' events chained); ``thread_names`` maps or resolves idents to names
-    (``THREAD_STARTED`` events in the stream take precedence).
+    (``THREAD_STARTED`` events in the stream take precedence).  ``title`` names
+    the process: what ran (the strategy, the scenario, the user's queue).
+    ``violations`` are the checker's (``model.anomalies``), placed on the tracks
+    of the threads they name; without them only the violations the stream
+    records itself appear.  ``end_ns`` (``perf_counter_ns`` at the export of a
+    run still going) is where slices still open end; by default the last event.
     """
-    builder = _TraceBuilder(thread_names)
+    builder = _TraceBuilder(thread_names, checked=violations is not None)
     builder.fold(events)
-    builder.finish()
-    other = {"generator": "queue-visualizer", "time_origin_ns": builder.first_ns}
+    builder.add_violations(violations or ())
+    builder.finish(end_ns)
+    other = {"generator": "queue-visualizer", "title": title, "time_origin_ns": builder.first_ns}
     return {"otherData": other, "traceEvents": builder.trace_events(title)}
 
 
@@ -381,20 +484,27 @@ def export(
     out: str | os.PathLike[str] | TextIO,
     *,
     title: str = "queue-visualizer",
+    violations: Iterable[TraceViolation] | None = None,
+    end_ns: int | None = None,
 ) -> int:
     """Write the trace to ``out`` (a path or a text file); return the number of trace events.
 
     One trace event per line, so the file is also readable (and diffable) as text.
+    A path ending in ``.gz`` is written gzip-compressed (Perfetto opens it as is).
     """
-    trace = build_trace(events, thread_names, title=title)
+    trace = build_trace(events, thread_names, title=title, violations=violations, end_ns=end_ns)
     items = trace["traceEvents"]
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     body = ",\n".join(map(encode, items))
     other = encode(trace["otherData"])
     text = f'{{"otherData":{other},\n"traceEvents":[\n{body}\n]}}\n'
     if isinstance(out, str | os.PathLike):
-        with open(out, "w", encoding="utf-8") as file:
-            file.write(text)
+        if os.fspath(out).lower().endswith(".gz"):
+            with gzip.open(out, "wt", encoding="utf-8") as file:
+                file.write(text)
+        else:
+            with open(out, "w", encoding="utf-8") as file:
+                file.write(text)
     else:
         out.write(text)
     return len(items)

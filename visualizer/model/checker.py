@@ -72,7 +72,13 @@ def _increments(n: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """One broken invariant, worded so a lecturer can read ``detail`` aloud."""
+    """One broken invariant, worded so a lecturer can read ``detail`` aloud.
+
+    ``threads`` names the threads involved; ``idents`` are the same threads by
+    ident, in the same order, so an export can put the violation on each one's
+    track.  ``locks`` lists every lock involved: for a deadlock, ``locks[i]`` is
+    the lock ``threads[i]`` waits for (``lock`` is the first of them).
+    """
 
     kind: str
     t_ns: int
@@ -81,6 +87,8 @@ class Violation:
     task: Hashable | None
     lock: str | None
     detail: str
+    idents: tuple[int, ...] = ()
+    locks: tuple[str, ...] = ()
 
 
 class InvariantChecker:
@@ -235,6 +243,7 @@ class InvariantChecker:
         *,
         task: Hashable | None = None,
         lock: str | None = None,
+        locks: tuple[str, ...] | None = None,
     ) -> None:
         if self.dropped and kind in _FRAGILE:
             return
@@ -243,7 +252,11 @@ class InvariantChecker:
         self.violation_counts[kind] += 1
         if len(self.violations) < self.max_violations:
             names = tuple(self.name_of(ident) for ident in threads)
-            self.violations.append(Violation(kind, t, seq, names, task, lock, detail))
+            if locks is None:
+                locks = () if lock is None else (lock,)
+            self.violations.append(
+                Violation(kind, t, seq, names, task, lock, detail, tuple(threads), locks)
+            )
 
     # --- task events -------------------------------------------------------------
     def _on_added(
@@ -453,7 +466,8 @@ class InvariantChecker:
                 for waiter, lock, holder in zip(names, cycle[1::2], holders, strict=True)
             ]
             detail = "; ".join(waits) + ": none of them can ever go on (deadlock)."
-        self._report(DEADLOCK, seq, t, threads, detail, lock=str(cycle[1]))
+        waited = tuple(str(lock) for lock in cycle[1::2])  # threads[i] waits for waited[i]
+        self._report(DEADLOCK, seq, t, threads, detail, lock=waited[0], locks=waited)
 
     def _on_thread_started(
         self, seq: int, t: int, ident: int, name: object, role: object, b: object

@@ -158,6 +158,7 @@ class RecordedRun:
     dropped: int = 0
     complete: bool = True
     problem: str | None = None
+    until_ns: int | None = None  # the end line's: the recording reaches past its last event
 
     @property
     def version(self) -> int:
@@ -174,6 +175,18 @@ class RecordedRun:
     @property
     def created(self) -> str:
         return self.header["created"]
+
+    @property
+    def scenario(self) -> dict[str, Any] | None:
+        """The teaching scenario the run was (name, fixed, params), if the header says so.
+
+        Optional (logs from before it was written have none); one that is not an
+        object with a string ``name`` is ignored like any unknown header key.
+        """
+        value = self.header.get("scenario")
+        if type(value) is dict and type(value.get("name")) is str:
+            return value
+        return None
 
     def thread_name(self, ident: int) -> str:
         """Same contract as ``Recorder.thread_name``, so models can use either."""
@@ -436,6 +449,8 @@ class LogReader:
         if end is not None:
             run.thread_names.update(end["threads"])
             run.dropped = end["dropped"]
+            until = end.get("until_ns")
+            run.until_ns = until if type(until) is int else None
         else:
             run.dropped = sum(run.seqs[i] - run.seqs[i - 1] - 1 for i in range(1, len(run.seqs)))
         run.thread_names.update(started)

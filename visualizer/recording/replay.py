@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from visualizer.engine import RunState, Workload
+from visualizer.engine import RunState, Workload, run_label
 from visualizer.events import MARK, VIOLATION, WORKER_ERROR
-from visualizer.model import RunModel
+from visualizer.model import RunModel, Violation
 from visualizer.recording.reader import RecordedRun
 from visualizer.recording.schema import LogCancelled, LogError
 
@@ -115,6 +115,11 @@ def workload_of(recorded: RecordedRun) -> Workload:
     return workload
 
 
+def title_of(recorded: RecordedRun) -> str:
+    """What the log recorded, named as the window named the run (scenario or strategy)."""
+    return run_label(recorded.strategy, recorded.scenario)
+
+
 @dataclass(frozen=True)
 class _Outcome:
     state: RunState
@@ -182,6 +187,7 @@ class Replay:
         self.total = len(recorded.events)
         self.names = ThreadNames(recorded.thread_names)
         self.drained = False  # the log shows the run ended FINISHED: lost tasks are real
+        self.final_anomalies: list[Violation] = []  # the checker's verdict on the whole log
         self.model = self._new_model()
         self.position = 0
         self.fold_seconds = 0.0
@@ -237,6 +243,7 @@ class Replay:
                     longest = MAX_SEEK_FOLD_S * rate
                     interval = max(MIN_INTERVAL, int(min(cheap, longest, self.total)))
         model.finish(drained=self.drained)
+        self.final_anomalies = list(model.anomalies)
         return model
 
     def _fold(self, model: RunModel, stop: int) -> None:

@@ -16,8 +16,11 @@ Header (a JSON object).  Required: ``format`` (exactly ``"queue-visualizer-log"`
 ``strategy`` (the strategy's registry name), ``settings`` (the workload settings
 as a plain JSON object: lists stay lists, nothing in it is decoded further) and
 ``threads`` (object: thread ident as a decimal string -> thread name, for threads
-known when recording began).  Informative: ``generator``, ``fields``, ``clock``.
-Readers ignore header keys they do not know.
+known when recording began).  Optional: ``scenario`` (object: ``name`` of the
+teaching scenario the run was, ``fixed`` whether its fix was applied, ``params``
+its program's parameters); without it the run was the strategy's workload.
+Informative: ``generator``, ``fields``, ``clock``.  Readers ignore header keys
+they do not know, so older readers read logs with ``scenario`` unchanged.
 
 Event lines.  Each is a JSON array of up to :data:`CHUNK` events; each event is an
 array of exactly seven fields:
@@ -66,8 +69,10 @@ End line (a JSON object): ``type`` is ``"end"``; ``events`` is the number of
 events in the file; ``dropped`` the number of events the recorder dropped while
 recording (including any before the first event written); ``threads`` maps
 ident -> name for every thread the events mention, as far as the writer knew;
-``ended`` is the ISO 8601 time recording stopped.  A file without its end line
-was cut short (the program stopped while recording).
+``ended`` is the ISO 8601 time recording stopped.  Optional: ``until_ns``, on
+the events' clock, when the log was saved while the run still went on (the
+recording reaches that far: a deadlock in it lasted at least until then).  A file
+without its end line was cut short (the program stopped while recording).
 
 Thread names: a reader starts from the header's ``threads``, adds the end line's,
 and lets each ``THREAD_STARTED`` event (subject = name) name its own thread, in

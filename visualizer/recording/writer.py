@@ -59,6 +59,10 @@ class LogWriter:
     mentioned.  ``compress`` defaults to "the path ends in ``.gz``".
     ``max_pending`` bounds the events kept unencoded (0: encode every batch
     at once, for a log that must be complete on disk as the run goes).
+    ``scenario`` (``run.scenario``: name, fixed, params) says the run was a
+    teaching scenario; ``until_ns`` (``perf_counter_ns``), given when the log
+    is saved while the run still goes, is how far the recording reaches past
+    its last event (a deadlock recorded mid-way lasts until then).
 
     Not thread-safe: like the recorder's ``drain``, it belongs to one consumer.
     """
@@ -73,9 +77,12 @@ class LogWriter:
         threads: Mapping[int, str] | None = None,
         compress: bool | None = None,
         max_pending: int = DEFAULT_MAX_PENDING,
+        scenario: Mapping[str, Any] | None = None,
+        until_ns: int | None = None,
     ) -> None:
         self.path = os.fspath(path)
         self.max_pending = max_pending
+        self.until_ns = until_ns
         self._thread_name = thread_name
         self._threads = dict(threads or {})
         header = {
@@ -89,6 +96,8 @@ class LogWriter:
             "clock": CLOCK,
             "generator": f"queue-visualizer {__version__}",
         }
+        if scenario is not None:
+            header["scenario"] = dict(scenario)
         try:
             header_line = json.dumps(header, separators=(",", ":"), allow_nan=False)
         except (TypeError, ValueError) as exc:
@@ -195,6 +204,8 @@ class LogWriter:
             "threads": _name_table(names),
             "ended": _now(),
         }
+        if self.until_ns is not None:
+            end["until_ns"] = int(self.until_ns)
         try:
             self._file.write(json.dumps(end, separators=(",", ":")) + "\n")
         finally:

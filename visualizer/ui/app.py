@@ -4,10 +4,12 @@
                      [--screenshot out.png] [--quit-after SECONDS]
                      [--producers N] [--workers N] [--tasks N] [--rate R] ...
                      [--fresh]
-    queue-visualizer --install-desktop-entry
+    queue-visualizer --install-desktop-entry | --uninstall-desktop-entry
 
 Arguments are checked before Qt starts, so a typo costs a one-line error and exit
-status 2, not a window that opens and then complains.
+status 2, not a window that opens and then complains; so is a desktop lacking a
+library Qt needs on X11 (:mod:`visualizer.ui.platform_check`), which would
+otherwise end in Qt's abort.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from visualizer import __version__
+from visualizer.desktop import APP_ID
 from visualizer.engine import Workload
 from visualizer.engine.options import (
     Parser,
@@ -109,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
         "$XDG_DATA_HOME, no root needed), print the files written, and exit",
     )
     parser.add_argument(
+        "--uninstall-desktop-entry",
+        action="store_true",
+        help="remove every file --install-desktop-entry wrote (run it before "
+        "pip uninstall), print them, and exit",
+    )
+    parser.add_argument(
         "--print-paint-time",
         action="store_true",
         help="print the wall-clock time of the window's first paint and quit (bench startup)",
@@ -147,6 +156,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Workload
             parser.error(f"--schedule: {exc}")
     if args.paused and not args.run:
         parser.error("--paused: only with --run")
+    if args.install_desktop_entry and args.uninstall_desktop_entry:
+        parser.error("--install-desktop-entry: not together with --uninstall-desktop-entry")
     if args.screenshot and args.quit_after is None:
         args.quit_after = DEFAULT_SCREENSHOT_DELAY_S
     return args, workload
@@ -161,8 +172,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.install_desktop_entry:
         return _install_desktop_entry()
+    if args.uninstall_desktop_entry:
+        return _uninstall_desktop_entry()
 
     # Qt is imported only now: --help and argument errors stay fast and need no display.
+    from visualizer.ui.platform_check import missing_xcb_library
+
+    problem = missing_xcb_library()
+    if problem is not None:
+        print(f"{PROG}: error: {problem}", file=sys.stderr)
+        return 2
+
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -173,11 +193,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from visualizer.ui.settings import ORGANIZATION, open_settings, saved_workload
 
     # instance() is typed as the QCoreApplication base; here it can only be a QApplication.
-    app = cast(QApplication, QApplication.instance()) or QApplication(sys.argv[:1])
+    app = cast(QApplication, QApplication.instance()) or QApplication(qt_argv())
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName("Queue Visualizer")
     app.setApplicationVersion(__version__)
-    app.setDesktopFileName(PROG)
+    app.setDesktopFileName(APP_ID)  # the Wayland app id: the desktop entry's name
     app.setWindowIcon(app_icon())
 
     # Screenshots (README images), measurements and --fresh runs must be reproducible:
@@ -257,6 +277,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if failures and not status else status
 
 
+def qt_argv() -> list[str]:
+    """The application's arguments for Qt: the X11 window class is always :data:`APP_ID`.
+
+    Qt takes the window's ``WM_CLASS`` instance from ``-name``, else from the
+    program's file name, which is ``__main__.py`` under ``python -m visualizer``;
+    desktops match it against the entry's ``StartupWMClass`` (and its file name)
+    to group the window under the entry's icon, however the program was started.
+    """
+    return [sys.argv[0] if sys.argv and sys.argv[0] else PROG, "-name", APP_ID]
+
+
 def _given(args: argparse.Namespace) -> dict[str, Any]:
     """The workload fields the command line set explicitly (they beat saved settings)."""
     given = workload_changes(args)
@@ -285,6 +316,24 @@ def _install_desktop_entry() -> int:
     for path in written:
         print(path)
     print(f"Installed: Queue Visualizer is in your application menu ({len(written)} files).")
+    return 0
+
+
+def _uninstall_desktop_entry() -> int:
+    """``--uninstall-desktop-entry``: remove what the install wrote, say what, open nothing."""
+    from visualizer.desktop import uninstall_desktop_entry
+
+    try:
+        removed = uninstall_desktop_entry()
+    except OSError as exc:
+        print(f"{PROG}: error: could not remove the desktop entry: {exc}", file=sys.stderr)
+        return 1
+    for path in removed:
+        print(path)
+    if removed:
+        print(f"Removed: Queue Visualizer has left your application menu ({len(removed)} files).")
+    else:
+        print("Nothing to remove: no desktop entry of Queue Visualizer is installed.")
     return 0
 
 

@@ -15,23 +15,27 @@ the problem; none reaches the user as a crash.
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
+import re
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from itertools import chain
-from time import perf_counter
+from time import perf_counter, perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
-from pyqtgraph.exporters import CSVExporter, ImageExporter
+from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QFileDialog, QGraphicsScene, QMenu, QMessageBox, QToolBar
+from PySide6.QtWidgets import QFileDialog, QGraphicsView, QMenu, QMessageBox, QToolBar
 
+from visualizer.engine import RunState
 from visualizer.events import Batch
 from visualizer.export import export_anomalies_csv, export_chrome_trace
+from visualizer.model import Violation
 from visualizer.recording import LogCancelled, LogReader, LogWriter
-from visualizer.recording.replay import Replay, ThreadNames
+from visualizer.recording.replay import Replay, ThreadNames, title_of
 from visualizer.ui.background import BackgroundTask, Report
 from visualizer.ui.replay import ReplayBar
 from visualizer.ui.views import ThroughputView
@@ -40,8 +44,11 @@ if TYPE_CHECKING:
     from visualizer.ui.main_window import MainWindow
 
 LOG_FILTER = "Event logs (*.jsonl *.jsonl.gz *.gz);;All files (*)"
+TRACE_FILTER = "Chrome trace (*.json *.json.gz);;All files (*)"
 MAX_KEPT_EVENTS = 1_000_000
 """Events of a live run kept for saving: about 130 MB; a longer run saves its beginning."""
+CSS_DPI = 96
+"""Pixels per inch of CSS and SVG viewers (Qt's SVG generator assumes 72)."""
 READ_SHARE = 0.3
 """Part of the open progress bar for reading the file; folding it takes the rest."""
 
@@ -75,6 +82,30 @@ class RunRecording:
         self.events += len(batch.events)
 
 
+@dataclass(frozen=True)
+class Source:
+    """What Save and the exports write: the open replay's log, or the window's run.
+
+    ``title`` names the run (scenario or strategy); ``violations`` are the
+    checker's for the whole stream; ``until_ns`` is set while the run still goes
+    (what is open then, a deadlock say, lasts at least until the save).
+    """
+
+    settings: dict[str, Any]
+    strategy: str
+    scenario: dict[str, Any] | None
+    title: str
+    batches: Callable[[], Iterator[Batch]]
+    names: dict[int, str]
+    violations: list[Violation] | None
+    until_ns: int | None
+
+    @property
+    def file_stem(self) -> str:
+        """The title as a file name: ``lock-ordering (fixed)`` -> ``lock-ordering-fixed``."""
+        return re.sub(r"[^\w.-]+", "-", self.title).strip("-.") or "run"
+
+
 class FileActions(QObject):
     """Owns the File menu's actions, the replay bar and the background file work."""
 
@@ -105,7 +136,7 @@ class FileActions(QObject):
             "trace": self._action(
                 "Export &Chrome Trace\u2026",
                 None,
-                "A trace for Perfetto or chrome://tracing: a track per thread",
+                "A trace for the Perfetto UI: a track per thread, violations marked on them",
                 self.ask_chrome_trace,
             ),
             "anomalies": self._action(
@@ -163,21 +194,45 @@ class FileActions(QObject):
     def _keep(self, batch: Batch) -> None:
         self.recording.add(self.window.run, batch)
 
-    def _source(self) -> tuple[dict[str, Any], str, Callable[[], Iterator[Batch]], dict[int, str]]:
-        """(settings, strategy, batches, thread names) of the replay, or of the run."""
+    def _source(self) -> Source:
+        """What to save or export: the replay's log, or the run's events (see :class:`Source`)."""
         replay = self.replay
         if replay is not None:
             recorded = replay.recorded
-            return recorded.settings, recorded.strategy, recorded.batches, recorded.thread_names
+            return Source(
+                recorded.settings,
+                recorded.strategy,
+                recorded.scenario,
+                title_of(recorded),
+                recorded.batches,
+                recorded.thread_names,
+                replay.final_anomalies,
+                recorded.until_ns,
+            )
         recording = self.recording
         if recording.run is None or not recording.batches:
             raise LookupError("There is nothing to save yet: start a run or open a recording.")
         run = recording.run
         batches = list(recording.batches)
-        # Names now, on the GUI thread: the writer runs on another one.
+        # Names and violations now, on the GUI thread: the writer runs on another one.
         idents = {event[1] for batch in batches for event in batch.events}
         names = {ident: run.recorder.thread_name(ident) for ident in idents}
-        return asdict(run.workload), run.workload.strategy, lambda: iter(batches), names
+        model = self.window.model if self.window.run is run else None
+        violations = None if model is None else list(model.anomalies)
+        if violations is not None and recording.cut_short:
+            last = batches[-1].events[-1][0]
+            violations = [v for v in violations if v.t_ns <= last]
+        going = run.state not in (RunState.FINISHED, RunState.STOPPED)
+        return Source(
+            asdict(run.workload),
+            run.workload.strategy,
+            run.scenario,
+            run.label,
+            lambda: iter(batches),
+            names,
+            violations,
+            perf_counter_ns() if going and not recording.cut_short else None,
+        )
 
     # --- dialogs ---------------------------------------------------------------------
     def _ask_save_path(self, title: str, name: str, filters: str) -> str | None:
@@ -306,7 +361,7 @@ class FileActions(QObject):
         except LookupError as exc:
             QMessageBox.information(self.window, "Save Recording", str(exc))
             return
-        name = f"{source[1]}.jsonl.gz"
+        name = f"{source.file_stem}.jsonl.gz"
         path = self._ask_save_path("Save Recording", name, LOG_FILTER)
         if path:
             self.save_recording(path)
@@ -316,20 +371,25 @@ class FileActions(QObject):
         if self._busy():
             return None
         try:
-            settings, strategy, batches, names = self._source()
+            source = self._source()
         except LookupError as exc:
             self._warn("Save Recording", str(exc))
             return None
         cut_short = self.replay is None and self.recording.cut_short
-        total = sum(len(batch.events) for batch in batches())
+        total = sum(len(batch.events) for batch in source.batches())
 
         def work(report: Report) -> int:
             done = 0
             try:
                 with LogWriter(
-                    path, settings=settings, strategy=strategy, thread_name=ThreadNames(names)
+                    path,
+                    settings=source.settings,
+                    strategy=source.strategy,
+                    thread_name=ThreadNames(source.names),
+                    scenario=source.scenario,
+                    until_ns=source.until_ns,
                 ) as writer:
-                    for batch in batches():
+                    for batch in source.batches():
                         writer.write_batch(batch)
                         done += len(batch.events)
                         if not report(f"Encoding {total:,} events\u2026", done / max(total, 1)):
@@ -348,25 +408,41 @@ class FileActions(QObject):
     # --- exports ---------------------------------------------------------------------
     @Slot()
     def ask_chrome_trace(self) -> None:
-        path = self._ask_save_path("Export Chrome Trace", "trace.json", "Chrome trace (*.json)")
+        try:
+            stem = self._source().file_stem
+        except LookupError as exc:
+            QMessageBox.information(self.window, "Export Chrome Trace", str(exc))
+            return
+        path = self._ask_save_path("Export Chrome Trace", f"{stem}.json", TRACE_FILTER)
         if path:
             self.export_chrome_trace(path)
 
     def export_chrome_trace(self, path: str) -> BackgroundTask | None:
-        """Every event (the replay's log, or the run's) as a Perfetto / chrome://tracing file."""
+        """Every event (the replay's log, or the run's) as a Perfetto trace (``.gz``: gzip).
+
+        The process is named after the run, the checker's violations sit on the
+        threads involved, and a run still going ends its open slices now.
+        """
         if self._busy():
             return None
         try:
-            _settings, strategy, batches, names = self._source()
+            source = self._source()
         except LookupError as exc:
             self._warn("Export Chrome Trace", str(exc))
             return None
 
         def work(report: Report) -> int:
             report("Building the trace\u2026", 0.0)
-            events = chain.from_iterable(batch.events for batch in batches())
+            events = chain.from_iterable(batch.events for batch in source.batches())
             try:
-                return export_chrome_trace(events, ThreadNames(names), path, title=strategy)
+                return export_chrome_trace(
+                    events,
+                    ThreadNames(source.names),
+                    path,
+                    title=source.title,
+                    violations=source.violations,
+                    end_ns=source.until_ns,
+                )
             except BaseException:
                 _remove(path)
                 raise
@@ -413,12 +489,12 @@ class FileActions(QObject):
 
     def export_plots(self, path: str) -> bool:
         """The throughput plots, as shown: PNG through pyqtgraph's exporter, or SVG."""
-        scene = self._throughput().layout_widget.scene()
+        view = self._throughput().layout_widget
         try:
             if path.lower().endswith(".svg"):
-                written = export_svg(scene, path)
+                written = export_svg(view, path)
             else:
-                written = ImageExporter(scene).export(path) is not False
+                written = ImageExporter(view.scene()).export(path) is not False
         except OSError as exc:
             self._warn("Export Plots", f"Cannot write {path}:\n{exc.strerror or exc}")
             return False
@@ -437,19 +513,21 @@ class FileActions(QObject):
     def export_plot_data(self, path: str) -> list[str]:
         """One CSV per plot, named after ``path`` (``throughput-rates.csv``, ...).
 
-        pyqtgraph's :class:`CSVExporter` writes one plot's curves; the plots
-        share their time axis, so each file has one time column and a column
-        per curve.
+        The plots share their time axis, so each file has one time column and a
+        column per curve, headed with the curve's name and unit as the plot's key
+        shows them (pyqtgraph's CSV exporter would head them ``x0000,y0000``).
         """
         stem, ext = os.path.splitext(path)
         written: list[str] = []
-
-        for key, plot in self._throughput().plots.items():
+        view = self._throughput()
+        for key in view.plots:
             target = f"{stem}-{key}{ext or '.csv'}"
-            exporter = CSVExporter(plot)
-            exporter.parameters()["columnMode"] = "(x,y,y,y) for all plots"
+            header, columns = view.plot_table(key)
             try:
-                exporter.export(target)
+                with open(target, "w", encoding="utf-8", newline="") as file:
+                    writer = csv.writer(file)
+                    writer.writerow(header)
+                    writer.writerows(zip(*(column.tolist() for column in columns), strict=True))
             except OSError as exc:
                 self._warn("Export Plot Data", f"Cannot write {target}:\n{exc.strerror or exc}")
                 return written
@@ -471,25 +549,31 @@ class FileActions(QObject):
             self.replay_bar.set_playing(False)
 
 
-def export_svg(scene: QGraphicsScene, path: str) -> bool:
-    """Draw ``scene`` into an SVG file with Qt's own generator.
+def export_svg(view: QGraphicsView, path: str) -> bool:
+    """Draw what ``view`` shows into an SVG file with Qt's own generator.
 
     Why not pyqtgraph's ``SVGExporter``: in pyqtgraph 0.14 with Qt 6 it fails on
     every plot, because Qt now closes paths with a ``Z`` its coordinate rewriting
     cannot parse (pyqtgraph issue #3485).  ``QSvgGenerator`` is what that
     exporter draws with underneath; the result keeps vector lines and text.
+
+    The drawing is the view's visible area at the view's size, as the PNG export
+    takes it: the scene's own rectangle only ever grows (it holds every place an
+    item has been), so after a few seconds it was many times the plot's height.
     """
-    rect = scene.sceneRect()
+    rect = view.mapToScene(view.viewport().rect()).boundingRect()
+    size = view.viewport().size()
     generator = QSvgGenerator()
     generator.setFileName(path)
-    generator.setSize(rect.size().toSize())
-    generator.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
+    generator.setSize(size)
+    generator.setResolution(CSS_DPI)  # so the width in mm is the view's width in CSS pixels
+    generator.setViewBox(QRectF(0, 0, size.width(), size.height()))
     generator.setTitle("queue-visualizer plots")
     painter = QPainter()
     if not painter.begin(generator):
         return False
     try:
-        scene.render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
+        view.scene().render(painter, QRectF(0, 0, size.width(), size.height()), rect)
     finally:
         painter.end()
     return os.path.exists(path)

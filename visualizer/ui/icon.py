@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QIcon
 
-from visualizer.desktop import APP_ID, ICON_SIZES
+from visualizer.desktop import ICON_SIZES, ICON_STEM
 from visualizer.paths import resource
 
 
@@ -18,10 +18,10 @@ def app_icon() -> QIcon:
     """The window and taskbar icon; an empty icon if the resources are missing."""
     icon = QIcon()
     for size in ICON_SIZES:
-        path = resource("icons", f"{APP_ID}-{size}.png")
+        path = resource("icons", f"{ICON_STEM}-{size}.png")
         if path.is_file():
             icon.addFile(str(path), QSize(size, size))
-    svg = resource("icons", f"{APP_ID}.svg")
+    svg = resource("icons", f"{ICON_STEM}.svg")
     if svg.is_file():
         icon.addFile(str(svg))
     return icon

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from visualizer.model import RunModel
-from visualizer.recording.replay import Replay
+from visualizer.recording.replay import Replay, title_of
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0)
 DEFAULT_SPEED = 1.0
@@ -67,7 +67,7 @@ class ReplayBar(QWidget):
         self.host = host
         self.speed = DEFAULT_SPEED
         name = os.path.basename(replay.recorded.path)
-        self.label = f"Replay \u00b7 {replay.recorded.strategy} \u00b7 {name}"
+        self.label = f"Replay \u00b7 {title_of(replay.recorded)} \u00b7 {name}"
         self._pending: int | None = None
         self._clock = 0.0  # playback position in seconds since the first event
         self._last_tick = 0.0

@@ -116,7 +116,7 @@ class Scenario:
         take the race window out while they step by hand); they are checked
         against the same ranges as the file.
         """
-        from visualizer.engine.run import Run
+        from visualizer.engine.run import Run, run_label
 
         params = dict(self.params)
         by_name = {param.name: param for param in self.program_class.params}
@@ -129,7 +129,8 @@ class Scenario:
                 raise ValueError(f"{key}: {exc}") from None
         program: Callable[[Run], Program] = partial(_build, self.program_class, params, fixed)
         run = Run(self.workload(seed), recorder, program=program, control=control)
-        run.label = f"{self.name} ({'fixed' if fixed else 'not fixed'})"
+        run.scenario = {"name": self.name, "fixed": fixed, "params": params}
+        run.label = run_label(run.workload.strategy, run.scenario)
         return run
 
 

@@ -244,6 +244,28 @@ class ThroughputView(RunView):
                 else:
                     line.hide()
 
+    def plot_table(self, plot: str) -> tuple[list[str], list[np.ndarray]]:
+        """A plot's data as columns: the shared time, then each curve in its unit.
+
+        Headers name the curves as the plot's key does, with the axis's unit
+        (``completed (tasks/s)``); the data is the whole series, not what the
+        view clips and downsamples.
+        """
+        unit = dict(PLOTS)[plot]
+        header = ["time (s)"]
+        columns: list[np.ndarray] = []
+        for series, where, name, *_ in CURVES:
+            if where != plot:
+                continue
+            x, y = self.curves[series].getOriginalDataset()
+            if x is None or y is None:
+                x, y = np.zeros(0), np.zeros(0)
+            if not columns:
+                columns.append(np.asarray(x, dtype=float))
+            header.append(f"{name} ({unit})")
+            columns.append(np.asarray(y, dtype=float))
+        return header, columns
+
     def curve_data(self, series: str) -> tuple[np.ndarray, np.ndarray]:
         """What a curve shows now (x in s, y in the plot's unit)."""
         x, y = self.curves[series].getData()
