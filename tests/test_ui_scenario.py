@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 
 from visualizer.engine import RunState
 from visualizer.engine.scenarios import load_all
+from visualizer.engine.scheduler import Schedule
 from visualizer.ui.main_window import MainWindow
 from visualizer.ui.scenario_menu import ScenarioController
 from visualizer.ui.theme import thread_color
@@ -244,3 +245,32 @@ def test_under_the_gil_the_increment_is_one_step(window, qtbot):
         lines.add(run.gate.runners[0].position.what)
     assert not any(what.startswith(("add", "write self.counter")) for what in lines), lines
     assert "as CPython with its GIL" in ctl.stepping.where.text()
+
+
+def test_a_saved_recording_keeps_the_steps_and_steps_on_from_there(window, qtbot, tmp_path):
+    from visualizer.recording.reader import LogReader
+
+    ctl = controller(window)
+    ctl.select("lost-update")
+    ctl.stepping.replay(Schedule.parse("instruction/free: clerk-2*9 clerk-1*8"))
+    run = window.run
+    qtbot.waitUntil(lambda: len(run.gate.history) == 17, timeout=5000)
+    qtbot.waitUntil(lambda: len(window.model.positions) == 2 + 17, timeout=5000)
+    path = tmp_path / "steps.jsonl"
+    actions = window.file_actions
+    actions.save_recording(str(path))
+    qtbot.waitUntil(lambda: actions.task is None, timeout=5000)
+    recorded = LogReader().load(str(path))
+    assert recorded.scenario["schedule"] == "instruction/free: clerk-2*9 clerk-1*8"
+
+    actions.open_recording(str(path))
+    qtbot.waitUntil(lambda: actions.task is None and actions.toolbar is not None, timeout=5000)
+    (step_on,) = [a for a in actions.toolbar.actions() if a.text() == "Step on from here"]
+    step_on.trigger()
+    again = window.run
+    assert again is not None and again is not run and actions.replay_bar is None
+    qtbot.waitUntil(lambda: len(again.gate.history) == 17, timeout=5000)
+    assert again.state is RunState.PAUSED and again.control.model == "free"
+    assert [r.position.what for r in again.gate.runners] == [
+        r.position.what for r in run.gate.runners
+    ]

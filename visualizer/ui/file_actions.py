@@ -34,6 +34,7 @@ from visualizer.engine import RunState
 from visualizer.events import Batch
 from visualizer.export import export_anomalies_csv, export_chrome_trace
 from visualizer.model import Violation
+from visualizer.engine.scheduler import Schedule, ScheduleError
 from visualizer.recording import LogCancelled, LogReader, LogWriter
 from visualizer.recording.replay import Replay, ThreadNames, title_of
 from visualizer.ui.background import BackgroundTask, Report
@@ -223,10 +224,17 @@ class FileActions(QObject):
             last = batches[-1].events[-1][0]
             violations = [v for v in violations if v.t_ns <= last]
         going = run.state not in (RunState.FINISHED, RunState.STOPPED)
+        scenario = run.scenario
+        if scenario is not None and run.scheduler is not None and run.control is not None:
+            # The steps so far: whoever opens the log can step on from where it stops.
+            schedule = Schedule(
+                run.control.granularity, run.control.model, tuple(run.scheduler.history)
+            )
+            scenario = {**scenario, "schedule": schedule.text()}
         return Source(
             asdict(run.workload),
             run.workload.strategy,
-            run.scenario,
+            scenario,
             run.label,
             lambda: iter(batches),
             names,
@@ -339,7 +347,31 @@ class FileActions(QObject):
         self.window.addToolBar(Qt.ToolBarArea.BottomToolBarArea, toolbar)
         bar.closed.connect(self._replay_closed)
         self.replay_bar, self.toolbar = bar, toolbar
+        scenario = replay.recorded.scenario
+        if scenario is not None and isinstance(scenario.get("schedule"), str):
+            step_on = toolbar.addAction("Step on from here")
+            step_on.setToolTip(
+                "Run the scenario again under the scheduler, replay the recorded steps and "
+                "stay paused where the recording ends, ready to step and undo"
+            )
+            step_on.triggered.connect(lambda: self.step_on(scenario, replay.recorded.settings))
         return bar
+
+    def step_on(self, scenario: dict[str, Any], settings: dict[str, Any]) -> bool:
+        """Leave the replay for a live, paused run at the recording's last step."""
+        try:
+            schedule = Schedule.parse(str(scenario["schedule"]))
+            controller = self.window.scenarios
+            controller.select(str(scenario["name"]), fixed=bool(scenario.get("fixed")))
+        except (ScheduleError, ValueError, KeyError) as exc:
+            self._warn("Cannot step on", f"This recording's steps cannot be replayed: {exc}")
+            return False
+        seed = settings.get("seed")
+        if type(seed) is int:
+            controller.panel.seed.setValue(seed)
+        self.close_replay()
+        controller.stepping.replay(schedule)
+        return True
 
     def close_replay(self) -> None:
         if self.replay_bar is not None:
