@@ -31,10 +31,10 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog, QGraphicsView, QMenu, QMessageBox, QToolBar
 
 from visualizer.engine import RunState
+from visualizer.engine.scheduler import Schedule, ScheduleError
 from visualizer.events import Batch
 from visualizer.export import export_anomalies_csv, export_chrome_trace
 from visualizer.model import Violation
-from visualizer.engine.scheduler import Schedule, ScheduleError
 from visualizer.recording import LogCancelled, LogReader, LogWriter
 from visualizer.recording.replay import Replay, ThreadNames, title_of
 from visualizer.ui.background import BackgroundTask, Report
