@@ -282,7 +282,10 @@ class Replay:
 
     def position_at(self, seconds: float) -> int:
         """The position showing every event up to ``seconds`` after the first one."""
-        target = self.t0_ns + int(seconds * 1e9)
+        # round, not int: time_at's seconds come back a hair under the nanosecond they
+        # were made from (0.3 * 1e9 is 299999999.99...), which would lose that event.
+        target = self.t0_ns + round(seconds * 1e9)
+
         return int(np.searchsorted(self._times, target, side="right"))
 
     @property
