@@ -1,5 +1,7 @@
 """The CI gates bite: ``.ci/check`` fails on a formatting error, a type error, an upward
-import and Qt outside ``visualizer/ui``, and ``.ci/run`` runs what the README says.
+import, a module no layer names and Qt outside ``visualizer/ui``, and ``.ci/run`` runs
+what the README says.
+
 
 Each case copies the checked tree (the package, the tests, ``pyproject.toml``, ``.ci``)
 to a temporary folder, adds one small module with one defect, and runs the real
@@ -73,6 +75,12 @@ def run_check(copy: Path) -> subprocess.CompletedProcess[str]:
             'from visualizer.model import RunModel\n\n__all__ = ["RunModel"]\n',
             r"visualizer\.queues\.probe_layers -> visualizer\.model",
             id="upward-import",
+        ),
+        pytest.param(
+            "visualizer/probe_unplaced.py",
+            '"""A new top-level module that no layer names."""\n',
+            r"not listed as layers:\s+- visualizer\.probe_unplaced",
+            id="unplaced-module",
         ),
         pytest.param(
             "visualizer/model/probe_qt.py",
