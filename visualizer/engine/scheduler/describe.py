@@ -131,16 +131,28 @@ def _peek(expression: str, frame: FrameType | None) -> object:
         if not isinstance(value, list | tuple) or not -len(value) <= index < len(value):
             return _MISSING
         value = value[index]
-    if not _is_plain(value):
+    if not is_plain(value):
         return _MISSING
     return value
 
 
-def _is_plain(value: object, depth: int = 0) -> bool:
-    if type(value) in _PLAIN:
+def is_plain(value: object, depth: int = 0, most: int = 64) -> bool:
+    """Plain data of the built-in types only (not even a subclass: its repr could be code).
+
+    Such a value can be shown, compared and sent to another process without
+    running a line of the program's own code.
+    """
+    kind = type(value)
+    if kind in _PLAIN:
         return True
-    if isinstance(value, list | tuple) and type(value) in (list, tuple) and depth < 2:
-        return len(value) <= 12 and all(_is_plain(item, depth + 1) for item in value)
+    if depth >= 3:
+        return False
+    if kind in (list, tuple, set, frozenset) and isinstance(value, list | tuple | set | frozenset):
+        return len(value) <= most and all(is_plain(v, depth + 1, most) for v in value)
+    if kind is dict and isinstance(value, dict):
+        return len(value) <= most and all(
+            is_plain(k, depth + 1, most) and is_plain(v, depth + 1, most) for k, v in value.items()
+        )
     return False
 
 

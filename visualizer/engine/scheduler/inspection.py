@@ -14,7 +14,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from types import CodeType, FrameType
 
-from visualizer.engine.scheduler.describe import describe
+from visualizer.engine.scheduler.describe import describe, is_plain
 from visualizer.engine.scheduler.switching import Runner, Scheduler
 from visualizer.engine.scheduler.tracing import PRIVATE, QUIET
 
@@ -50,7 +50,7 @@ def shared(subject: object) -> list[tuple[str, str]]:
     for name, value in fields.items():
         if name.startswith("_") and not name.startswith("_heap") and name != "_status":
             continue
-        if _is_plain(value):
+        if is_plain(value):
             out.append((f"self.{name}", text_of(value)))
     return out
 
@@ -89,7 +89,7 @@ def _thread(runner: Runner) -> ThreadView:
         local_values = tuple(
             (name, text_of(value))
             for name, value in frame.f_locals.items()
-            if name != "self" and _is_plain(value)
+            if name != "self" and is_plain(value)
         )
     return ThreadView(
         runner.name,
@@ -119,21 +119,5 @@ def line_steps(
 
 
 def text_of(value: object) -> str:
-    text = repr(value) if _is_plain(value) else type(value).__name__
+    text = repr(value) if is_plain(value) else type(value).__name__
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "..."
-
-
-def _is_plain(value: object, depth: int = 0) -> bool:
-    """Plain data of the built-in types only (not even a subclass: its repr could be code)."""
-    kind = type(value)
-    if kind in (int, float, str, bool, type(None)):
-        return True
-    if depth >= 3:
-        return False
-    if kind in (list, tuple, set, frozenset) and isinstance(value, list | tuple | set | frozenset):
-        return len(value) <= 64 and all(_is_plain(v, depth + 1) for v in value)
-    if kind is dict and isinstance(value, dict):
-        return len(value) <= 64 and all(
-            _is_plain(k, depth + 1) and _is_plain(v, depth + 1) for k, v in value.items()
-        )
-    return False
