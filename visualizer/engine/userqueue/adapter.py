@@ -28,6 +28,7 @@ import threading
 from collections.abc import Hashable
 from typing import Any
 
+from visualizer.engine.userqueue.api import QueueApi
 from visualizer.events import (
     CANCELLED,
     COMPLETED,
@@ -39,7 +40,6 @@ from visualizer.events import (
     TASK_POPPED,
 )
 from visualizer.queues import HeapEntry, Snapshot, Task, Tracer
-from visualizer.engine.userqueue.api import QueueApi
 
 AUDIT_TIMEOUT_S = 1.0
 """Longest the end-of-run ``len()`` may take (it runs user code, outside the run)."""

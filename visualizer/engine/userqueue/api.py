@@ -87,7 +87,7 @@ def check_class(ref: QueueRef, module: Any, heap: str | None) -> tuple[type, Que
         if not callable(getattr(cls, name, None)):
             raise ref.problem(f"{ref.class_name} has no {name} method")
     _check_constructor(ref, cls)
-    add = _signature(getattr(cls, "add_task"))
+    add = _signature(cls.add_task)
     if add is not None and not _binds(add, 3):
         if not _binds(add, 2):
             raise ref.problem(
@@ -96,7 +96,7 @@ def check_class(ref: QueueRef, module: Any, heap: str | None) -> tuple[type, Que
         takes_payload = False
     else:
         takes_payload = True
-    get = _signature(getattr(cls, "get_next_task"))
+    get = _signature(cls.get_next_task)
     get_takes = ""
     if get is not None:
         if "timeout" in get.parameters:
@@ -120,7 +120,7 @@ def _check_constructor(ref: QueueRef, cls: type) -> None:
     needed = [
         p.name
         for p in signature.parameters.values()
-        if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     ]
     if needed:
         raise ref.problem(

@@ -21,7 +21,6 @@ import threading
 from typing import Any
 
 from visualizer.engine.userqueue import build
-from visualizer.engine.userqueue.adapter import task_id_of
 from visualizer.engine.userqueue.api import QueueApi
 from visualizer.engine.userqueue.ref import QueueRef, UserQueueError
 from visualizer.queues import Tracer

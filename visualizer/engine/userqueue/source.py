@@ -99,9 +99,7 @@ def facts(ref: QueueRef) -> Facts:
     if cls is None:
         return Facts(False, frozenset(), (), None)
     methods = frozenset(
-        node.name
-        for node in cls.body
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        node.name for node in cls.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
     )
     bases = tuple(ast.unparse(base) for base in cls.bases)
     return Facts(True, methods, bases, _heap_attribute(cls, bases))
