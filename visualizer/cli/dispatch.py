@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="bench only this strategy (repeatable; default: all)",
     )
+    bench.add_argument(
+        "--queue",
+        action="append",
+        metavar="PATH.py:CLASS",
+        help="bench your own queue class too (repeatable; alone: only it)",
+    )
 
     commands.add_parser(
         "scenarios",
