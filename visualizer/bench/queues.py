@@ -28,9 +28,9 @@ from time import perf_counter
 from typing import Any
 
 from visualizer.bench.core import BenchConfig, Table, section
+from visualizer.engine import userqueue
 from visualizer.engine.drain import Drainer
 from visualizer.events import Recorder
-from visualizer.engine import userqueue
 from visualizer.queues import STRATEGIES, Tracer
 
 FRAME = 1 / 60

@@ -217,7 +217,6 @@ def _export(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from visualizer.compare import check_strategies, check_workload, compare, format_table
     from visualizer.engine import Workload
-
     from visualizer.engine.userqueue import QueueRef, UserQueueError
     from visualizer.engine.userqueue.probe import probe
 
