@@ -17,7 +17,7 @@ from visualizer.engine import Run, Workload
 from visualizer.engine.scheduler import Control, interpreter_model
 from visualizer.engine.userqueue import QueueRef
 
-SMALL = {"producers": 2, "workers": 2, "tasks": 3, "rate": 0.0, "work_time": 0.0}
+SMALL: dict[str, Any] = {"producers": 2, "workers": 2, "tasks": 3, "rate": 0.0, "work_time": 0.0}
 """A search's default workload: every schedule short, the bugs still reachable."""
 
 

@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from visualizer.engine.userqueue.adapter import UserQueue, task_id_of
 from visualizer.engine.userqueue.api import QueueApi, check_class
 from visualizer.engine.userqueue.primitives import namespaces
@@ -23,7 +25,7 @@ from visualizer.engine.userqueue.source import execute, facts
 from visualizer.queues import Tracer
 
 
-def load(ref: QueueRef, tracer: Tracer) -> tuple[type, QueueApi]:
+def load(ref: QueueRef, tracer: Tracer) -> tuple[Any, QueueApi]:
     """Execute the file for one run (its primitives from ``tracer``); the class and its API."""
     known = facts(ref)  # a syntax error or a missing file is named before anything runs
     if not known.defined and known.methods == frozenset() and not _maybe_defined(ref):

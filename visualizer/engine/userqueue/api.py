@@ -76,9 +76,9 @@ class QueueApi:
         )
 
 
-def check_class(ref: QueueRef, module: Any, heap: str | None) -> tuple[type, QueueApi]:
+def check_class(ref: QueueRef, module: Any, heap: str | None) -> tuple[Any, QueueApi]:
     """The class ``ref`` names in the executed ``module``, and how to call it."""
-    cls = getattr(module, ref.class_name, None)
+    cls: Any = getattr(module, ref.class_name, None)
     if cls is None:
         raise ref.problem(f"no class {ref.class_name} in it")
     if not isinstance(cls, type):
@@ -87,7 +87,7 @@ def check_class(ref: QueueRef, module: Any, heap: str | None) -> tuple[type, Que
         if not callable(getattr(cls, name, None)):
             raise ref.problem(f"{ref.class_name} has no {name} method")
     _check_constructor(ref, cls)
-    add = _signature(cls.add_task)
+    add = _signature(vars_of(cls, "add_task"))
     if add is not None and not _binds(add, 3):
         if not _binds(add, 2):
             raise ref.problem(
@@ -96,7 +96,7 @@ def check_class(ref: QueueRef, module: Any, heap: str | None) -> tuple[type, Que
         takes_payload = False
     else:
         takes_payload = True
-    get = _signature(cls.get_next_task)
+    get = _signature(vars_of(cls, "get_next_task"))
     get_takes = ""
     if get is not None:
         if "timeout" in get.parameters:
@@ -110,6 +110,11 @@ def check_class(ref: QueueRef, module: Any, heap: str | None) -> tuple[type, Que
             )
     present = tuple(name for name in OPTIONAL if callable(getattr(cls, name, None)))
     return cls, QueueApi(ref, get_takes, takes_payload, present, heap)
+
+
+def vars_of(cls: Any, name: str) -> Any:
+    """The class's method ``name`` (looked up as ``cls.name`` would)."""
+    return getattr(cls, name)
 
 
 def _check_constructor(ref: QueueRef, cls: type) -> None:

@@ -190,7 +190,7 @@ class _Event:
 
 
 def _traced_queue_class(
-    base: type, tracer: Tracer, names: _Names, clock: Any, title: str | None = None
+    base: Any, tracer: Tracer, names: _Names, clock: Any, title: str | None = None
 ) -> type:
     """``base`` (a ``queue.Queue`` class) with a traced mutex and conditions.
 
@@ -200,7 +200,7 @@ def _traced_queue_class(
     """
     kind = title or base.__name__
 
-    class Traced(base):  # type: ignore[misc, valid-type]
+    class Traced(base):
         def __init__(self, maxsize: int = 0) -> None:
             super().__init__(maxsize)
             name = names.name(kind)
