@@ -140,7 +140,7 @@ def explore_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     granularity = args.granularity or granularity
     model = args.model or model
     print(f"{subject.describe()}; {granularity} steps, {model} model", file=out)
-    dfs_words = f"dfs (at most {args.max_preemptions} preemptions)"
+    dfs_words = f"dfs (at most {_preemptions(args.max_preemptions)})"
     words = ", ".join(dfs_words if m == "dfs" else m for m in methods)
     limit = f"{budget_schedules} schedules" if budget_schedules else f"{budget_seconds:g} s"
     print(f"searching: {words}; budget {limit}; seed {subject.workload.seed}", file=out)
@@ -163,7 +163,7 @@ def explore_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if found.exhausted:
             print(
                 f"no violation in all {state.dfs_schedules} schedules with at most "
-                f"{args.max_preemptions} preemptions ({state.distinct} distinct schedules "
+                f"{_preemptions(args.max_preemptions)} ({state.distinct} distinct schedules "
                 f"played in all, {state.seconds:.1f} s)",
                 file=out,
             )
@@ -197,6 +197,10 @@ def explore_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
             return EXIT_USAGE
         print(f"saved:    {args.save} (queue-visualizer --open {shlex.quote(args.save)})", file=out)
     return EXIT_VIOLATIONS
+
+
+def _preemptions(count: int) -> str:
+    return f"{count} preemption{'' if count == 1 else 's'}"
 
 
 def violation_lines(played: Any) -> list[str]:

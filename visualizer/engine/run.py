@@ -402,6 +402,8 @@ class Run:
             if study is not None and scheduler is not None:
                 scheduler.enter()  # in a controlled run threads start one at a time, in order
                 study.thread_started()
+            elif hasattr(self.queue, "guard_thread"):
+                self.queue.guard_thread()  # a user's queue: Stop must reach its loops
             self.recorder.register_thread(role)
             body()
         except RunStopped:
@@ -411,6 +413,8 @@ class Run:
         finally:
             if study is not None:
                 study.thread_ended()
+            elif hasattr(self.queue, "guard_thread"):
+                sys.settrace(None)
             # The CPU this thread used: what tells busy polling from sleeping.
             self.recorder.record(THREAD_ENDED, name, role, round(thread_time(), 6))
             self._thread_exited(role)

@@ -24,8 +24,10 @@ the worker its payload, and the Heap view can name the priority of what it draws
 from __future__ import annotations
 
 import queue as real_queue
+import sys
 import threading
 from collections.abc import Hashable
+from types import FrameType
 from typing import Any
 
 from visualizer.engine.userqueue.api import QueueApi
@@ -39,7 +41,7 @@ from visualizer.events import (
     TASK_COMPLETED,
     TASK_POPPED,
 )
-from visualizer.queues import HeapEntry, Snapshot, Task, Tracer
+from visualizer.queues import HeapEntry, RunStopped, Snapshot, Task, Tracer
 
 AUDIT_TIMEOUT_S = 1.0
 """Longest the end-of-run ``len()`` may take (it runs user code, outside the run)."""
@@ -162,6 +164,32 @@ class UserQueue:
         if length is not None:
             return int(length())
         return self.outstanding()
+
+    # --- isolation ------------------------------------------------------------------------
+    def guard_thread(self) -> None:
+        """In each run thread of a free run: let Stop reach a loop in the user's code.
+
+        A controlled run switches at every line of the user's file anyway (and
+        raises ``RunStopped`` there once stopped); a free run has no such point
+        in ``while True: pass``.  So its threads trace the user's file alone, at
+        its lines, and a line met after Stop raises ``RunStopped``.  Code of the
+        user's that never reaches a new line (a C call that never returns) is
+        beyond reach in-process: the run process is the boundary for that.
+        """
+        path = self.source_file
+        gate = self.tracer.gate
+
+        def local(frame: FrameType, event: str, _arg: object) -> Any:
+            if event == "line" and gate.aborted:
+                raise RunStopped
+            return local
+
+        def calls(frame: FrameType, event: str, _arg: object) -> Any:
+            if event == "call" and frame.f_code.co_filename == path:
+                return local
+            return None
+
+        sys.settrace(calls)
 
     # --- what the views and the end-of-run check read ------------------------------------
     def outstanding(self) -> int:

@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import threading
+from types import FrameType
 from typing import Any
 
 from visualizer.engine.userqueue import build
@@ -26,6 +27,8 @@ from visualizer.engine.userqueue.ref import QueueRef, UserQueueError
 from visualizer.queues import Tracer
 
 PROBE_TIMEOUT_S = 2.0
+GIVE_UP_S = 1.0
+"""How long a probe that gave up waits for its thread to leave the class's code."""
 CHILD_TIMEOUT_S = 15.0
 """A child probe: interpreter start-up and imports, plus the probe itself."""
 
@@ -34,8 +37,18 @@ def probe(ref: QueueRef, timeout: float = PROBE_TIMEOUT_S) -> QueueApi:
     """Build, add task 1, get it back (and complete it); :class:`UserQueueError` if not."""
     result: list[Any] = []
     stage = ["loading the file"]
+    gave_up = threading.Event()
+
+    def local(frame: FrameType, event: str, _arg: object) -> Any:
+        if event == "line" and gave_up.is_set():
+            raise _GaveUp
+        return local
+
+    def calls(frame: FrameType, event: str, _arg: object) -> Any:
+        return local if frame.f_code.co_filename == ref.path else None
 
     def attempt() -> None:
+        sys.settrace(calls)  # a loop in the class must end once the probe gives up
         try:
             queue = build(ref, Tracer())
             api = queue.api
@@ -63,17 +76,27 @@ def probe(ref: QueueRef, timeout: float = PROBE_TIMEOUT_S) -> QueueApi:
             result.append(api)
         except UserQueueError as exc:
             result.append(exc)
+        except _GaveUp:
+            pass
         except Exception as exc:
             result.append(ref.problem(f"{stage[0]} raised {type(exc).__name__}: {exc}"))
+        finally:
+            sys.settrace(None)
 
     thread = threading.Thread(target=attempt, name="probe", daemon=True)
     thread.start()
     thread.join(timeout)
     if not result:
+        gave_up.set()
+        thread.join(GIVE_UP_S)
         raise ref.problem(f"{stage[0]} did not return within {timeout:g} s (it loops or blocks)")
     if isinstance(result[0], UserQueueError):
         raise result[0]
     return result[0]
+
+
+class _GaveUp(BaseException):
+    """Raised in the probe's thread at the next line of the class once the probe gave up."""
 
 
 def _short(value: Any) -> str:
