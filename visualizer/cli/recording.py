@@ -220,6 +220,9 @@ def _compare(args: argparse.Namespace) -> int:
     from visualizer.engine.userqueue import QueueRef, UserQueueError
     from visualizer.engine.userqueue.probe import probe
 
+    if not args.strategies and not args.queue:
+        message = "the following arguments are required: --strategies (or --queue)"
+        return _error("compare", f"{message} (see --help)")
     try:
         queues = [QueueRef.parse(text) for text in args.queue or ()]
         for ref in queues:
