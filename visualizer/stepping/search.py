@@ -125,12 +125,14 @@ def search(
     breaks = wanted if wanted is not None else _broken
     rng = random.Random(seed)
     dfs = _Dfs(max_preemptions) if "dfs" in methods else None
+    # PCT and random go first: the DFS starts with the schedules of fewest
+    # preemptions, the default order first, which a bug rarely needs.
     searchers: list = [
         s
         for s in (
-            dfs,
             _Pct(random.Random(rng.getrandbits(64)), 0) if "pct" in methods else None,
             _Random(random.Random(rng.getrandbits(64))) if "random" in methods else None,
+            dfs,
         )
         if s is not None
     ]
