@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"locking strategy: {', '.join(STRATEGIES)}",
     )
     parser.add_argument(
+        "--queue",
+        metavar="PATH.py:CLASS",
+        help="your own queue class, checked and offered in the strategy list (File > Open Queue)",
+    )
+    parser.add_argument(
         "--run", action="store_true", help="start the run as soon as the window opens"
     )
     parser.add_argument(
@@ -154,6 +159,15 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Workload
             args.schedule = Schedule.parse(args.schedule)
         except ScheduleError as exc:
             parser.error(f"--schedule: {exc}")
+    if args.queue is not None:
+        from visualizer.engine.userqueue import QueueRef, UserQueueError
+
+        try:
+            QueueRef.parse(args.queue)
+        except UserQueueError as exc:
+            parser.error(f"--queue: {exc}")
+        if args.scenario is not None:
+            parser.error("--queue: not together with --scenario")
     if args.paused and not args.run:
         parser.error("--paused: only with --run")
     if args.install_desktop_entry and args.uninstall_desktop_entry:
@@ -242,6 +256,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     probe = LatencyProbe(window)
     if args.measure_latency:
         probe.start()
+    window.queue_files.restore(settings)
+    if args.queue is not None and not window.queue_files.open(args.queue):
+        args.run = False  # the message box said why; nothing to run
     if args.scenario is not None:
         window.scenarios.select(args.scenario, fixed=args.fixed)
         stepping = window.scenarios.stepping

@@ -105,6 +105,17 @@ def facts(ref: QueueRef) -> Facts:
     return Facts(True, methods, bases, _heap_attribute(cls, bases))
 
 
+def class_names(ref: QueueRef) -> list[str]:
+    """The classes defined at the top of the file, those with an ``add_task`` first."""
+    tree = compiled(ref).tree
+    classes = [node for node in tree.body if isinstance(node, ast.ClassDef)]
+
+    def has_add(node: ast.ClassDef) -> bool:
+        return any(getattr(item, "name", "") == "add_task" for item in node.body)
+
+    return [node.name for node in sorted(classes, key=lambda node: not has_add(node))]
+
+
 def _self_attribute(node: ast.AST) -> str | None:
     if (
         isinstance(node, ast.Attribute)
