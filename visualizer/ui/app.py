@@ -82,7 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--show-bug",
         action="store_true",
-        help="with --scenario: play the scenario's bug schedule and pause at the bug",
+        help="with --scenario (or --open of a counterexample): play the bug and pause at it",
+    )
+    parser.add_argument(
+        "--open",
+        metavar="LOG",
+        help="open a recording (a counterexample from explore --save opens paused at its start)",
     )
     parser.add_argument(
         "--paused",
@@ -149,7 +154,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Workload
             load_scenario(args.scenario)
         except ScenarioError as exc:
             parser.error(f"--scenario: {exc}")
-    elif args.fixed or args.schedule or args.show_bug:
+    elif args.fixed or args.schedule or (args.show_bug and args.open is None):
         flag = "--fixed" if args.fixed else "--schedule" if args.schedule else "--show-bug"
         parser.error(f"{flag}: only with --scenario NAME")
     if args.schedule is not None:
@@ -266,6 +271,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             QTimer.singleShot(0, lambda: stepping.replay(args.schedule))
         elif args.show_bug:
             QTimer.singleShot(0, lambda: stepping.show(bug=True))
+    if args.open is not None:
+        opened = window.file_actions.open_recording(args.open)
+        if opened is not None and args.show_bug:
+            stepping = window.scenarios.stepping
+            opened.succeeded.connect(lambda _replay: QTimer.singleShot(0, stepping.show))
     if args.run:
         QTimer.singleShot(0, lambda: window.start_run(paused=args.paused))
     messages: list[str] = []
