@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from visualizer.bench.core import BenchConfig, Table, section
 from visualizer.bench.frontrun_cases import LOCKED, UNSAFE_COPY, script
@@ -29,7 +30,13 @@ from visualizer.engine import Workload
 from visualizer.stepping.search import search
 from visualizer.stepping.subject import Subject
 
-QUEUE_WORKLOAD = {"producers": 2, "workers": 2, "tasks": 2, "rate": 0.0, "work_time": 0.0}
+QUEUE_WORKLOAD: dict[str, Any] = {
+    "producers": 2,
+    "workers": 2,
+    "tasks": 2,
+    "rate": 0.0,
+    "work_time": 0.0,
+}
 FRONTRUN_TIMEOUT_S = 120.0
 
 

@@ -44,6 +44,7 @@ from visualizer.ui.bridge import RecorderBridge
 from visualizer.ui.compare_dialog import compare_action
 from visualizer.ui.controls import ControlPanel
 from visualizer.ui.file_actions import FileActions
+from visualizer.ui.find_dialog import find_action
 from visualizer.ui.help import HelpMenu
 from visualizer.ui.queue_files import QueueFiles
 from visualizer.ui.scenario_menu import ScenarioController
@@ -211,6 +212,7 @@ class MainWindow(QMainWindow):
             run_menu.addAction(action)
         run_menu.addSeparator()
         run_menu.addAction(compare_action(self))
+        run_menu.addAction(find_action(self))
 
         view_menu.addAction(self.controls_dock.toggleViewAction())
         view_menu.addSeparator()
