@@ -73,7 +73,8 @@ class CompareResult:
 def check_strategies(names: Sequence[str]) -> list[str]:
     """Validate a strategy list; raises ``ValueError`` with a message fit for a user."""
     chosen = [name.strip() for name in names if name.strip()]
-    unknown = [name for name in chosen if name not in STRATEGIES]
+    # A user's queue is given as PATH.py:ClassName (see ``subject_of``).
+    unknown = [name for name in chosen if name not in STRATEGIES and ":" not in name]
     if unknown:
         raise ValueError(f"unknown {unknown[0]!r} (choose from: {', '.join(STRATEGIES)})")
     if len(set(chosen)) != len(chosen):
@@ -81,6 +82,13 @@ def check_strategies(names: Sequence[str]) -> list[str]:
     if not MIN_STRATEGIES <= len(chosen) <= MAX_STRATEGIES:
         raise ValueError(f"give {MIN_STRATEGIES} to {MAX_STRATEGIES} strategies, not {len(chosen)}")
     return chosen
+
+
+def subject_of(workload: Workload, name: str) -> Workload:
+    """``workload`` running strategy ``name``, or the user's queue ``PATH.py:ClassName``."""
+    if ":" in name:
+        return workload.replace(queue=name)
+    return workload.replace(strategy=name, queue=None)
 
 
 def check_workload(workload: Workload) -> None:
@@ -121,7 +129,7 @@ def row_of(run: Run, model: RunModel) -> CompareRow:
     completed = summary.counts["completed"]
     waits = [lock.wait_p99_us for lock in summary.locks if lock.contended]
     return CompareRow(
-        strategy=run.workload.strategy,
+        strategy=run.workload.subject,
         state=run.state.value,
         elapsed_s=elapsed,
         completed=completed,
@@ -150,14 +158,14 @@ def compare(
     result = CompareResult(workload)
     for name in strategies:
         try:
-            run, model = run_one(workload.replace(strategy=name), cancel)
+            run, model = run_one(subject_of(workload, name), cancel)
         except KeyboardInterrupt:
             result.interrupted = True
             break
         row = row_of(run, model)
         series = model.metrics.series()
         result.rows.append(row)
-        result.series[name] = {key: series[key] for key in PLOTTED}
+        result.series[row.strategy] = {key: series[key] for key in PLOTTED}
         if on_row is not None:
             on_row(row)
         if cancel is not None and cancel.is_set():

@@ -4,7 +4,7 @@ Importing this package registers the built-in sections; see ``core.py`` for how
 to add one.
 """
 
-from visualizer.bench import gui, queues, recording, scheduler  # noqa: F401  (register sections)
+from visualizer.bench import explore, gui, queues, recording, scheduler  # noqa: F401
 from visualizer.bench.core import (
     SECTIONS,
     BenchConfig,

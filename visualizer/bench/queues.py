@@ -28,6 +28,7 @@ from time import perf_counter
 from typing import Any
 
 from visualizer.bench.core import BenchConfig, Table, section
+from visualizer.engine import userqueue
 from visualizer.engine.drain import Drainer
 from visualizer.events import Recorder
 from visualizer.queues import STRATEGIES, Tracer
@@ -53,7 +54,10 @@ def _nothing() -> None:
 
 
 def _new_queue(name: str, traced: bool) -> tuple[Any, Recorder | None]:
+    """Strategy ``name``, or a user's queue given as ``PATH.py:ClassName``."""
     recorder = Recorder() if traced else None
+    if ":" in name:
+        return userqueue.build(userqueue.QueueRef.parse(name), Tracer(recorder)), recorder
     return STRATEGIES[name](Tracer(recorder)), recorder
 
 

@@ -23,6 +23,7 @@ _OWN_FLAGS = ("-h", "--help", "--version")
 
 def build_parser() -> argparse.ArgumentParser:
     from visualizer.bench import SECTIONS
+    from visualizer.cli.explore import add_command as add_explore_command
     from visualizer.cli.recording import add_commands as add_recording_commands
     from visualizer.engine import Workload
     from visualizer.queues import STRATEGIES
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"queue-visualizer {__version__}")
     commands = parser.add_subparsers(
-        dest="command", metavar="{run,bench,scenarios,replay,export,compare,gui}"
+        dest="command", metavar="{run,explore,bench,scenarios,replay,export,compare,gui}"
     )
 
     defaults = {f.name: f.default for f in fields(Workload)}
@@ -46,11 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
         "and hold times, contention and invariant violations. Exit status 1 if the checker "
         "found violations or a run thread raised.",
     )
-    run.add_argument(
+    what = run.add_mutually_exclusive_group()
+    what.add_argument(
         "--strategy",
         default=defaults["strategy"],
         metavar="NAME",
         help=f"one of: {', '.join(STRATEGIES)} (default: {defaults['strategy']})",
+    )
+    what.add_argument(
+        "--queue",
+        metavar="PATH.py:CLASS",
+        help="run your own queue class instead (add_task, get_next_task, ...; see README)",
     )
     add_workload_options(run)
     run.add_argument(
@@ -68,13 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     schedule.add_argument(
         "--schedule",
         metavar="TEXT",
-        help="with --scenario: play this schedule under the controlled scheduler, e.g. "
+        help="play this schedule under the controlled scheduler, e.g. "
         "'instruction/free: clerk-2*17 clerk-1' (exit 1 if it breaks an invariant, "
-        "2 if it does not fit the program); default: the scenario's own bug schedule",
+        "2 if it does not fit the program); a scenario's default: its own bug schedule",
     )
-    schedule.add_argument(
-        "--schedule-file", metavar="FILE", help="with --scenario: the schedule text from FILE"
-    )
+    schedule.add_argument("--schedule-file", metavar="FILE", help="the schedule text from FILE")
     schedule.add_argument(
         "--free",
         action="store_true",
@@ -102,12 +107,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="bench only this strategy (repeatable; default: all)",
     )
+    bench.add_argument(
+        "--queue",
+        action="append",
+        metavar="PATH.py:CLASS",
+        help="bench your own queue class too (repeatable; alone: only it)",
+    )
 
     commands.add_parser(
         "scenarios",
         help="list the teaching scenarios",
         description="List the teaching scenarios (run one with: run --scenario NAME).",
     )
+    add_explore_command(commands)
     add_recording_commands(commands)
     # Listed for --help only: main() hands "gui ..." to the window's own parser untouched.
     commands.add_parser("gui", help="open the window (the default); takes the window's options")
@@ -142,6 +154,10 @@ def _dispatch(args_list: list[str]) -> int:
         from visualizer.cli.run import run_command
 
         return run_command(args)
+    if args.command == "explore":
+        from visualizer.cli.explore import explore_command
+
+        return explore_command(args)
     if args.command == "bench":
         from visualizer.cli.bench import bench_command
 

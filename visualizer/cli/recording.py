@@ -112,9 +112,14 @@ def add_commands(commands: Any) -> None:
     )
     compare.add_argument(
         "--strategies",
-        required=True,
         metavar="A,B[,C,D]",
-        help=f"{MIN_STRATEGIES} to {MAX_STRATEGIES} of: {', '.join(STRATEGIES)}",
+        help=f"{MIN_STRATEGIES} to {MAX_STRATEGIES} (with --queue) of: {', '.join(STRATEGIES)}",
+    )
+    compare.add_argument(
+        "--queue",
+        action="append",
+        metavar="PATH.py:CLASS",
+        help="your own queue class, compared with the strategies (repeatable)",
     )
     add_workload_options(compare)
     compare.add_argument("--png", metavar="OUT.png", help="write the plots on shared axes")
@@ -212,12 +217,25 @@ def _export(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from visualizer.compare import check_strategies, check_workload, compare, format_table
     from visualizer.engine import Workload
+    from visualizer.engine.userqueue import QueueRef, UserQueueError
+    from visualizer.engine.userqueue.probe import probe
 
+    if not args.strategies and not args.queue:
+        message = "the following arguments are required: --strategies (or --queue)"
+        return _error("compare", f"{message} (see --help)")
     try:
-        strategies = check_strategies(args.strategies.split(","))
+        queues = [QueueRef.parse(text) for text in args.queue or ()]
+        for ref in queues:
+            probe(ref)
+    except UserQueueError as exc:
+        return _error("compare", str(exc))
+    try:
+        names = args.strategies.split(",") if args.strategies else []
+        strategies = check_strategies(names + [ref.text() for ref in queues])
     except ValueError as exc:
         return _error("compare", f"--strategies: {exc} (see --help)")
-    workload = Workload(strategy=strategies[0], **workload_changes(args))
+    first = strategies[0] if ":" not in strategies[0] else "global-lock"
+    workload = Workload(strategy=first, **workload_changes(args))
     try:
         check_workload(workload)
     except ValueError as exc:

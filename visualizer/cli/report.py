@@ -65,7 +65,8 @@ def format_summary(run: Any, model: Any) -> str:
     rate = "flat out" if not workload.rate else f"{workload.rate:g}/s each"
     tasks = f"{workload.tasks} tasks" if workload.tasks else "no task limit"
     lines = [
-        f"strategy {workload.strategy}: {workload.producers} producers ({tasks}, {rate}), "
+        f"{'queue' if workload.queue else 'strategy'} {workload.subject}: "
+        f"{workload.producers} producers ({tasks}, {rate}), "
         f"{workload.workers} workers (work {workload.work_time:g} s "
         f"{workload.work_distribution}), seed {workload.seed}",
         f"{run.state.value} after {elapsed:.2f} s: {counts_text(summary.counts)}",

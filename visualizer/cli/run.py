@@ -12,30 +12,45 @@ from typing import Any, TextIO
 from visualizer.cli.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, usage_error
 from visualizer.cli.recording import close_recording, open_recording
 from visualizer.cli.report import format_summary
-from visualizer.cli.scenarios import run_scenario_command
+from visualizer.cli.scenarios import read_schedule, run_scenario_command
 from visualizer.engine import Drainer, Run, RunState, Workload
 from visualizer.engine.options import option_message, workload_changes
+from visualizer.engine.scheduler import Schedule
+from visualizer.engine.userqueue import QueueRef, UserQueueError
+from visualizer.engine.userqueue.probe import probe
 from visualizer.model import RunModel
+from visualizer.stepping import play
 
 
 def _workload_from(args: argparse.Namespace) -> Any:
-    workload = Workload(strategy=args.strategy, **workload_changes(args))
-    workload.validate()
+    queue = QueueRef.parse(args.queue).text() if args.queue is not None else None
+    workload = Workload(strategy=args.strategy, queue=queue, **workload_changes(args))
+    try:
+        workload.validate()
+    except ValueError as exc:
+        raise ValueError(option_message(exc)) from None
     return workload
-
-
-def _schedule_given(args: argparse.Namespace) -> bool:
-    return bool(args.schedule or args.schedule_file or args.free)
 
 
 def run_command(args: argparse.Namespace) -> int:
     """Run the workload the options describe (or a scenario) and print its summary."""
-    if args.scenario is not None or args.fixed or _schedule_given(args):
+    if args.scenario is not None or args.fixed or args.free:
         return run_scenario_command(args)
     try:
         workload = _workload_from(args)
+        schedule = read_schedule(args)
+        if workload.queue is not None:
+            note = probe(QueueRef.parse(workload.queue)).note()
+            if note:
+                print(f"note: {note}", file=sys.stderr)
     except ValueError as exc:
-        return usage_error("run", option_message(exc))
+        message = str(exc)
+        if isinstance(exc, UserQueueError):
+            print(f"visualizer run: error: {message}", file=sys.stderr)
+            return EXIT_USAGE
+        return usage_error("run", message)
+    if schedule is not None:
+        return _run_schedule(workload, schedule)
 
     run = Run(workload)
     model = RunModel(thread_name=run.recorder.thread_name)
@@ -73,6 +88,21 @@ def run_command(args: argparse.Namespace) -> int:
     if not recorded:
         return EXIT_USAGE
     return EXIT_VIOLATIONS if model.anomalies or run.errors else EXIT_OK
+
+
+def _run_schedule(workload: Workload, schedule: Schedule) -> int:
+    """``run --strategy/--queue ... --schedule TEXT``: play it, print what it broke."""
+    if not workload.tasks:
+        return usage_error("run", "--schedule: a controlled run needs --tasks (1 or more)")
+    played = play(lambda control: Run(workload, control=control), schedule)
+    if played.outcome == "misfit":
+        return usage_error("run", f"--schedule: {played.detail}")
+    print(f"schedule: {schedule.text()}")
+    ending = "then every thread ended" if played.outcome == "finished" else played.detail
+    print(f"played {len(played.schedule)} steps ({ending})")
+    print(format_summary(played.run, played.model))
+    broken = played.model.anomalies or played.run.errors
+    return EXIT_VIOLATIONS if broken else EXIT_OK
 
 
 class Progress:

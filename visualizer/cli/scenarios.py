@@ -102,25 +102,36 @@ def run_scenario_command(args: Namespace) -> int:
         given.append("--record")
     if given:
         return _usage(f"{given[0]}: a scenario sets its own parameters (give only --fixed, --seed)")
+    try:
+        schedule = read_schedule(args)
+    except ValueError as exc:
+        return _usage(str(exc))
+    return run_scenario(args.scenario, args.fixed, args.seed, schedule=schedule, free=args.free)
+
+
+def read_schedule(args: Namespace) -> Schedule | None:
+    """The schedule ``--schedule`` or ``--schedule-file`` gives (None if neither);
+    ``ValueError("--option: problem")`` if it cannot be read."""
     schedule_text = args.schedule
     if args.schedule_file is not None:
         try:
             with open(args.schedule_file, encoding="utf-8") as handle:
                 schedule_text = handle.read(MAX_SCHEDULE_FILE + 1)
         except (OSError, UnicodeDecodeError) as exc:
-            return _usage(f"--schedule-file: cannot read {args.schedule_file}: {_reason(exc)}")
+            raise ValueError(
+                f"--schedule-file: cannot read {args.schedule_file}: {_reason(exc)}"
+            ) from None
         if len(schedule_text) > MAX_SCHEDULE_FILE:
-            return _usage(
+            raise ValueError(
                 f"--schedule-file: {args.schedule_file} is over {MAX_SCHEDULE_FILE} bytes"
             )
-    schedule = None
-    if schedule_text is not None:
-        try:
-            schedule = Schedule.parse(schedule_text, default_model=interpreter_model())
-        except ScheduleError as exc:
-            option = "--schedule" if args.schedule is not None else "--schedule-file"
-            return _usage(f"{option}: {exc}")
-    return run_scenario(args.scenario, args.fixed, args.seed, schedule=schedule, free=args.free)
+    if schedule_text is None:
+        return None
+    try:
+        return Schedule.parse(schedule_text, default_model=interpreter_model())
+    except ScheduleError as exc:
+        option = "--schedule" if args.schedule is not None else "--schedule-file"
+        raise ValueError(f"{option}: {exc}") from None
 
 
 def _reason(exc: BaseException) -> str:

@@ -28,11 +28,19 @@ from functools import partial
 from time import perf_counter_ns, thread_time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from visualizer.engine import userqueue
 from visualizer.engine.pacing import Pacer
 from visualizer.engine.scheduler.switching import continue_in_order
 from visualizer.engine.workers import produce, work
 from visualizer.engine.workload import Workload
-from visualizer.events import MARK, THREAD_ENDED, VIOLATION, WORKER_ERROR, Recorder
+from visualizer.events import (
+    LOST_UPDATE,
+    MARK,
+    THREAD_ENDED,
+    VIOLATION,
+    WORKER_ERROR,
+    Recorder,
+)
 from visualizer.queues import STRATEGIES, Gate, RunStopped, Tracer
 
 if TYPE_CHECKING:
@@ -68,7 +76,12 @@ def run_label(strategy: str, scenario: Mapping[str, Any] | None = None) -> str:
 
 
 def make_queue(workload: Workload, tracer: Tracer) -> Any:
-    """The workload's strategy, given only the options its constructor takes."""
+    """The workload's strategy, given only the options its constructor takes (or a user's queue).
+
+    A user's queue that cannot be built raises a one-line ``ValueError`` naming its file.
+    """
+    if workload.queue is not None:
+        return userqueue.build(userqueue.QueueRef.parse(workload.queue), tracer)
     cls = STRATEGIES[workload.strategy]
     options = {"race_window": workload.race_window}
     accepted = inspect.signature(cls).parameters
@@ -97,7 +110,7 @@ class Run:
     ) -> None:
         workload.validate()
         self.workload = workload
-        self.label = workload.strategy  # what the run is, in a status bar; a scenario names itself
+        self.label = workload.subject  # what the run is, in a status bar; a scenario names itself
         # A scenario's name, variant and parameters (plain data, for a recording's header).
         self.scenario: dict[str, Any] | None = None
         self.recorder = recorder if recorder is not None else Recorder(workload.capacity)
@@ -265,7 +278,8 @@ class Run:
             # A controlled run moves on its own only while running at full speed (in
             # the default order); paused, the user picks; in slow motion, the pacer.
             free = running and self._pace is None
-            self.scheduler.set_policy(continue_in_order if free else None)
+            policy = (self.control and self.control.policy) or continue_in_order
+            self.scheduler.set_policy(policy if free else None)
             if self._pacer is not None:
                 self._pacer.set_rate(self._pace if running else None)
             return
@@ -344,6 +358,19 @@ class Run:
             self.study.close()
         self._ended.set()
 
+    def audit(self) -> None:
+        """After a run that finished by itself: the queue's own end-of-run check, if it has one.
+
+        A user's queue (``userqueue.UserQueue``) compares its ``len()`` with what the
+        calls added and took; a disagreement is recorded as a lost update.
+        """
+        check = getattr(self.queue, "audit", None)
+        if check is None or self.state is not RunState.FINISHED:
+            return
+        problem = check()
+        if problem:
+            self.recorder.record(VIOLATION, LOST_UPDATE, None, problem)
+
     # --- called from run threads -----------------------------------------------
     def report_error(self, exc: BaseException, task_id: object) -> None:
         """Keep and record an exception a run thread caught, naming the thread."""
@@ -375,6 +402,8 @@ class Run:
             if study is not None and scheduler is not None:
                 scheduler.enter()  # in a controlled run threads start one at a time, in order
                 study.thread_started()
+            elif hasattr(self.queue, "guard_thread"):
+                self.queue.guard_thread()  # a user's queue: Stop must reach its loops
             self.recorder.register_thread(role)
             body()
         except RunStopped:
@@ -384,6 +413,8 @@ class Run:
         finally:
             if study is not None:
                 study.thread_ended()
+            elif hasattr(self.queue, "guard_thread"):
+                sys.settrace(None)
             # The CPU this thread used: what tells busy polling from sleeping.
             self.recorder.record(THREAD_ENDED, name, role, round(thread_time(), 6))
             self._thread_exited(role)

@@ -17,6 +17,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from visualizer.engine.userqueue.ref import QueueRef, UserQueueError
 from visualizer.queues import STRATEGIES
 
 WORK_DISTRIBUTIONS = ("exponential", "fixed", "uniform")
@@ -66,6 +67,8 @@ class Workload:
     ``switch_interval`` sets ``sys.setswitchinterval`` for the run's duration.
     ``seed`` makes every producer's priorities, work times and cancels repeatable.
     ``capacity`` bounds the recorder the run creates.
+    ``queue`` (``"PATH.py:ClassName"``) runs a user's own queue class instead of
+    ``strategy`` (see :mod:`visualizer.engine.userqueue`).
     """
 
     strategy: str = "global-lock"
@@ -82,6 +85,7 @@ class Workload:
     switch_interval: float | None = None
     seed: int = 0
     capacity: int = 1_000_000
+    queue: str | None = None
 
     def replace(self, **changes: Any) -> Workload:
         """A copy with some fields changed (validated by whoever runs it)."""
@@ -92,7 +96,14 @@ class Workload:
         low: float
         high: float
 
-        if self.strategy not in STRATEGIES:
+        if self.queue is not None:
+            if not isinstance(self.queue, str):
+                raise ValueError("queue: must be PATH.py:ClassName")
+            try:
+                QueueRef.parse(self.queue)
+            except UserQueueError as exc:
+                raise ValueError(f"queue: {exc}") from None
+        elif self.strategy not in STRATEGIES:
             choices = ", ".join(sorted(STRATEGIES))
             raise ValueError(f"strategy: unknown {self.strategy!r} (choose from: {choices})")
         for name, (low, high) in _WHOLE_BOUNDS.items():
@@ -119,6 +130,13 @@ class Workload:
                 )
         if self.work_distribution not in WORK_DISTRIBUTIONS:
             raise ValueError(f"work_distribution: must be one of {', '.join(WORK_DISTRIBUTIONS)}")
+
+    @property
+    def subject(self) -> str:
+        """What runs, in words: the strategy's name, or ``Class (file.py)`` of a user's queue."""
+        if self.queue is not None:
+            return QueueRef.parse(self.queue).label
+        return self.strategy
 
     def quota(self, producer: int) -> int | None:
         """How many tasks producer number ``producer`` (0-based) makes; None = no limit."""

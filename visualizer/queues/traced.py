@@ -394,15 +394,26 @@ def _released(waiter: threading.Lock) -> bool:
 
 
 class TracedSemaphore:
-    """A ``threading.Semaphore`` that reports which threads hold its permits."""
+    """A ``threading.Semaphore`` that reports which threads hold its permits.
+
+    ``bounded``: a ``BoundedSemaphore``, whose release past its initial value raises.
+    """
 
     kind_label = "Semaphore"
 
-    def __init__(self, name: str, value: int, append: Callable[[tuple], None], gate: Gate) -> None:
+    def __init__(
+        self,
+        name: str,
+        value: int,
+        append: Callable[[tuple], None],
+        gate: Gate,
+        bounded: bool = False,
+    ) -> None:
         if value < 1:
             raise ValueError("a semaphore needs at least one permit")
         self.name = name
         self.value = value
+        self.bounded = bounded
         self.holders: list[int] = []  # guarded by _book, a plain lock of our own
         self._sem = threading.Semaphore(value)
         self._book = threading.Lock()
@@ -437,6 +448,8 @@ class TracedSemaphore:
     def release(self) -> None:
         me = get_ident()
         with self._book:
+            if self.bounded and self._sem._value >= self.value:
+                raise ValueError("Semaphore released too many times")
             if me in self.holders:
                 self.holders.remove(me)
             in_use = len(self.holders)

@@ -92,11 +92,11 @@ class Tracer:
             lock = self.rlock(f"{name}.lock")
         return self._created(TracedCondition(name, lock, self._append, self.gate))
 
-    def semaphore(self, name: str, value: int) -> Any:
+    def semaphore(self, name: str, value: int, bounded: bool = False) -> Any:
         if not self.traced:
-            return threading.Semaphore(value)
-        sem = TracedSemaphore(name, value, self._append, self.gate)
-        sem.kind_label = f"Semaphore({value})"
+            return (threading.BoundedSemaphore if bounded else threading.Semaphore)(value)
+        sem = TracedSemaphore(name, value, self._append, self.gate, bounded)
+        sem.kind_label = f"{'BoundedSemaphore' if bounded else 'Semaphore'}({value})"
         return self._created(sem)
 
     def rwlock(self, name: str, prefer_writers: bool = False) -> ReadWriteLock:

@@ -188,6 +188,18 @@ class RecordedRun:
             return value
         return None
 
+    @property
+    def subject(self) -> dict[str, Any] | None:
+        """What ran (``stepping.Subject.to_data``), if the log says: a saved counterexample."""
+        value = self.header.get("subject")
+        return value if type(value) is dict else None
+
+    @property
+    def schedule(self) -> str | None:
+        """The schedule text the run followed, if the log says (see ``subject``)."""
+        value = self.header.get("schedule")
+        return value if type(value) is str else None
+
     def thread_name(self, ident: int) -> str:
         """Same contract as ``Recorder.thread_name``, so models can use either."""
         return self.thread_names.get(ident) or f"thread-{ident}"

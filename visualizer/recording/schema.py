@@ -19,6 +19,11 @@ as a plain JSON object: lists stay lists, nothing in it is decoded further) and
 known when recording began).  Optional: ``scenario`` (object: ``name`` of the
 teaching scenario the run was, ``fixed`` whether its fix was applied, ``params``
 its program's parameters); without it the run was the strategy's workload.
+Optional too: ``subject`` (object: what ran, as ``visualizer.stepping.Subject.to_data``
+gives it: ``kind`` "strategy", "queue" or "scenario", ``label``, and ``workload`` or
+``scenario``/``fixed``/``seed``) and ``schedule`` (the schedule text it followed,
+e.g. ``"instruction/gil: worker-2*8 worker-1"``): together, a counterexample
+``explore`` found, which the window runs again and steps.
 Informative: ``generator``, ``fields``, ``clock``.  Readers ignore header keys
 they do not know, so older readers read logs with ``scenario`` unchanged.
 

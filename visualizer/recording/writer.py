@@ -63,6 +63,8 @@ class LogWriter:
     teaching scenario; ``until_ns`` (``perf_counter_ns``), given when the log
     is saved while the run still goes, is how far the recording reaches past
     its last event (a deadlock recorded mid-way lasts until then).
+    ``subject`` and ``schedule`` say what ran under which schedule (a
+    counterexample ``explore`` found), so the window can run it again and step it.
 
     Not thread-safe: like the recorder's ``drain``, it belongs to one consumer.
     """
@@ -79,6 +81,8 @@ class LogWriter:
         max_pending: int = DEFAULT_MAX_PENDING,
         scenario: Mapping[str, Any] | None = None,
         until_ns: int | None = None,
+        subject: Mapping[str, Any] | None = None,
+        schedule: str | None = None,
     ) -> None:
         self.path = os.fspath(path)
         self.max_pending = max_pending
@@ -98,6 +102,10 @@ class LogWriter:
         }
         if scenario is not None:
             header["scenario"] = dict(scenario)
+        if subject is not None:
+            header["subject"] = dict(subject)
+        if schedule is not None:
+            header["schedule"] = schedule
         try:
             header_line = json.dumps(header, separators=(",", ":"), allow_nan=False)
         except (TypeError, ValueError) as exc:

@@ -15,6 +15,7 @@ from visualizer.engine import Run
 from visualizer.engine.scheduler import (
     DEFAULT_MAX_STEPS,
     Control,
+    Policy,
     Schedule,
     Scheduler,
     continue_in_order,
@@ -52,17 +53,20 @@ def play(
     max_steps: int | None = None,
     timeout: float = PLAY_TIMEOUT_S,
     strict: bool = True,
+    policy: Policy = continue_in_order,
 ) -> Played:
     """Run ``make_run``'s program under ``schedule`` and the default order after it.
 
     ``strict``: a step the program cannot make (that thread waits, or has ended)
     ends the play as a misfit; lenient, the default order takes that step.
+    ``policy`` decides the steps after the schedule's (a search's random or PCT
+    choices); the default order unless told otherwise.
     """
     control = Control(
         granularity=schedule.granularity,
         model=schedule.model,
         plan=schedule.steps,
-        policy=continue_in_order,
+        policy=policy,
         strict=strict,
         max_steps=DEFAULT_MAX_STEPS if max_steps is None else max_steps,
     )
@@ -78,6 +82,8 @@ def play(
             run.wait(timeout)
     finally:
         run.stop()
+        if scheduler.outcome == "finished":
+            run.audit()  # a user's queue: does its len() agree with the calls?
         batch = run.recorder.drain()
         model.apply(batch)
     outcome = scheduler.outcome or "finished"

@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"locking strategy: {', '.join(STRATEGIES)}",
     )
     parser.add_argument(
+        "--queue",
+        metavar="PATH.py:CLASS",
+        help="your own queue class, checked and offered in the strategy list (File > Open Queue)",
+    )
+    parser.add_argument(
         "--run", action="store_true", help="start the run as soon as the window opens"
     )
     parser.add_argument(
@@ -77,7 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--show-bug",
         action="store_true",
-        help="with --scenario: play the scenario's bug schedule and pause at the bug",
+        help="with --scenario (or --open of a counterexample): play the bug and pause at it",
+    )
+    parser.add_argument(
+        "--open",
+        metavar="LOG",
+        help="open a recording (a counterexample from explore --save opens paused at its start)",
     )
     parser.add_argument(
         "--paused",
@@ -144,7 +154,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Workload
             load_scenario(args.scenario)
         except ScenarioError as exc:
             parser.error(f"--scenario: {exc}")
-    elif args.fixed or args.schedule or args.show_bug:
+    elif args.fixed or args.schedule or (args.show_bug and args.open is None):
         flag = "--fixed" if args.fixed else "--schedule" if args.schedule else "--show-bug"
         parser.error(f"{flag}: only with --scenario NAME")
     if args.schedule is not None:
@@ -154,6 +164,15 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Workload
             args.schedule = Schedule.parse(args.schedule)
         except ScheduleError as exc:
             parser.error(f"--schedule: {exc}")
+    if args.queue is not None:
+        from visualizer.engine.userqueue import QueueRef, UserQueueError
+
+        try:
+            QueueRef.parse(args.queue)
+        except UserQueueError as exc:
+            parser.error(f"--queue: {exc}")
+        if args.scenario is not None:
+            parser.error("--queue: not together with --scenario")
     if args.paused and not args.run:
         parser.error("--paused: only with --run")
     if args.install_desktop_entry and args.uninstall_desktop_entry:
@@ -242,6 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     probe = LatencyProbe(window)
     if args.measure_latency:
         probe.start()
+    window.queue_files.restore(settings)
+    if args.queue is not None and not window.queue_files.open(args.queue):
+        args.run = False  # the message box said why; nothing to run
     if args.scenario is not None:
         window.scenarios.select(args.scenario, fixed=args.fixed)
         stepping = window.scenarios.stepping
@@ -249,6 +271,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             QTimer.singleShot(0, lambda: stepping.replay(args.schedule))
         elif args.show_bug:
             QTimer.singleShot(0, lambda: stepping.show(bug=True))
+    if args.open is not None:
+        opened = window.file_actions.open_recording(args.open)
+        if opened is not None and args.show_bug:
+            stepping = window.scenarios.stepping
+            opened.succeeded.connect(lambda _replay: QTimer.singleShot(0, stepping.show))
     if args.run:
         QTimer.singleShot(0, lambda: window.start_run(paused=args.paused))
     messages: list[str] = []

@@ -102,6 +102,10 @@ def _pace_text(pace: float | None) -> str:
     return f"{pace:g} op{'s' if pace != 1 else ''}/s"
 
 
+QUEUE_PREFIX = "queue:"
+"""Item data of a user's queue in the strategy list: the prefix, then ``PATH.py:ClassName``."""
+
+
 class ControlPanel(QWidget):
     """Strategy picker, workload inputs, run buttons and the speed slider."""
 
@@ -443,7 +447,10 @@ class ControlPanel(QWidget):
     def set_workload(self, workload: Workload) -> None:
         """Show ``workload`` in the inputs; fields without an input are kept as given."""
         self._base = workload
-        index = self.strategy.findData(workload.strategy)
+        if workload.queue is not None:
+            index = self.strategy.findData(QUEUE_PREFIX + workload.queue)
+        else:
+            index = self.strategy.findData(workload.strategy)
         blockers = [self.strategy, *(item.widget for item in self._inputs.values())]
         for widget in blockers:
             widget.blockSignals(True)
@@ -481,7 +488,11 @@ class ControlPanel(QWidget):
     # --- reactions ----------------------------------------------------------------
     def _strategy_changed(self, _index: int = -1) -> None:
         cls = STRATEGIES.get(self.strategy.currentData())
-        self.summary.setText(cls.summary if cls is not None else "")
+        if cls is not None:
+            self.summary.setText(cls.summary)
+        else:
+            tip = self.strategy.itemData(self.strategy.currentIndex(), Qt.ItemDataRole.ToolTipRole)
+            self.summary.setText(str(tip or ""))
         self._update_race_window()
         self._revalidate()
 
@@ -510,7 +521,36 @@ class ControlPanel(QWidget):
         values = {name: item.get() for name, item in self._inputs.items()}
         if not self._unsafe_selected():
             values["race_window"] = 0.0  # meaningless here; never refuse a hidden value
-        return self._base.replace(strategy=self.strategy.currentData(), **values)
+        data = str(self.strategy.currentData())
+        if data.startswith(QUEUE_PREFIX):  # a user's queue file (File > Open Queue...)
+            return self._base.replace(queue=data[len(QUEUE_PREFIX) :], **values)
+        return self._base.replace(strategy=data, queue=None, **values)
+
+    def add_queue(self, text: str, label: str, note: str) -> None:
+        """Offer the user's queue ``text`` (``PATH.py:ClassName``) in the strategy list, chosen.
+
+        Strategies come first, then the user's queues (most recent first).
+        """
+        data = QUEUE_PREFIX + text
+        index = self.strategy.findData(data)
+        if index < 0:
+            first = len(STRATEGIES)
+            if self.strategy.count() == first:
+                self.strategy.insertSeparator(first)
+            self.strategy.insertItem(first + 1, f"{label} — your queue", data)
+            index = first + 1
+        tip = f"{text}: your own queue class, its locks traced.{(' ' + note) if note else ''}"
+        self.strategy.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
+        self.strategy.setCurrentIndex(index)
+
+    def queues(self) -> list[str]:
+        """The user's queues in the list, most recent first."""
+        out = []
+        for index in range(self.strategy.count()):
+            data = self.strategy.itemData(index)
+            if isinstance(data, str) and data.startswith(QUEUE_PREFIX):
+                out.append(data[len(QUEUE_PREFIX) :])
+        return out
 
     def _revalidate(self, *_args: object) -> None:
         workload = self._collect()

@@ -38,6 +38,7 @@ from visualizer.model import Violation
 from visualizer.recording import LogCancelled, LogReader, LogWriter
 from visualizer.recording.replay import Replay, ThreadNames, title_of
 from visualizer.ui.background import BackgroundTask, Report
+from visualizer.ui.counterexample import step_through
 from visualizer.ui.replay import ReplayBar
 from visualizer.ui.views import ThroughputView
 
@@ -325,6 +326,11 @@ class FileActions(QObject):
 
         def opened(replay: Replay) -> None:
             self.last_load_s = perf_counter() - started
+            recorded = replay.recorded
+            if recorded.subject is not None and recorded.schedule is not None:
+                # A counterexample explore saved: run it again, paused at its start.
+                step_through(self.window, recorded.subject, recorded.schedule)
+                return
             self.show_replay(replay)
             self._status(f"Opened {name}: {replay.total:,} events in {self.last_load_s:.1f} s")
             if not replay.recorded.complete:

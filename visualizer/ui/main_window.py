@@ -29,12 +29,14 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from visualizer.engine import Run, RunState, Workload
+from visualizer.engine.userqueue import UserQueueError
 from visualizer.events import STATUSES, Batch
 from visualizer.model import RunModel
 from visualizer.ui.banner import ViolationBanner
@@ -42,7 +44,9 @@ from visualizer.ui.bridge import RecorderBridge
 from visualizer.ui.compare_dialog import compare_action
 from visualizer.ui.controls import ControlPanel
 from visualizer.ui.file_actions import FileActions
+from visualizer.ui.find_dialog import find_action
 from visualizer.ui.help import HelpMenu
+from visualizer.ui.queue_files import QueueFiles
 from visualizer.ui.scenario_menu import ScenarioController
 from visualizer.ui.settings import WindowSettings
 from visualizer.ui.theme import ALERT_COLOR, SMALL_POINT_SIZE, STATUS_COLORS
@@ -146,6 +150,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.file_actions = FileActions(self)
+        self.queue_files = QueueFiles(self)
         # Saves and restores the layout once app.main gives it a settings store; until
         # then (tests, embedding) the window reads and writes no settings at all.
         self.window_settings = WindowSettings(self)
@@ -195,6 +200,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
+        file_menu.addAction(self.queue_files.open_action)
         self.file_actions.populate(file_menu)
         run_menu = menus.addMenu("&Run")
         view_menu = menus.addMenu("&View")
@@ -206,6 +212,7 @@ class MainWindow(QMainWindow):
             run_menu.addAction(action)
         run_menu.addSeparator()
         run_menu.addAction(compare_action(self))
+        run_menu.addAction(find_action(self))
 
         view_menu.addAction(self.controls_dock.toggleViewAction())
         view_menu.addSeparator()
@@ -306,6 +313,8 @@ class MainWindow(QMainWindow):
         try:
             run = self.run_factory(workload)
         except ValueError as exc:  # the panel validated already; a strategy may refuse too
+            if isinstance(exc, UserQueueError):  # the user's file changed or broke since
+                QMessageBox.warning(self, "Cannot start this queue", str(exc))
             self.statusBar().showMessage(f"Cannot start: {exc}", 10_000)
             return False
         model = RunModel(thread_name=run.recorder.thread_name)

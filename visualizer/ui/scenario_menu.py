@@ -211,8 +211,12 @@ class ScenarioController(QObject):
         """The window's run factory: this scenario's run, or the workload's when none is chosen."""
         scenario = self.scenario
         if scenario is None:
-            run = Run(workload)
-            source = inspect.getsourcefile(type(run.queue))
+            run = Run(workload, control=self.stepping.control(paused=self.window.starting_paused))
+            self.stepping.started(run)
+            # A user's queue shows its own file, not the adapter around it.
+            source = getattr(run.queue, "source_file", None) or inspect.getsourcefile(
+                type(run.queue)
+            )
         else:
             control = self.stepping.control(paused=self.window.starting_paused)
             run = scenario.make_run(

@@ -57,6 +57,9 @@ class SteppingBar(QObject):
         super().__init__(parent)
         self.window = window
         self.scenario: Scenario | None = None
+        # A schedule explore found (any subject): stepped like a scenario's bug.
+        self.counterexample: Schedule | None = None
+        self._stepwise = False  # the next run waits for a Step at each planned step
         self.plan: tuple[str, ...] = ()
         self.redo_steps: list[str] = []
         self._showing = False  # the next run plays the plan at a readable pace
@@ -123,17 +126,31 @@ class SteppingBar(QObject):
     # --- what the scenario controller asks ---------------------------------------------
     def set_scenario(self, scenario: Scenario | None) -> None:
         self.scenario = scenario
+        self.counterexample = None
         self._shape = None
         self.plan = ()
         self.redo_steps.clear()
-        has = scenario is not None and scenario.bug_schedule is not None
-        self.widget.setVisible(has)
+        self.widget.setVisible(self.bug() is not None)
         self.refresh()
+
+    def bug(self) -> Schedule | None:
+        """The schedule Show me the bug plays: a counterexample's, else the scenario's."""
+        if self.counterexample is not None:
+            return self.counterexample
+        return self.scenario.bug_schedule if self.scenario is not None else None
+
+    def step_through(self, schedule: Schedule) -> None:
+        """A counterexample: start paused before the first line, each Step its next step."""
+        self.counterexample = schedule
+        self._shape = (schedule.granularity, schedule.model)
+        self.redo_steps.clear()
+        self.widget.setVisible(True)
+        self._stepwise = True  # Step (F10) takes the counterexample's next step
+        self._restart(schedule.steps, showing=False)
 
     def control(self, paused: bool) -> Control | None:
         """The control for the next run of the scenario: controlled when stepped or shown."""
-        scenario = self.scenario
-        if scenario is None or (scenario.bug_schedule is None and self._shape is None):
+        if self.bug() is None and self._shape is None:
             return None
         if not (paused or self._showing or self.plan):
             return None  # Start: the threads run freely, as the operating system has them
@@ -143,7 +160,7 @@ class SteppingBar(QObject):
             model=model,
             plan=self.plan,
             strict=False,  # the fixed program may wait where the buggy one ran on
-            auto_plan=not self._showing,
+            auto_plan=not (self._showing or self._stepwise),
         )
         return control
 
@@ -151,7 +168,7 @@ class SteppingBar(QObject):
         """Granularity and model of the controlled runs: the scenario's, unless replaying."""
         if self._shape is not None:
             return self._shape
-        bug = self.scenario.bug_schedule if self.scenario is not None else None
+        bug = self.bug()
         return ("instruction", bug.model if bug is not None else "gil")
 
     @Slot(int)
@@ -179,11 +196,21 @@ class SteppingBar(QObject):
         if self._showing and scheduler_of(run) is not None:
             run.set_pace(self.window.controls.pace() or SHOW_PACE)
         self._showing = False
+        self._stepwise = False
         self.plan = ()
         self._seen_violations = 0
 
     def stepped(self, name: str) -> None:
-        """The user moved ``name``: redo survives only if it was the step undone last."""
+        """The user moved ``name``: redo survives only if it was the step undone last.
+
+        A counterexample being stepped keeps its plan while the user follows it.
+        """
+        scheduler = scheduler_of(self.window.run)
+        if scheduler is not None and scheduler.plan:
+            if scheduler.plan[0] == name:
+                scheduler.plan.popleft()
+            else:
+                scheduler.plan.clear()
         if self.redo_steps and self.redo_steps[-1] == name:
             self.redo_steps.pop()
         else:
@@ -191,12 +218,12 @@ class SteppingBar(QObject):
 
     # --- the buttons ----------------------------------------------------------------------
     @Slot()
-    def show(self, bug: bool) -> None:
+    def show(self, bug: bool = True) -> None:
         self._shape = None  # a schedule is played under the model it was written for
         scenario = self.scenario
-        schedule = None
-        if scenario is not None:
-            schedule = scenario.bug_schedule if bug else scenario.good_schedule
+        schedule = self.bug() if bug else None
+        if scenario is not None and not bug:
+            schedule = scenario.good_schedule
         if schedule is None:
             return
         self.redo_steps.clear()
@@ -240,7 +267,7 @@ class SteppingBar(QObject):
 
     def schedule(self) -> Schedule | None:
         scheduler = scheduler_of(self.window.run)
-        if scheduler is None or self.scenario is None:
+        if scheduler is None or self.bug() is None:
             return None
         granularity, model = self.shape()
         return Schedule(granularity, model, tuple(scheduler.history))
@@ -258,7 +285,7 @@ class SteppingBar(QObject):
         run = self.window.run
         scheduler = scheduler_of(run)
         model = self.window.model
-        has = self.scenario is not None and self.scenario.bug_schedule is not None
+        has = self.bug() is not None
         self.show_bug.setEnabled(has)
         good = self.scenario is not None and self.scenario.good_schedule is not None
         self.show_good.setEnabled(good)

@@ -73,7 +73,15 @@ class Control:
 
 
 def study_files(run: Run) -> Iterable[str]:
-    """The code under study: the scenario program, or the strategy and its heap code."""
+    """The code under study: the scenario program, or the strategy and its heap code.
+
+    A user's queue (``engine.userqueue``) is its own file alone: not the adapter
+    around it, nor the standard library it may build on.
+    """
+    own_file = getattr(run.queue, "source_file", None)
+    if run.program is None and own_file is not None:
+        yield own_file
+        return
     subject: Any = run.program if run.program is not None else run.queue
     for cls in type(subject).__mro__:
         try:

@@ -195,7 +195,9 @@ class Scheduler(Gate):
     def switch(self, position: Position) -> None:
         """A switch point: stop here; return when this thread is picked again."""
         me = self._by_ident.get(threading.get_ident())
-        if me is None:  # not a run thread (the window reading a queue): never held
+        # Not a run thread (the window reading a queue), or a new thread given the
+        # ident of a run thread that has ended: never held.
+        if me is None or me.done:
             if self.aborted:
                 raise RunStopped
             return
@@ -204,7 +206,7 @@ class Scheduler(Gate):
     def block(self, ready: Callable[[], bool], timeout: float | None, label: str) -> bool:
         """Wait until ``ready()``; False if the wait timed out instead."""
         me = self._by_ident.get(threading.get_ident())
-        if me is None:
+        if me is None or me.done:
             return self._outsider_wait(ready, timeout)
         file, line = caller_location()
         return self._park(me, Position(label, file, line), ready, timeout)

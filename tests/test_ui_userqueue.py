@@ -1,0 +1,86 @@
+"""The window with a user's queue: Open Queue, a broken file's message box, the search
+dialog, and a counterexample opened paused at its start, stepped, played to the bug."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import user_queues as uq
+from PySide6.QtWidgets import QMessageBox
+
+from visualizer.engine import RunState
+from visualizer.ui.find_dialog import FindDialog
+from visualizer.ui.main_window import MainWindow
+from visualizer.ui.stepping_bar import scheduler_of
+
+
+@pytest.fixture
+def window(open_window) -> MainWindow:
+    return open_window()
+
+
+def test_open_queue_offers_it_and_start_runs_it(window, qtbot, tmp_path):
+    queue = uq.write(tmp_path, "complete.py", uq.COMPLETE, "CompleteQueue")
+    assert window.queue_files.open(queue)
+    workload = window.controls.workload()
+    assert workload is not None and workload.queue == queue
+    assert "CompleteQueue (complete.py)" in window.controls.strategy.currentText()
+    window.controls.input("tasks").setValue(50)
+    assert window.start_run()
+    qtbot.waitUntil(lambda: window.run.state is RunState.FINISHED, timeout=30_000)
+    assert window.run.label == "CompleteQueue (complete.py)"
+    assert window.scenarios.code.view.toPlainText().startswith("\nimport heapq")
+
+
+def test_a_broken_file_is_a_message_box_and_changes_nothing(window, monkeypatch, tmp_path):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: shown.append(args[2]))
+    text, cls = uq.BROKEN["needs.py"]
+    before = window.controls.strategy.count()
+    assert not window.queue_files.open(uq.write(tmp_path, "needs.py", text, cls))
+    assert len(shown) == 1 and "needs arguments (size)" in shown[0]
+    assert window.controls.strategy.count() == before
+
+
+def test_a_saved_counterexample_opens_paused_at_its_start_and_steps(window, qtbot, tmp_path):
+    queue = uq.write(tmp_path, "homework.py", uq.HOMEWORK, "HomeworkQueue")
+    saved = tmp_path / "ce.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "visualizer", "explore", "--queue", queue, "--producers", "1",
+         "--tasks", "2", "--budget", "3000", "--save", str(saved), "--quiet"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    window.file_actions.open_recording(str(saved))
+    qtbot.waitUntil(lambda: scheduler_of(window.run) is not None, timeout=30_000)
+    run = window.run
+    scheduler = scheduler_of(run)
+    assert run.state is RunState.PAUSED and scheduler.history == []
+    assert scheduler.wait_idle(10)  # every thread stands before its first line
+    planned = scheduler.plan[0]
+    window.step_run()
+    qtbot.waitUntil(lambda: len(scheduler.history) == 1, timeout=10_000)
+    assert scheduler.history == [planned]  # Step took the counterexample's first step
+    stepping = window.scenarios.stepping
+    stepping.undo()
+    qtbot.waitUntil(lambda: scheduler_of(window.run) is not scheduler, timeout=10_000)
+    assert scheduler_of(window.run).history == []
+    window.controls.set_pace(30)  # Show me the bug plays at the slow-motion pace
+    stepping.show()
+    qtbot.waitUntil(
+        lambda: window.model is not None and bool(window.model.anomalies), timeout=60_000
+    )
+    qtbot.waitUntil(lambda: window.run.state is RunState.PAUSED, timeout=10_000)  # at the bug
+
+
+def test_find_a_breaking_interleaving_ends_in_the_paused_counterexample(window, qtbot, tmp_path):
+    queue = uq.write(tmp_path, "homework.py", uq.HOMEWORK, "HomeworkQueue")
+    assert window.queue_files.open(queue)
+    dialog = FindDialog(window)
+    dialog.show()
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=120_000)
+    assert window.scenarios.stepping.counterexample is not None
+    assert window.run is not None and window.run.state is RunState.PAUSED
