@@ -107,6 +107,7 @@ class TaskTable:
     def __init__(self, tracer: Tracer | None = None) -> None:
         self.tracer = tracer if tracer is not None else Tracer()
         self._record = self.tracer.record
+        self._clock = self.tracer.clock  # like time.monotonic, but a controlled run's is virtual
         # Untraced, the three events of every add/get/complete cycle cost one test
         # each instead of a call to a no-op: the bench's baseline stays honest.
         self._traced = self.tracer.traced

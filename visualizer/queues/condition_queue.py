@@ -23,7 +23,6 @@ cost nothing while they sleep.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from time import monotonic
 from typing import Any
 
 from visualizer.queues.base import Task, TaskTable
@@ -53,7 +52,7 @@ class ConditionQueue(TaskTable):
             self._not_empty.notify()  # one new task: one sleeper is enough
 
     def get_next_task(self, timeout: float | None = None) -> Task | None:
-        deadline = None if timeout is None else monotonic() + timeout
+        deadline = None if timeout is None else self._clock() + timeout
         with self._lock:
             while True:
                 task = self._pop()  # the predicate: a live task on the heap
@@ -62,7 +61,7 @@ class ConditionQueue(TaskTable):
                 if deadline is None:
                     self._not_empty.wait()
                 else:
-                    remaining = deadline - monotonic()
+                    remaining = deadline - self._clock()
                     if remaining <= 0:
                         return None
                     self._not_empty.wait(remaining)

@@ -17,6 +17,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from time import monotonic
 from types import FrameType
 
 from visualizer.events import GATE_WAIT
@@ -74,6 +75,8 @@ class Gate:
 
     controlled = False
     """True for the controlled scheduler (see ``visualizer.engine.scheduler``)."""
+    clock = staticmethod(monotonic)
+    """Seconds for deadlines: the real clock here; a controlled run's virtual one."""
     events_are_steps = True
     """Whether task events are step points (free stepping) or plain records."""
 

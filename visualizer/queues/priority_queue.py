@@ -32,7 +32,6 @@ from __future__ import annotations
 import heapq
 import queue
 from collections.abc import Hashable
-from time import monotonic
 from typing import Any
 
 from visualizer.events import CANCELLED, HEAP_DISCARDED, PROCESSING, QUEUED, TASK_ADDED, TASK_POPPED
@@ -45,6 +44,7 @@ class _TracedPriorityQueue(queue.PriorityQueue):
 
     def __init__(self, tracer: Tracer) -> None:
         super().__init__()
+        self.clock = tracer.clock
         self.closed = False  # guarded by mutex
         self.mutex = tracer.lock("PriorityQueue.mutex")
         self.not_empty = tracer.condition("PriorityQueue.not_empty", self.mutex)
@@ -64,6 +64,21 @@ class _TracedPriorityQueue(queue.PriorityQueue):
 
     def _get(self) -> tuple | None:
         return heapq.heappop(self.queue) if self.queue else None
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        """``Queue.get``, its deadline on the run's clock (a controlled run's is virtual)."""
+        if not block or timeout is None:
+            return super().get(block, timeout)
+        end = self.clock() + timeout
+        with self.not_empty:
+            while not self._qsize():
+                remaining = end - self.clock()
+                if remaining <= 0:
+                    raise queue.Empty
+                self.not_empty.wait(remaining)
+            item = self._get()
+            self.not_full.notify()
+            return item
 
 
 class PriorityQueueStrategy(TaskTable):
@@ -98,9 +113,9 @@ class PriorityQueueStrategy(TaskTable):
             self._pq.put((-priority, next(self._order), Task(task_id, priority, payload)))
 
     def get_next_task(self, timeout: float | None = None) -> Task | None:
-        deadline = None if timeout is None else monotonic() + timeout
+        deadline = None if timeout is None else self._clock() + timeout
         while True:
-            remaining = None if deadline is None else max(0.0, deadline - monotonic())
+            remaining = None if deadline is None else max(0.0, deadline - self._clock())
             try:
                 entry = self._pq.get(timeout=remaining)  # mutex only: table stays free
             except queue.Empty:

@@ -371,6 +371,22 @@ class TracedCondition(threading.Condition):
         self._append((perf_counter_ns(), me, COND_WOKEN, self.name, notified, None))
         return notified
 
+    def wait_for(self, predicate: Callable[[], Any], timeout: float | None = None) -> Any:
+        """``Condition.wait_for``, its deadline on the gate's clock (virtual when controlled)."""
+        clock = self._gate.clock
+        end = None if timeout is None else clock() + timeout
+        result = predicate()
+        while not result:
+            if end is None:
+                self.wait()
+            else:
+                remaining = end - clock()
+                if remaining <= 0:
+                    break
+                self.wait(remaining)
+            result = predicate()
+        return result
+
     def notify(self, n: int = 1) -> None:
         """Wake up to ``n`` sleepers; recorded only when someone sleeps.
 

@@ -48,6 +48,7 @@ class Tracer:
         self.traced = recorder is not None
         self.gate = gate if gate is not None else Gate(recorder.record if recorder else None)
         self.primitives: list[Any] = []
+        self.clock = self.gate.clock  # deadlines: real time, or a controlled run's virtual time
         self._append = recorder.append if recorder is not None else _discard
         self.record = _recording(self._append, self.gate) if recorder is not None else self._ignore
 

@@ -372,6 +372,13 @@ class Scheduler(Gate):
 
         self._state.notify_all()
 
+    def clock(self) -> float:
+        """Seconds for deadlines: the virtual clock, so a wait that times out is past due.
+
+        It starts at 0 in every run, so a replay reads the same times.
+        """
+        return self.now
+
     # --- called by the controller (the window, the command line, a test) ----------
     def wait_idle(self, timeout: float) -> bool:
         """Block until no run thread moves: waiting for a command, or settled."""

@@ -254,7 +254,15 @@ class StudyTracer:
             state.python_callee.add(id(caller))
 
     def entered(self, frame: FrameType) -> None:
-        """A study function starts (3.11): the switch point of its ``RESUME``."""
+        """A study function starts: the switch point of its ``RESUME``.
+
+        A new frame may reuse a dead frame's ``id``: what was noted of that one
+        (a call left half-way by an exception, its last offset) is forgotten here.
+        """
+        state = self._states.get(threading.get_ident())
+        if state is not None:
+            state.python_callee.discard(id(frame))
+            state.last.pop(id(frame), None)
         code = frame.f_code
         resume = next(
             (offset for offset, name in self.info(code).opnames.items() if name == "RESUME"), None
