@@ -178,6 +178,11 @@ def test_show_me_the_bug_plays_it_and_pauses_there_every_time(window, qtbot):
         kinds = {v.kind for v in window.model.anomalies}
         assert kinds & {"lost-update", "duplicate-id"}
         assert "Paused at the bug" in window.statusBar().currentMessage()
+    ctl.stepping.pause_at_bug.setChecked(False)  # the option off: the bug plays to the end
+    ctl.stepping.show_bug.click()
+    through = window.run
+    qtbot.waitUntil(lambda: through.state is RunState.FINISHED, timeout=20_000)
+    assert {v.kind for v in window.model.anomalies} & {"lost-update", "duplicate-id"}
     ctl.stepping.show_good.click()
     good = window.run
     qtbot.waitUntil(lambda: good.state is RunState.FINISHED, timeout=20_000)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -98,6 +99,13 @@ class SteppingBar(QObject):
         model_row = QHBoxLayout()
         model_row.addWidget(QLabel("Switch points:"))
         model_row.addWidget(self.model_box)
+        self.pause_at_bug = QCheckBox("Pause at the bug")
+        self.pause_at_bug.setChecked(True)
+        self.pause_at_bug.setToolTip(
+            "When the checker finds a violation in a scheduled run, stop there so the class "
+            "can look at it, step back and forth"
+        )
+        model_row.addWidget(self.pause_at_bug)
         model_row.addStretch(1)
         column.addLayout(model_row)
         self.where = QLabel()
@@ -307,7 +315,8 @@ class SteppingBar(QObject):
             )
             return
         found = len(model.anomalies) if model is not None else 0
-        if found > self._seen_violations and run.state is RunState.RUNNING:
+        pause = self.pause_at_bug.isChecked()
+        if found > self._seen_violations and run.state is RunState.RUNNING and pause:
             run.pause()
             violation = model.anomalies[self._seen_violations] if model is not None else None
             if violation is not None:
