@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -40,6 +41,25 @@ def open_window(qtbot):
         window.close()
 
 
+@pytest.fixture
+def hostile(monkeypatch):
+    """The misbehaving queues of ``hostile_queues.py``, for windows' run processes.
+
+    This process knows their names (so the panel and the checks accept them);
+    run processes import them from this folder.  Returns what
+    ``Launcher.strategies`` takes.
+    """
+    import hostile_queues
+
+    from visualizer.queues import STRATEGIES
+
+    here, path = hostile_queues.HERE, os.environ.get("PYTHONPATH")
+    monkeypatch.setenv("PYTHONPATH", here if not path else os.pathsep.join((here, path)))
+    for cls in hostile_queues.ALL:
+        monkeypatch.setitem(STRATEGIES, cls.name, cls)
+    return hostile_queues.ENTRIES
+
+
 @pytest.fixture(autouse=True)
 def no_leftover_threads():
     """Every thread a test starts must have ended by the time it returns."""
@@ -50,3 +70,36 @@ def no_leftover_threads():
         thread.join(timeout=5)
     still = [t.name for t in leftover if t.is_alive()]
     assert not still, f"threads left running: {still}"
+
+
+def _children() -> dict[int, str]:
+    """Processes whose parent is this one: pid -> state letter (Z: exited, not reaped)."""
+    me = os.getpid()
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as file:
+                fields = file.read().rpartition(")")[2].split()
+        except OSError:
+            continue  # it ended while we looked
+        if int(fields[1]) == me:
+            found[int(entry)] = fields[0]
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_processes():
+    """Every process a test starts (run processes above all) must be gone and reaped."""
+    if not os.path.isdir("/proc"):
+        yield
+        return
+    before = set(_children())
+    yield
+    deadline = time.monotonic() + 5
+    left = {pid: state for pid, state in _children().items() if pid not in before}
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = {pid: state for pid, state in _children().items() if pid not in before}
+    assert not left, f"processes left behind (pid: state): {left}"

@@ -31,3 +31,21 @@ def test_startup_and_gui_sections_report_their_figures(capsys):
     assert gui["events_per_s"] > 0
     assert gui["dropped"] >= 0
     assert any(note.startswith("gui: p99 ") for note in sections["gui"]["notes"])
+
+
+@pytest.mark.slow
+def test_the_process_section_reports_latency_throughput_and_start(capsys):
+    assert main(["bench", "--quick", "--json", "--section", "process"]) == EXIT_OK
+    section = json.loads(capsys.readouterr().out)["sections"]["process"]
+    rows = {row["threads"]: row for row in section["rows"]}
+    assert set(rows) == {"4+4", "32+32"}
+    for row in rows.values():
+        assert 0 <= row["p50_ms"] <= row["p99_ms"]
+        assert row["events_per_s"] > 0 and row["events_per_cpu_s"] > 0
+        assert row["tasks_per_s"] > 0 and row["headless_tasks_per_s"] > 0
+        assert row["dropped"] == 0, "backpressure: the window loses nothing"
+    headline = section["headline"]
+    assert 0 < headline["start_median_ms"] <= headline["start_max_ms"]
+    assert headline["fold_ratio"] > 0 and headline["watched_ratio"] > 0
+    notes = section["notes"]
+    assert [note.split(":")[0] for note in notes] == ["process"] * 4

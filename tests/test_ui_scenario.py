@@ -58,14 +58,15 @@ def test_deadlock_shows_then_apply_fix_reruns_the_same_seed_clean(window, qtbot)
     ctl.panel.seed.setValue(9)
     qtbot.keyClick(window, Qt.Key.Key_F5)
     run = window.run
-    assert run is not None and run.program is not None and run.workload.seed == 9
+    assert run is not None and run.spec.scenario is not None and run.workload.seed == 9
     qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=10_000)
     assert window.model.anomalies[0].kind == "deadlock"
     assert window.state_label.text() == "Running \u00b7 lock-ordering (not fixed)"
     qtbot.waitUntil(lambda: "deadlock 1" in ctl.panel.results[False].text(), timeout=5000)
 
     ctl.panel.fix.setChecked(True)  # stops the deadlocked run and starts the fixed one
-    assert all(not t.alive for t in run.threads())
+    qtbot.waitUntil(lambda: all(not t.alive for t in run.threads()), timeout=5000)
+    assert run.exit_report is None, "its run process stopped the deadlock and exited"
     fixed = window.run
     assert fixed is not run and fixed.label == "lock-ordering (fixed)" and fixed.workload.seed == 9
     qtbot.waitUntil(lambda: fixed.state is RunState.FINISHED, timeout=10_000)
@@ -132,6 +133,7 @@ def test_step_buttons_force_a_double_delivery_undo_takes_it_back(window, qtbot):
     assert window.model.anomalies == []
     for _ in range(30):  # worker-1 pops another task, and delivers the one it saw
         before = parks(window, w1)
+        qtbot.waitUntil(lambda: ctl.steps.button(w1).isEnabled(), timeout=5000)
         qtbot.mouseClick(ctl.steps.button(w1), Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda b=before: parks(window, w1) > b, timeout=5000)
         if window.model.anomalies:
@@ -193,7 +195,7 @@ def test_free_workloads_show_the_strategy_source_with_markers(window, qtbot):
     ctl = controller(window)
     qtbot.keyClick(window, Qt.Key.Key_F10)
     run = window.run
-    assert run.program is None and run.queue is not None
+    assert run.spec.scenario is None and run.spec.workload.strategy == "global-lock"
     assert ctl.code.source.endswith("global_lock.py")
     qtbot.waitUntil(lambda: len(window.model.positions.latest) == 6, timeout=5000)  # 2 + 4 threads
     qtbot.waitUntil(lambda: bool(ctl.code.view.markers), timeout=5000)

@@ -18,7 +18,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -98,19 +98,26 @@ def check_workload(workload: Workload) -> None:
         raise ValueError("tasks: a comparison needs a task count or a duration to end")
 
 
-def run_one(workload: Workload, cancel: threading.Event | None = None) -> tuple[Run, RunModel]:
+MakeRun = Callable[[Workload], Any]
+"""Builds a run of a workload: :class:`Run` itself (in this process), or the window's
+launcher, whose runs go in a run process and have the same interface."""
+
+
+def run_one(
+    workload: Workload, cancel: threading.Event | None = None, make_run: MakeRun = Run
+) -> tuple[Any, RunModel]:
     """Run ``workload`` to its end (or until ``cancel`` is set) and fold its events.
 
     The model is folded on a :class:`Drainer` thread while the run goes, as the
     command line's ``run`` does, and finished once every run thread has ended.
     A ``KeyboardInterrupt`` stops the run cleanly and is raised again.
     """
-    run = Run(workload)
+    run = make_run(workload)
     model = RunModel(thread_name=run.recorder.thread_name, window_s=WINDOW_S)
     drainer = Drainer(run.recorder, model.apply)
     drainer.start()
-    run.start()
     try:
+        run.start()
         while not run.wait(POLL_S):
             if cancel is not None and cancel.is_set():
                 run.stop()
@@ -120,17 +127,18 @@ def run_one(workload: Workload, cancel: threading.Event | None = None) -> tuple[
     finally:
         drainer.stop()
         model.finish(drained=run.state is RunState.FINISHED)
+        run.close()
     return run, model
 
 
-def row_of(run: Run, model: RunModel) -> CompareRow:
+def row_of(run: Any, model: RunModel) -> CompareRow:
     summary = model.summary()
     elapsed = run.elapsed()
     completed = summary.counts["completed"]
     waits = [lock.wait_p99_us for lock in summary.locks if lock.contended]
     return CompareRow(
         strategy=run.workload.subject,
-        state=run.state.value,
+        state=getattr(run, "outcome", None) or run.state.value,  # a run process may crash
         elapsed_s=elapsed,
         completed=completed,
         throughput=completed / elapsed if elapsed > 0 else 0.0,
@@ -148,6 +156,7 @@ def compare(
     *,
     cancel: threading.Event | None = None,
     on_row: Callable[[CompareRow], object] | None = None,
+    make_run: MakeRun = Run,
 ) -> CompareResult:
     """Run ``workload`` (its seed included) once per strategy, in the order given.
 
@@ -158,7 +167,7 @@ def compare(
     result = CompareResult(workload)
     for name in strategies:
         try:
-            run, model = run_one(subject_of(workload, name), cancel)
+            run, model = run_one(subject_of(workload, name), cancel, make_run)
         except KeyboardInterrupt:
             result.interrupted = True
             break

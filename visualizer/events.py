@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from itertools import repeat
 from time import perf_counter_ns
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 
 class Kind(IntEnum):
@@ -170,6 +170,20 @@ class Batch:
     def numbered(self):
         """Yield ``(seq, raw_event)`` pairs."""
         return enumerate(self.events, self.first_seq)
+
+
+class EventSource(Protocol):
+    """What a consumer of a run's events uses: a :class:`Recorder`, or the stream of a
+    run in another process (``visualizer.engine.host.stream.EventStream``)."""
+
+    backlog: int | None
+    dropped: int
+
+    def drain(self, limit: int | None = None) -> Batch: ...
+    def pending(self) -> int: ...
+    def thread_name(self, ident: int) -> str: ...
+    @property
+    def next_seq(self) -> int: ...
 
 
 class Recorder:

@@ -4,7 +4,14 @@ Importing this package registers the built-in sections; see ``core.py`` for how
 to add one.
 """
 
-from visualizer.bench import explore, gui, queues, recording, scheduler  # noqa: F401
+from visualizer.bench import (  # noqa: F401  (register sections)
+    explore,
+    gui,
+    process,
+    queues,
+    recording,
+    scheduler,
+)
 from visualizer.bench.core import (
     SECTIONS,
     BenchConfig,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from visualizer.events import Batch, Recorder
+from visualizer.events import Batch, EventSource
 
 
 class Drainer:
@@ -32,7 +32,7 @@ class Drainer:
 
     def __init__(
         self,
-        recorder: Recorder,
+        recorder: EventSource,
         on_batch: Callable[[Batch], object],
         interval: float = 1 / 60,
         name: str = "drainer",

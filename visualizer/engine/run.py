@@ -331,6 +331,9 @@ class Run:
             self.gate.open()
         return ended
 
+    def close(self) -> None:
+        """Nothing to release here; a run in a run process (``RemoteRun``) ends it in close()."""
+
     def _join_all(self, timeout: float) -> bool:
         deadline = perf_counter_ns() + int(timeout * 1e9)
         waiting: list[threading.Thread] = [t for t, _ in self._threads if t.ident is not None]

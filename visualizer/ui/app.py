@@ -3,7 +3,7 @@
     queue-visualizer [--strategy NAME | --scenario NAME [--fixed]] [--run [--paused]]
                      [--screenshot out.png] [--quit-after SECONDS]
                      [--producers N] [--workers N] [--tasks N] [--rate R] ...
-                     [--fresh]
+                     [--engine-python PATH] [--fresh]
     queue-visualizer --install-desktop-entry | --uninstall-desktop-entry
 
 Arguments are checked before Qt starts, so a typo costs a one-line error and exit
@@ -18,6 +18,7 @@ import argparse
 import gc
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -110,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
         "folded into the views and the events dropped, measured while the run goes",
     )
     parser.add_argument(
+        "--engine-python",
+        metavar="PATH",
+        help="the Python that runs the threads (each run goes in a process of its own; "
+        "CPython 3.11 or newer, a free-threaded build too; it needs no Qt): for this "
+        "session, over the one chosen in Run > Engine Interpreter",
+    )
+    parser.add_argument(
         "--fresh",
         action="store_true",
         help="ignore the saved layout and settings, and save none (implied by --screenshot "
@@ -126,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="remove every file --install-desktop-entry wrote (run it before "
         "pip uninstall), print them, and exit",
+    )
+    parser.add_argument(
+        "--measure-start",
+        type=int,
+        metavar="N",
+        help="click Start N times (each run stopped at its first events) and print the "
+        "time from the click to the first events in the views, then quit (bench process)",
     )
     parser.add_argument(
         "--print-paint-time",
@@ -177,8 +192,17 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Workload
         parser.error("--paused: only with --run")
     if args.install_desktop_entry and args.uninstall_desktop_entry:
         parser.error("--install-desktop-entry: not together with --uninstall-desktop-entry")
+    if args.measure_start is not None and (args.run or args.measure_start < 1):
+        parser.error("--measure-start: a positive number of starts, without --run")
     if args.screenshot and args.quit_after is None:
         args.quit_after = DEFAULT_SCREENSHOT_DELAY_S
+    if args.engine_python is not None:
+        from visualizer.engine.host import check_interpreter
+
+        try:
+            check_interpreter(args.engine_python)
+        except ValueError as exc:
+            parser.error(f"--engine-python: {exc}")
     return args, workload
 
 
@@ -209,7 +233,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from visualizer.ui.icon import app_icon
     from visualizer.ui.latency import LatencyProbe
     from visualizer.ui.main_window import MainWindow
-    from visualizer.ui.settings import ORGANIZATION, open_settings, saved_workload
+    from visualizer.ui.settings import (
+        ORGANIZATION,
+        open_settings,
+        saved_engine_python,
+        saved_workload,
+    )
 
     # instance() is typed as the QCoreApplication base; here it can only be a QApplication.
     app = cast(QApplication, QApplication.instance()) or QApplication(qt_argv())
@@ -221,16 +250,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Screenshots (README images), measurements and --fresh runs must be reproducible:
     # they show the defaults whatever the last session left, and save nothing.
-    measuring = args.screenshot or args.measure_latency or args.print_paint_time
+    measuring = (
+        args.screenshot or args.measure_latency or args.print_paint_time or args.measure_start
+    )
     settings = None if args.fresh or measuring else open_settings()
     if settings is not None:
         # Saved panel values first, then whatever the command line says on top.
         restored = saved_workload(settings, Workload()).replace(**_given(args))
         workload = restored if _valid(restored) else workload
 
+    engine_python = args.engine_python
+    engine_note = ""
+    if engine_python is None and settings is not None:
+        engine_python, engine_note = saved_engine_python(settings)
+
     reporter = ErrorReporter()
     reporter.install()
-    window = MainWindow(workload)
+    window = MainWindow(workload, engine_python=engine_python)
     window.window_settings.settings = settings
     window.window_settings.restore()
     reporter.set_parent_widget(window)
@@ -254,6 +290,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         window.show()
 
+    if engine_note:
+        window.statusBar().showMessage(engine_note, 15_000)
+    # The first run's process starts now, while the user looks at the window.
+    QTimer.singleShot(0, window.launcher.prepare)
     if args.print_paint_time:
         from visualizer.ui.startup import FirstPaint
 
@@ -279,6 +319,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.run:
         QTimer.singleShot(0, lambda: window.start_run(paused=args.paused))
     messages: list[str] = []
+    if args.measure_start:
+        from visualizer.ui.start_probe import StartProbe, start_report
+
+        def measured(samples: list[float]) -> None:
+            messages.append(start_report(samples))
+            window.close()
+            app.quit()
+
+        StartProbe(window, args.measure_start, measured).begin()
     failures: list[str] = []
     if args.quit_after is not None:
 
@@ -365,17 +414,30 @@ def _uninstall_desktop_entry() -> int:
 
 
 def _latency_report(probe: LatencyProbe, window: MainWindow) -> str:
-    """One line: timer lateness percentiles, events folded per second, events dropped."""
+    """One line: timer lateness percentiles, events folded per second, events dropped, CPU.
+
+    CPU is this process's (folding and painting) and the run process's (the run),
+    each over the whole session: the bench sets events against them.
+    """
     probe.stop()
     run, model = window.run, window.model
     seconds = run.elapsed() if run is not None else 0.0
     events = model.events_applied if model is not None else 0
     dropped = model.dropped if model is not None else 0
+    completed = model.tasks.counts()["completed"] if model is not None else 0
+    run_cpu = 0.0
+    if run is not None:
+        try:
+            run_cpu = float(run.call("cpu", timeout=2.0))
+        except (RuntimeError, TimeoutError):
+            run_cpu = float("nan")
     return (
         f"GUI event-loop latency: p50 {probe.percentile_ms(0.5):.1f} ms, "
         f"p99 {probe.percentile_ms(0.99):.1f} ms over {len(probe.lateness_s)} ticks; "
         f"folded {events:,} events in {seconds:.1f} s "
-        f"({events / seconds if seconds else 0:,.0f}/s); dropped {dropped:,}"
+        f"({events / seconds if seconds else 0:,.0f}/s); dropped {dropped:,}; "
+        f"completed {completed:,} tasks; "
+        f"CPU window {time.process_time():.2f} s, run process {run_cpu:.2f} s"
     )
 
 

@@ -2,18 +2,21 @@
 
 Run threads only ever ``deque.append`` into the :class:`~visualizer.events.Recorder`;
 they never touch Qt.  This bridge lives on the GUI thread and drains that recorder
-on a ~16 ms timer, emitting ONE ``batch_ready`` signal per drain, whatever the
+(or the stream of a run process, which has the same consumer interface) on a
+~16 ms timer, emitting ONE ``batch_ready`` signal per drain, whatever the
 event rate.  A signal per event would cost microseconds each and flood the event
 loop at the rates a flat-out run produces.
 
-Why backpressure: eight run threads going flat out would leave the GUI thread a
-ninth of the interpreter (one GIL) and far more events than it can fold; the
-recorder would overflow and drop.  So the bridge sets the recorder's
-:attr:`~visualizer.events.Recorder.backlog`: while more than that many events
-wait, run threads pause between tasks (holding no lock) until the bridge has
-caught up, which also hands the GIL to the GUI thread.  The run slows to what
-the window can show instead of losing events; a consumer that goes away
-(:meth:`RecorderBridge.attach` of another recorder) switches it off again.
+Why backpressure: run threads going flat out record far more events than the
+window can fold; the recorder would overflow and drop.  So the bridge sets the
+recorder's :attr:`~visualizer.events.Recorder.backlog`: while more than that
+many events wait, run threads pause between tasks (holding no lock) until the
+bridge has caught up.  The run slows to what the window can show instead of
+losing events; a consumer that goes away (:meth:`RecorderBridge.attach` of
+another recorder) switches it off again.  The window's runs go in a run process,
+whose :class:`~visualizer.engine.host.stream.EventStream` the bridge drains like
+a recorder: there the backlog applies to the run process's own recorder, and a
+full pipe is what holds its pump back.
 
 Why a per-tick limit, and why it adapts: whoever is connected to ``batch_ready``
 (the main window folding into the model) runs synchronously inside the emit, so
@@ -32,20 +35,23 @@ from time import perf_counter
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from visualizer.events import Recorder
+from visualizer.events import EventSource
 
-DRAIN_INTERVAL_MS = 33
-"""Drain period: every other 60 Hz frame.
+DRAIN_INTERVAL_MS = 16
+"""Drain period: once per 60 Hz frame.
 
-Every wake-up of the GUI thread has to win the GIL back from the run's threads,
-which costs several switch intervals when eight of them run flat out.  Draining
-at 30 Hz (frames still paint at up to 60 Hz) halves those hand-overs; measured
-with ``--measure-latency``, global-lock 4+4 flat out: at 16 ms, p50 11-17 ms and
-p99 45-53 ms at 158-164k events/s; at 33 ms, p50 2-4 ms and p99 23-32 ms at
-138-144k events/s; at 50 ms the ingest fell to 87k events/s."""
+The run's threads live in a run process of their own (``visualizer.engine.host``),
+so waking the GUI thread no longer means winning the GIL back from them, and a
+shorter period costs nothing but a read of the pipe.  It halves the largest
+batch one tick folds for the same throughput, and so the longest stall.  (With
+the run in the window's process, 33 ms had been the better trade: measured with
+``--measure-latency``, global-lock 4+4 flat out, p99 45-53 ms at 16 ms against
+23-32 ms at 33 ms.)"""
 
 FOLD_BUDGET_S = 0.008
-"""GUI-thread time one tick's batch may take to fold (half a 16 ms frame)."""
+"""GUI-thread time one tick's batch may take to fold: at most half of every 16 ms,
+leaving the rest for painting (itself held to a third, see ``FRAME_SHARE``) and
+input.  At the model's ~1.5 µs per event that is room for about 300k events/s."""
 
 MIN_BATCH = 2_000
 MAX_BATCH = 400_000
@@ -76,7 +82,7 @@ class RecorderBridge(QObject):
     ) -> None:
         super().__init__(parent)
         self.backlog = backlog
-        self._recorder: Recorder | None = None
+        self._recorder: EventSource | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.drain)
@@ -86,7 +92,7 @@ class RecorderBridge(QObject):
         self.batches_total = 0
 
     @property
-    def recorder(self) -> Recorder | None:
+    def recorder(self) -> EventSource | None:
         return self._recorder
 
     @property
@@ -94,7 +100,7 @@ class RecorderBridge(QObject):
         """How many events the next tick may take at most."""
         return self._limit
 
-    def attach(self, recorder: Recorder | None) -> None:
+    def attach(self, recorder: EventSource | None) -> None:
         """Follow a new run's recorder (or none); starts or stops the timer accordingly."""
         if self._recorder is not None and self._recorder is not recorder:
             self._recorder.backlog = None  # nobody drains it any more: never make threads wait

@@ -1,11 +1,12 @@
 """The Compare dialog: the control panel's workload against 2-4 strategies, same seed.
 
-The runs go one after another on a background thread (each run has its own
-threads and a :class:`~visualizer.engine.Drainer` folding its model), exactly as
-``python -m visualizer compare`` runs them, so the window and the command line
-print the same figures.  The thread only calls :func:`visualizer.compare.compare`
-and reports through queued signals; the table and the plots are filled on the
-GUI thread.  Closing the dialog cancels the comparison and waits for its thread.
+The runs go one after another on a background thread (each run in a run
+process of its own, under the window's engine interpreter, and a
+:class:`~visualizer.engine.Drainer` folding its model here), as
+``python -m visualizer compare`` runs them in one process.  The thread only
+calls :func:`visualizer.compare.compare` and reports through queued signals; the
+table and the plots are filled on the GUI thread.  Closing the dialog cancels
+the comparison and waits for its thread.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from visualizer.compare import (
     write_csv,
 )
 from visualizer.engine import Workload
+from visualizer.engine.host import Launcher, RunSpec
 from visualizer.queues import STRATEGIES
 from visualizer.ui.compare_plot import ComparePlots, render_png
 
@@ -61,10 +63,16 @@ class _Relay(QObject):
 class CompareDialog(QDialog):
     """Pick strategies, run them on one workload, read the table and the shared plots."""
 
-    def __init__(self, workload: Workload | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        workload: Workload | None,
+        parent: QWidget | None = None,
+        engine_python: str | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Compare Strategies")
         self.workload = workload
+        self.engine_python = engine_python
         self.comparison: CompareResult | None = None
         self.cancel = threading.Event()
         self.worker: threading.Thread | None = None
@@ -166,8 +174,18 @@ class CompareDialog(QDialog):
         self.plots.show_result(self.comparison)
         workload = self.workload
 
+        python = self.engine_python
+
         def work() -> None:
-            result = compare(workload, strategies, cancel=self.cancel, on_row=self.relay.row.emit)
+            # Spawned from this thread, which outlives each of its runs (see host/process.py).
+            launcher = Launcher(python, spare=False)
+            result = compare(
+                workload,
+                strategies,
+                cancel=self.cancel,
+                on_row=self.relay.row.emit,
+                make_run=lambda w: launcher.launch(RunSpec(w)),
+            )
             self.relay.done.emit(result)
 
         self.worker = threading.Thread(target=work, name="compare", daemon=True)
@@ -283,7 +301,7 @@ def compare_action(window: Any) -> QAction:
     action.setStatusTip("Run the panel's workload against 2-4 strategies, same seed, side by side")
 
     def open_dialog() -> None:
-        dialog = CompareDialog(window.controls.workload(), window)
+        dialog = CompareDialog(window.controls.workload(), window, window.launcher.python)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
 

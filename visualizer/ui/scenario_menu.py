@@ -28,9 +28,9 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QDockWidget, QGroupBox, QMenu, QVBoxLayout, QWidget
 
-from visualizer.engine import Run, RunState, Workload
+from visualizer.engine import RunState, Workload
+from visualizer.engine.host import RemoteRun, RunSpec
 from visualizer.engine.scenarios import Scenario, load_all, load_scenario
-from visualizer.engine.scheduler import inspection
 from visualizer.model import FIGURES, RunModel
 from visualizer.ui.code_panel import CodePanel
 from visualizer.ui.inspector_view import InspectorView
@@ -64,10 +64,12 @@ class ScenarioController(QObject):
         self.window = window
         self.scenarios, self.errors = load_all()
         self.scenario: Scenario | None = None
-        self.run: Run | None = None  # the last run this controller made
+        self.run: RemoteRun | None = None  # the last run this controller made
         self._model: RunModel | None = None
         self._version = -1
         self._ticks = 0
+        self._shown_inside: object = None  # the inspection last shown (heap truth, inspector)
+        self._inspector_stale = False  # the inspector has not shown that one yet
 
         self.panel = ScenarioPanel(
             [window.actions_by_name[n] for n in ("start", "pause", "step", "stop", "reset")]
@@ -207,25 +209,30 @@ class ScenarioController(QObject):
             f"Scenario: {scenario.title}. Start (F5) runs it; Step (F10) starts it paused.", 10_000
         )
 
-    def make_run(self, workload: Workload) -> Run:
-        """The window's run factory: this scenario's run, or the workload's when none is chosen."""
+    def make_run(self, workload: Workload) -> RemoteRun:
+        """The window's run factory: this scenario's run, or the workload's when none is chosen.
+
+        Either way it goes in a run process; a paused start (or a schedule to
+        show) makes it a controlled run there.
+        """
         scenario = self.scenario
+        control = self.stepping.control(paused=self.window.starting_paused)
         if scenario is None:
-            run = Run(workload, control=self.stepping.control(paused=self.window.starting_paused))
-            self.stepping.started(run)
-            # A user's queue shows its own file, not the adapter around it.
-            source = getattr(run.queue, "source_file", None) or inspect.getsourcefile(
-                type(run.queue)
-            )
+            spec = RunSpec(workload, control=control)
         else:
-            control = self.stepping.control(paused=self.window.starting_paused)
-            run = scenario.make_run(
-                fixed=self.panel.fixed(), seed=self.panel.seed.value(), control=control
+            seed = self.panel.seed.value()
+            spec = RunSpec(
+                scenario.workload(seed),
+                str(scenario.path),
+                self.panel.fixed(),
+                seed,
+                control=control,
             )
-            self.stepping.started(run)
-            source = inspect.getsourcefile(type(run.program))
+        run = self.window.launcher.launch(spec)
+        self.stepping.started(run)
         self.run = run
-        self.code.set_source(source)
+        # A user's queue shows its own file, not the adapter around it.
+        self.code.set_source(spec.source_file())
         return run
 
     @Slot(bool)
@@ -268,7 +275,7 @@ class ScenarioController(QObject):
         if self._ticks % RESULT_EVERY_TICKS == 0:
             self._show_result()
 
-    def _show_threads(self, run: Run | None, model: RunModel | None) -> None:
+    def _show_threads(self, run: RemoteRun | None, model: RunModel | None) -> None:
         if run is None or model is None or not self.code_dock.isVisible():
             self.steps.show_threads([], False)
             return
@@ -287,28 +294,33 @@ class ScenarioController(QObject):
         ]
         self.steps.show_threads(rows, run.state is RunState.PAUSED)
 
-    def _show_inside(self, run: Run | None, model: RunModel | None) -> None:
-        """A paused controlled run: its threads' instructions and its variables."""
+    def _show_inside(self, run: RemoteRun | None, model: RunModel | None) -> None:
+        """A paused controlled run: its threads' instructions, its variables, its real heap.
+
+        The run process reads them while its threads stand still and sends them
+        with its status; while they move there is nothing to show.
+        """
         scheduler = scheduler_of(run)
         heap_view = next(view for view in self.window.views if isinstance(view, HeapView))
-        if run is None or scheduler is None or model is None:
-            self.inspector.hide()
-            heap_view.set_truth(None)
-            return
-        if run.state is not RunState.PAUSED or not scheduler.wait_idle(0):
-            heap_view.set_truth(None)
-            return  # moving: what it would show is already stale
-        heap_view.set_truth(inspection.real_heap(run.program))
-        if not self.code_dock.isVisible():
+        inside = scheduler.inspection if scheduler is not None else None
+        if run is None or model is None or run.state is not RunState.PAUSED:
+            inside = None  # moving: what it would show is already stale
+        if inside is not self._shown_inside:
+            self._shown_inside = inside
+            heap_view.set_truth(inside[2] if inside is not None else None)
+            self._inspector_stale = True
+        if scheduler is None or model is None or not self.code_dock.isVisible():
             self.inspector.hide()
             return
         self.inspector.show()
+        if inside is None or not self._inspector_stale:
+            return
+        self._inspector_stale = False
         colors = {
             info.name: thread_color(info.color_index).name() for info in model.threads.values()
         }
-        self.inspector.show_state(
-            inspection.threads(scheduler), inspection.shared(run.program), colors
-        )
+        threads, shared, _heap = inside
+        self.inspector.show_state(threads, shared, colors)
 
     def _show_result(self) -> None:
         """The result line of the variant running now (or last run) of the chosen scenario."""

@@ -51,6 +51,7 @@ PANEL_FIELDS = (
 
 _GEOMETRY, _STATE, _VIEWS = "window/geometry", "window/state", "window/views"
 _WORKLOAD, _PACE = "controls/workload", "controls/pace"
+ENGINE_PYTHON = "engine/python"
 
 
 def open_settings() -> QSettings:
@@ -92,6 +93,35 @@ def saved_pace(settings: QSettings) -> float | None:
         return float(value) if value not in (None, "", "full") else None
     except (TypeError, ValueError):
         return None
+
+
+def saved_engine_python(settings: QSettings) -> tuple[str | None, str]:
+    """The interpreter chosen in Run > Engine Interpreter (None: this one), and a note.
+
+    A saved interpreter that no longer works (uninstalled, say) must not stop
+    runs: the window falls back to its own Python and the note says why.
+    """
+    from visualizer.engine.host import check_interpreter
+
+    path = settings.value(ENGINE_PYTHON)
+    if not isinstance(path, str) or not path:
+        return None, ""
+    try:
+        check_interpreter(path)
+    except ValueError as exc:
+        return None, f"Runs use this window's Python: the chosen engine interpreter fails ({exc})."
+    return path, ""
+
+
+def save_engine_python(settings: QSettings | None, path: str | None) -> None:
+    """Remember the interpreter (None: the window's own) for the next launches."""
+    if settings is None:
+        return
+    if path:
+        settings.setValue(ENGINE_PYTHON, path)
+    else:
+        settings.remove(ENGINE_PYTHON)
+    settings.sync()
 
 
 class WindowSettings(QObject):

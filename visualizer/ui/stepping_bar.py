@@ -32,9 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from visualizer.engine import Run, RunState
+from visualizer.engine import RunState
+from visualizer.engine.host import RemoteRun, SchedulerMirror
 from visualizer.engine.scenarios import Scenario
-from visualizer.engine.scheduler import Control, Schedule, Scheduler
+from visualizer.engine.scheduler import Control, Schedule
 from visualizer.ui.theme import view_font
 
 if TYPE_CHECKING:
@@ -46,9 +47,9 @@ SHOW_PACE = 2.0
 MODEL_WORDS = {"gil": "as CPython with its GIL", "free": "as free-threaded CPython (3.13t)"}
 
 
-def scheduler_of(run: Run | None) -> Scheduler | None:
-    gate = run.gate if run is not None else None
-    return gate if isinstance(gate, Scheduler) else None
+def scheduler_of(run: RemoteRun | None) -> SchedulerMirror | None:
+    """The scheduler of a controlled run (the window's mirror of the run process's)."""
+    return run.scheduler if run is not None else None
 
 
 class SteppingBar(QObject):
@@ -199,7 +200,7 @@ class SteppingBar(QObject):
         self.redo_steps.clear()
         self._restart(schedule.steps, showing=False)
 
-    def started(self, run: Run) -> None:
+    def started(self, run: RemoteRun) -> None:
         """A run was just made from :meth:`control`: pace a shown schedule."""
         if self._showing and scheduler_of(run) is not None:
             run.set_pace(self.window.controls.pace() or SHOW_PACE)
@@ -214,11 +215,8 @@ class SteppingBar(QObject):
         A counterexample being stepped keeps its plan while the user follows it.
         """
         scheduler = scheduler_of(self.window.run)
-        if scheduler is not None and scheduler.plan:
-            if scheduler.plan[0] == name:
-                scheduler.plan.popleft()
-            else:
-                scheduler.plan.clear()
+        if scheduler is not None:
+            scheduler.follow_plan(name)
         if self.redo_steps and self.redo_steps[-1] == name:
             self.redo_steps.pop()
         else:
