@@ -142,7 +142,7 @@ def test_step_buttons_force_a_double_delivery_undo_takes_it_back(window, qtbot):
     (violation,) = window.model.anomalies
     assert violation.kind == "double-delivery"
     steps = len(run.gate.history)
-    assert ctl.stepping.where.text().startswith(f"Step {steps} ")
+    assert ctl.stepping.where.text() == f"Step {steps}"
     # The real heap lost two entries (two pops), the events tell of one: the view says so.
     heap_view = next(view for view in window.views if isinstance(view, HeapView))
     qtbot.waitUntil(lambda: heap_view.truth is not None, timeout=5000)
@@ -251,7 +251,7 @@ def test_under_the_gil_the_increment_is_one_step(window, qtbot):
         qtbot.waitUntil(lambda b=before, c=clerk: parks(window, c) > b, timeout=5000)
         lines.add(run.gate.runners[0].position.what)
     assert not any(what.startswith(("add", "write self.counter")) for what in lines), lines
-    assert "as CPython with its GIL" in ctl.stepping.where.text()
+    assert "as CPython with its GIL" in ctl.stepping.where.toolTip()
 
 
 def test_a_saved_recording_keeps_the_steps_and_steps_on_from_there(window, qtbot, tmp_path):

@@ -42,6 +42,9 @@ from visualizer.events import (
     Recorder,
 )
 from visualizer.queues import STRATEGIES, Gate, RunStopped, Tracer
+from visualizer.queues.gate import skip_frames_of
+
+skip_frames_of(__file__)  # a thread sleeping through Run.sleep is shown at the line that slept
 
 if TYPE_CHECKING:
     from visualizer.engine.scenarios.program import Program

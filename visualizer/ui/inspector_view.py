@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QSizePolicy, QTextBrowser, QWidget
 from visualizer.engine.scheduler.inspection import ThreadView
 from visualizer.ui.theme import ALERT_COLOR, view_font
 
-MAX_LINES = 5
+MAX_LINES = 4
 """Rows of text the view grows to before it scrolls (the code above keeps the rest)."""
 
 

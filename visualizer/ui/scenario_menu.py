@@ -46,7 +46,9 @@ if TYPE_CHECKING:
 TICK_MS = 16
 """How often the code panel and step buttons catch up with the model (at most 60 Hz)."""
 
-CODE_HEIGHT, LANES_HEIGHT = 470, 230
+CODE_HEIGHT, LANES_HEIGHT = 560, 190
+CODE_LINES = 4
+"""Lines of code the code panel always has room for."""
 """Heights (px) of the code dock and the lanes below it when a scenario is chosen."""
 
 CODE_WIDTH, SIDE_WIDTH = 560, 320
@@ -84,6 +86,8 @@ class ScenarioController(QObject):
         self.panel_dock.hide()
 
         self.code = CodePanel()
+        # The code is the lesson: it keeps room for several lines whatever the docks around it need.
+        self.code.view.setMinimumHeight(self.code.view.fontMetrics().lineSpacing() * CODE_LINES)
         self.steps = StepPanel()
         self.steps.step_requested.connect(self._step)
         self.stepping = SteppingBar(window, self)

@@ -108,13 +108,13 @@ class SteppingBar(QObject):
         )
         model_row.addWidget(self.pause_at_bug)
         model_row.addStretch(1)
-        column.addLayout(model_row)
         self.where = QLabel()
         self.where.setFont(view_font(small=True))
-        self.where.setWordWrap(True)
+        self.where.setWordWrap(False)
         self.where.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        column.addWidget(self.where)
+        model_row.addWidget(self.where, 1)
+        column.addLayout(model_row)
         self.set_scenario(None)
 
     def _button(self, text: str, tip: str) -> QToolButton:
@@ -305,11 +305,10 @@ class SteppingBar(QObject):
         self.redo_action.setEnabled(scheduler is not None and paused and bool(self.redo_steps))
         self.copy_action.setEnabled(scheduler is not None and bool(scheduler.history))
         if scheduler is None or run is None:
-            self.where.setText(
-                "Step (F10) runs it paused under the scheduler: each step moves one thread by "
-                "one instruction."
-                if has
-                else ""
+            self.where.setText("Step (F10) starts it, paused" if has else "")
+            self.where.setToolTip(
+                "Step (F10) runs the scenario paused under the scheduler: each step moves one "
+                "thread by one instruction."
             )
             return
         found = len(model.anomalies) if model is not None else 0
@@ -328,7 +327,11 @@ class SteppingBar(QObject):
             self.model_box.setCurrentIndex(index)
         unit = {"instruction": "one instruction", "line": "one line", "sync": "one lock operation"}
         ending = f" \u00b7 {scheduler.detail}" if scheduler.outcome else ""
-        self.where.setText(
-            f"Step {len(scheduler.history)} \u00b7 {unit[granularity]} a step, "
+        outcome = {"finished": "ended", "deadlock": "deadlock", "limit": "too long"}
+        settled = scheduler.outcome or ""
+        short = f" \u00b7 {outcome.get(settled, settled)}" if settled else ""
+        self.where.setText(f"Step {len(scheduler.history)}{short}")
+        self.where.setToolTip(
+            f"Step {len(scheduler.history)}: each step moves one thread by {unit[granularity]}, "
             f"{MODEL_WORDS[switching]}{ending}"
         )

@@ -88,6 +88,10 @@ def describe(
         return f"enter with {text}" if text else "enter with"
     if name == "UNPACK_SEQUENCE":
         return "unpack"
+    if name == "POP_TOP":
+        return "drop the result"
+    if name == "PUSH_EXC_INFO":
+        return "handle the exception"
     return f"{name} {ins.argrepr}".rstrip()
 
 

@@ -18,6 +18,19 @@ from visualizer.engine.scheduler.describe import describe, is_plain
 from visualizer.engine.scheduler.switching import Runner, Scheduler
 from visualizer.engine.scheduler.tracing import PRIVATE, QUIET
 
+HANDLERS = frozenset(
+    {
+        "PUSH_EXC_INFO",
+        "POP_EXCEPT",
+        "RERAISE",
+        "WITH_EXCEPT_START",
+        "CHECK_EXC_MATCH",
+        "CLEANUP_THROW",
+        "RETURN_GENERATOR",
+    }
+)
+"""Instructions that run only while an exception unwinds (a ``with``'s exit path)."""
+
 MAX_TEXT = 80
 """Longest value text shown for one variable."""
 
@@ -111,7 +124,8 @@ def line_steps(
     for ins in dis.get_instructions(code):
         number = ins.positions.lineno if ins.positions is not None else None
         here = ins.offset == current
-        shown = ins.opname not in QUIET and (ins.opname not in PRIVATE or here)
+        hidden = ins.opname in QUIET or ins.opname in HANDLERS
+        shown = not hidden and (ins.opname not in PRIVATE or here)
         if number == line and shown:
             out.append((describe(code, ins, previous, frame if here else None), here))
         previous = ins
