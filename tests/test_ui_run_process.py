@@ -264,3 +264,15 @@ def test_a_saved_engine_interpreter_that_broke_falls_back_with_a_note(tmp_path):
         [sys.executable, "-c", script], capture_output=True, text=True, env=dict(os.environ)
     ).stdout
     assert out.startswith("(None, \"Runs use this window's Python: the chosen engine")
+
+
+def test_closing_the_window_on_a_hung_run_process_kills_it(hostile_window, qtbot):
+    window = hostile_window("test-gil-hog")
+    window.start_run()
+    run = window.run
+    qtbot.waitUntil(lambda: not run.responding, timeout=10_000)
+    pid = run.process.pid
+    window.close()  # waits for the process: the window is going, nothing may outlive it
+    assert reaped(pid) and gone(pid)
+    assert run.exit_report is not None and run.exit_report.how == "killed"
+    assert run.state is RunState.STOPPED
