@@ -449,3 +449,13 @@ def test_stop_answers_like_a_local_run_before_during_and_after(launch):
     folder.until(folder.all_in, "the run to finish")
     assert done.state is RunState.FINISHED
     assert done.stop() is True and done.state is RunState.FINISHED, "over already: joins only"
+
+
+def test_a_run_process_ignores_modules_in_the_working_folder(launch, tmp_path, monkeypatch):
+    (tmp_path / "random.py").write_text("raise SystemExit('the standard library was shadowed')\n")
+    monkeypatch.chdir(tmp_path)  # a student's folder with a random.py of their own
+    run = launch(FAST.replace(tasks=100))
+    folder = Folder(run)
+    run.start()
+    folder.until(folder.all_in, "the run to end")
+    assert run.exit_report is None and folder.model.tasks.counts()["completed"] == 100

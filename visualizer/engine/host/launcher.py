@@ -14,7 +14,7 @@ import subprocess
 import sys
 from dataclasses import replace
 
-from visualizer.engine.host.process import EngineProcess, child_env, source_root
+from visualizer.engine.host.process import EngineProcess, python_argv
 from visualizer.engine.host.proxy import RemoteRun
 from visualizer.engine.host.spec import RunSpec
 
@@ -32,42 +32,40 @@ while other jobs used 60-70 % of it, global-lock 4+4 flat out: the window folded
 CHECK_TIMEOUT_S = 30.0
 MIN_VERSION = (3, 11)
 
-_CHECK = (
+_VERSION = (
     "import sys; v = sys.version_info; "
     "print('%d.%d.%d' % v[:3], 'free-threaded' if not getattr(sys, '_is_gil_enabled', "
-    "lambda: True)() else '', sep=' '); "
-    f"sys.exit(0 if v >= {MIN_VERSION!r} else 3); "
+    "lambda: True)() else ''); "
+    f"sys.exit(0 if v >= {MIN_VERSION!r} else 3)"
 )
 
 
 def check_interpreter(python: str) -> str:
-    """A short description ("CPython 3.13.0") if ``python`` can run the engine, else ValueError.
+    """A short description ("Python 3.13.0") if ``python`` can run the engine, else ValueError.
 
-    It must start, be new enough, and import the run host from this source tree
+    It must start, be new enough, and import the run host from this package
     (with only its standard library: the engine needs nothing else).
     """
-    code = _CHECK + "import visualizer.engine.host.child"
-    try:
-        result = subprocess.run(
-            [python, "-c", code],
-            env=child_env(),
-            cwd=source_root(),
-            capture_output=True,
-            text=True,
-            timeout=CHECK_TIMEOUT_S,
-        )
-    except OSError as exc:
-        raise ValueError(f"{python}: cannot run it: {exc.strerror or exc}") from None
-    except subprocess.TimeoutExpired:
-        raise ValueError(f"{python}: did not answer within {CHECK_TIMEOUT_S:g} s") from None
+    result = _try(python, [python, "-c", _VERSION])
     version = result.stdout.strip()
     if result.returncode == 3:
         wanted = ".".join(map(str, MIN_VERSION))
         raise ValueError(f"{python} is Python {version}; the engine needs {wanted} or newer")
+    if result.returncode == 0:
+        result = _try(python, python_argv(python, "import visualizer.engine.host.child"))
     if result.returncode != 0:
         lines = result.stderr.strip().splitlines() or [f"exit status {result.returncode}"]
         raise ValueError(f"{python} cannot run the engine: {lines[-1]}")
     return f"Python {version}".strip()
+
+
+def _try(python: str, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=CHECK_TIMEOUT_S)
+    except OSError as exc:
+        raise ValueError(f"{python}: cannot run it: {exc.strerror or exc}") from None
+    except subprocess.TimeoutExpired:
+        raise ValueError(f"{python}: did not answer within {CHECK_TIMEOUT_S:g} s") from None
 
 
 class Launcher:

@@ -48,18 +48,36 @@ REAP_S = 2.0
 """How long a child may take to exit once its control pipe has closed, before SIGKILL."""
 
 
+_PACKAGE = Path(__file__).resolve().parents[2]  # the visualizer package itself
+_INSTALLED = ("site-packages", "dist-packages")
+
+ON_PATH = (
+    "import sys; root = sys.argv.pop(1); first = sys.argv.pop(1) == 'first'; "
+    "sys.path.insert(0, root) if first else sys.path.append(root); "
+)
+"""Code that puts this package on a child's path (its root and where come in argv).
+
+From a checkout the checkout goes first, ahead of any other ``visualizer`` the
+interpreter may have.  From an installed wheel the folder holding the package is
+site-packages, full of packages built for the window's Python: it goes last, so
+another interpreter keeps its own standard library and packages and finds only
+``visualizer`` there.  ``-P`` keeps the working folder off the path (a student's
+``random.py`` must not stand in for the standard library's)."""
+
+HOST = (
+    "import runpy; runpy.run_module('visualizer.engine.host', run_name='__main__', alter_sys=True)"
+)
+
+
 def source_root() -> str:
-    """The folder holding the ``visualizer`` package: what the child's PYTHONPATH needs."""
-    return str(Path(__file__).resolve().parents[3])
+    """The folder holding the ``visualizer`` package (a checkout, or site-packages)."""
+    return str(_PACKAGE.parent)
 
 
-def child_env() -> dict[str, str]:
-    """The window's environment, with this source tree first on PYTHONPATH."""
-    env = dict(os.environ)
-    root = source_root()
-    rest = env.get("PYTHONPATH")
-    env["PYTHONPATH"] = root if not rest else os.pathsep.join((root, rest))
-    return env
+def python_argv(python: str, code: str, *args: str) -> list[str]:
+    """``python`` running ``code`` with this package on its path (see :data:`ON_PATH`)."""
+    where = "last" if _PACKAGE.parent.name in _INSTALLED else "first"
+    return [python, "-P", "-c", ON_PATH + code, source_root(), where, *args]
 
 
 @dataclass
@@ -129,10 +147,9 @@ class EngineProcess:
         self.python = python or sys.executable
         events_read, events_write = os.pipe()
         control_read, control_write = os.pipe()
-        argv = [
+        argv = python_argv(
             self.python,
-            "-m",
-            "visualizer.engine.host",
+            HOST,
             "--events-fd",
             str(events_write),
             "--control-fd",
@@ -141,15 +158,13 @@ class EngineProcess:
             str(os.getpid()),
             "--nice",
             str(nice),
-        ]
+        )
         try:
             self.proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 pass_fds=(events_write, control_write),
-                env=child_env(),
-                cwd=source_root(),
             )
         except OSError as exc:
             os.close(events_read)
