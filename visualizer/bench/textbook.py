@@ -21,6 +21,7 @@ import heapq
 import itertools
 import queue
 import threading
+import time
 from collections.abc import Hashable
 from time import monotonic
 from typing import Any, NamedTuple
@@ -239,22 +240,44 @@ class TextbookRWLockQueue(TextbookQueue):
 
 
 class TextbookUnsafeQueue(TextbookQueue):
-    """No lock at all (and so no safety)."""
+    """No lock at all, with the race demonstration's design: a read, a gap (which a
+    race window widens by sleeping), then the write that depends on the read."""
+
+    race_window = 0.0
+
+    def _gap(self) -> None:
+        if self.race_window:
+            time.sleep(self.race_window)
 
     def add_task(self, task_id: Hashable, priority: int, payload: Any = None) -> None:
         if task_id in self._status:
             raise ValueError(f"duplicate task id {task_id!r}")
+        added = self._added
+        self._gap()
+        self._added = added + 1
+        self._status[task_id] = "queued"
+        self._queued += 1
         job = _new_job(Job, (task_id, priority, payload))
         heapq.heappush(self._heap, (-priority, next(self._order), job))
-        self._status[task_id] = "queued"
-        self._added += 1
-        self._queued += 1
 
     def get_next_task(self, timeout: float | None = None) -> Job | None:
-        try:
-            return self._pop()
-        except IndexError:  # another thread emptied the heap between the test and the pop
-            return None
+        heap = self._heap
+        while heap:
+            try:
+                job = heap[0][2]
+            except IndexError:
+                return None
+            self._gap()
+            try:
+                heapq.heappop(heap)
+            except IndexError:
+                return None
+            if self._status[job.task_id] == "cancelled":
+                continue
+            self._status[job.task_id] = "processing"
+            self._queued -= 1
+            return job
+        return None
 
     def complete_task(self, task_id: Hashable) -> None:
         status = self._status[task_id]
