@@ -103,3 +103,18 @@ def no_leftover_processes():
         time.sleep(0.05)
         left = {pid: state for pid, state in _children().items() if pid not in before}
     assert not left, f"processes left behind (pid: state): {left}"
+
+
+@pytest.fixture(params=["C", "Python"])
+def fast_path(request, monkeypatch):
+    """Run the test once with the C speedups (skipped where they are not built) and
+    once with the pure Python fast paths forced, as QUEUE_VISUALIZER_PURE_PYTHON does;
+    every Tracer made during the test takes that path."""
+    from visualizer.queues import speedups
+
+    if request.param == "C":
+        if speedups.native is None:
+            pytest.skip(f"the C speedups are not in use here: {speedups.PATH}")
+    else:
+        monkeypatch.setattr(speedups, "native", None)
+    return request.param

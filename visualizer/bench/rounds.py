@@ -69,10 +69,7 @@ def interleaved(cases: Mapping[str, Case], rounds: int) -> dict[str, list[float]
     samples: dict[str, list[float]] = {name: [] for name in names}
     for round_ in range(rounds):
         shift = round_ % len(names)
-        order = names[shift:] + names[:shift]
-        if round_ % 2:
-            order.reverse()
-        for name in order:
+        for name in names[shift:] + names[:shift]:
             samples[name].append(cases[name]())
     return samples
 
