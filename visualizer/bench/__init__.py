@@ -5,6 +5,7 @@ to add one.
 """
 
 from visualizer.bench import (  # noqa: F401  (register sections)
+    depth,
     explore,
     gui,
     process,
