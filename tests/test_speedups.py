@@ -21,6 +21,7 @@ import pytest
 from visualizer.events import LOCK_ACQUIRED, LOCK_RELEASED, Recorder
 from visualizer.queues import STRATEGIES, Tracer, speedups
 from visualizer.queues.gate import Gate
+from visualizer.recording import reader
 
 needs_c = pytest.mark.skipif(speedups.native is None, reason=speedups.PATH)
 
@@ -230,3 +231,25 @@ def test_the_package_builds_and_traces_without_a_c_compiler(tmp_path):
     assert done.returncode == 0, done.stderr
     path, _, count = done.stdout.strip().rpartition(" ")
     assert path == "pure Python (the C speedups are not built)" and int(count) > 5
+
+
+@pytest.mark.skipif(reader.native is None, reason=reader.PATH)
+def test_the_c_loader_takes_plain_events_and_leaves_them_to_reference_counting(tmp_path):
+    import gc
+
+    from visualizer.events import MARK, THREAD_STARTED, Batch
+    from visualizer.recording import LogWriter, load_log
+
+    events = [
+        (10, 1, THREAD_STARTED, "producer-1", "producer", None),
+        (11, 1, MARK, "plain", 1.5, True),
+        (12, 1, MARK, ("nested",), None, None),  # the Python loop takes over here
+        (13, 1, MARK, "plain again", None, None),
+    ]
+    path = tmp_path / "mixed.jsonl"
+    with LogWriter(path, settings={}, strategy="x") as writer:
+        writer.write_batch(Batch(0, events, 0))
+    run = load_log(path)
+    assert run.events == events and list(run.seqs) == [0, 1, 2, 3]
+    assert run.thread_names[1] == "producer-1"
+    assert not gc.is_tracked(run.events[0]) and not gc.is_tracked(run.events[1])

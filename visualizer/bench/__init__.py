@@ -8,6 +8,7 @@ from visualizer.bench import (  # noqa: F401  (register sections)
     depth,
     explore,
     gui,
+    log_load,
     process,
     queues,
     recording,

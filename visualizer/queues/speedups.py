@@ -19,6 +19,7 @@ the step gate behave identically on either.  :data:`PATH` says which is in use.
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 from collections.abc import Callable
@@ -33,17 +34,19 @@ FORCE_PURE = "QUEUE_VISUALIZER_PURE_PYTHON"
 """Environment variable: set (not to ``0``) to use the pure Python paths only."""
 
 
-def _load() -> tuple[ModuleType | None, str]:
+def load_native(name: str) -> tuple[ModuleType | None, str]:
+    """Import the compiled module ``name`` unless it is ruled out; the module (or None)
+    and, in words, which path runs."""
     if os.environ.get(FORCE_PURE, "0") not in ("", "0"):
         return None, f"pure Python (forced by {FORCE_PURE})"
     try:
-        from visualizer.queues import _speedups
+        module = importlib.import_module(name)
     except ImportError:
         return None, "pure Python (the C speedups are not built)"
-    return _speedups, "C speedups"
+    return module, "C speedups"
 
 
-native, PATH = _load()
+native, PATH = load_native("visualizer.queues._speedups")
 """The compiled module (or None) and, in words, which path runs."""
 
 
