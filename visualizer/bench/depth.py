@@ -25,10 +25,11 @@ import time
 from typing import Any
 
 from visualizer.bench.core import BenchConfig, Table, section
+from visualizer.bench.queues import build_queue
 from visualizer.bench.rounds import interleaved, median, ratio
 from visualizer.events import Batch, Recorder
 from visualizer.model import RunModel
-from visualizer.queues import STRATEGIES, Tracer, speedups
+from visualizer.queues import Tracer, speedups
 
 TARGET = 3.0
 """Per-event fold cost at the deep level / at the shallow level."""
@@ -48,7 +49,7 @@ def record_traffic(name: str, depth: int, tasks: int) -> tuple[bytes, list[Batch
     """A model holding a queue filled to ``depth`` (pickled) and the batches of ``tasks``
     steady add / get / complete cycles on it by 4 producers and 4 workers."""
     recorder = Recorder(capacity=50_000_000)
-    queue: Any = STRATEGIES[name](Tracer(recorder))
+    queue: Any = build_queue(name, Tracer(recorder))
     recorder.register_thread("bench")
     for task_id in range(depth):
         queue.add_task(("fill", task_id), task_id % 10)
