@@ -160,9 +160,7 @@ def measure(config: BenchConfig) -> Table:
             "unit": "schedules/s",
         }
     )
-    table.notes.append(
-        "median and spread (max - min) of the rounds"
-    )
+    table.notes.append("median and spread (max - min) of the rounds")
     return table
 
 
