@@ -258,7 +258,7 @@ def single_thread(config: BenchConfig) -> Table:
 
 @section("threads", f"{PRODUCERS} producers + {WORKERS} workers, flat out")
 def threaded(config: BenchConfig) -> Table:
-    tasks, rounds = (1_000, 2) if config.quick else (20_000, 5)
+    tasks, rounds = (1_000, 2) if config.quick else (20_000, 7)
     errors: dict[str, int] = dict.fromkeys(config.strategies, 0)
 
     def measure(kind: str, name: str) -> float:

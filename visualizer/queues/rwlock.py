@@ -48,7 +48,6 @@ class ReadWriteLock:
         self._gate = gate
         self._traced = traced  # untraced, the hot paths skip even the call to _event
         self._reading = _Holding(self.acquire_read, self.release_read)
-        self._writing = _Holding(self.acquire_write, self.release_write)
 
     def _event(self, kind: int, mode: str, b: object) -> None:
         """Record ``kind`` for this lock and the calling thread; ``b`` as in KIND_FIELDS."""
@@ -121,7 +120,8 @@ class ReadWriteLock:
             if self._traced:
                 self._event(LOCK_ACQUIRED, WRITE, 1)
 
-    def release_write(self) -> None:
+    def release_write(self, *_exc_info: object) -> None:
+        """Let the writer out (the arguments, if any, are ``__exit__``'s, unused)."""
         with self._cond:
             if self._traced:
                 self._event(LOCK_RELEASED, WRITE, 0)
@@ -132,13 +132,21 @@ class ReadWriteLock:
         """``with rw.read_locked():`` holds the lock in shared mode for the block."""
         return self._reading
 
-    def write_locked(self) -> _Holding:
-        """``with rw.write_locked():`` holds the lock alone for the block."""
-        return self._writing
+    def write_locked(self) -> ReadWriteLock:
+        """``with rw.write_locked():`` holds the lock alone for the block.
+
+        The lock itself is the context manager of its write mode, entering and
+        leaving straight through :meth:`acquire_write` and :meth:`release_write`:
+        in a queue every change is a write, so this is the hot path.
+        """
+        return self
+
+    __enter__ = acquire_write
+    __exit__ = release_write
 
 
 class _Holding:
-    """One mode of the lock as a context manager (made once, not one per ``with``)."""
+    """The read mode of the lock as a context manager (made once, not one per ``with``)."""
 
     __slots__ = ("_acquire", "_release")
 
