@@ -64,6 +64,9 @@ convert(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         return PyErr_NoMemory();
     }
 
+    /* Consecutive events mostly share their thread, and the kinds come from a handful:
+     * the last ones seen are compared first, before any hashing. */
+    PyObject *last_thread = NULL, *last_name = NULL, *last_kind = NULL;
     for (; done < count; done++) {
         PyObject *row = PyList_GET_ITEM(rows, done);
         PyObject *seq, *t_ns, *thread, *name, *subject, *a, *b, *kind, *event;
@@ -91,12 +94,22 @@ convert(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         if (!PyUnicode_CheckExact(name)) {
             break;
         }
-        kind = PyDict_GetItemWithError(kinds, name);  /* borrowed */
-        if (kind == NULL) {
-            if (PyErr_Occurred()) {
-                goto error;
+        if (last_name != NULL && PyUnicode_GET_LENGTH(name) == PyUnicode_GET_LENGTH(last_name)
+            && PyUnicode_KIND(name) == PyUnicode_KIND(last_name)
+            && memcmp(PyUnicode_DATA(name), PyUnicode_DATA(last_name),
+                      PyUnicode_GET_LENGTH(name) * PyUnicode_KIND(name)) == 0) {
+            kind = last_kind;
+        }
+        else {
+            kind = PyDict_GetItemWithError(kinds, name);  /* borrowed */
+            if (kind == NULL) {
+                if (PyErr_Occurred()) {
+                    goto error;
+                }
+                break;
             }
-            break;
+            last_name = name;  /* alive while ``rows`` is */
+            last_kind = kind;
         }
         if (!is_scalar(subject) || !is_scalar(a) || !is_scalar(b)) {
             break;  /* a nested value: the Python loop converts it */
@@ -114,9 +127,15 @@ convert(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         if (starts && !PyUnicode_CheckExact(subject)) {
             break;  /* a thread named by something else than text: Python names it */
         }
-        thread = shared(cache, thread);
-        if (thread == NULL) {
-            goto error;
+        if (last_thread != NULL && PyObject_RichCompareBool(thread, last_thread, Py_EQ) == 1) {
+            thread = last_thread;
+        }
+        else {
+            thread = shared(cache, thread);
+            if (thread == NULL) {
+                goto error;
+            }
+            last_thread = thread;  /* the cache keeps it alive */
         }
         if (PyUnicode_CheckExact(subject) && (subject = shared(cache, subject)) == NULL) {
             goto error;
