@@ -209,6 +209,7 @@ class Recorder:
         self.capacity = capacity
         self._buffer: list[tuple] = []  # appended at the end, taken from the front
         self.append = self._buffer.append
+        self._taken = 0  # entries at the front already handed out (deleted in bulk)
         self._next_seq = 0
         self.dropped = 0
         self._names: dict[int, str] = {}
@@ -238,7 +239,7 @@ class Recorder:
         return name
 
     def pending(self) -> int:
-        return len(self._buffer)
+        return len(self._buffer) - self._taken
 
     def throttle(self, timeout: float = 0.1) -> None:
         """Wait (at most ``timeout``) while more than :attr:`backlog` events wait.
@@ -247,28 +248,35 @@ class Recorder:
         moving if the consumer has gone away; Stop is never held up longer.
         """
         backlog = self.backlog
-        if backlog is None or len(self._buffer) <= backlog:
+        if backlog is None or self.pending() <= backlog:
             return
         with self._drained:
-            self._drained.wait_for(lambda: len(self._buffer) <= backlog // 2, timeout)
+            self._drained.wait_for(lambda: self.pending() <= backlog // 2, timeout)
 
     def drain(self, limit: int | None = None) -> Batch:
         """Take waiting events (at most ``limit``) in stream order."""
         buffer = self._buffer
-        waiting = len(buffer)
+        start = self._taken
+        waiting = len(buffer) - start
         dropped = 0
         # Producers only ever append at the end, one atomic list.append each, so the
-        # first ``waiting`` entries stay put while we copy and then delete them (two
-        # calls into C, each atomic under the GIL): whatever is appended meanwhile
-        # lands after them and waits for the next drain.  No Python step per event.
+        # entries from ``start`` on stay put while we copy them out (one call into C,
+        # atomic under the GIL): whatever is appended meanwhile lands after them and
+        # waits for the next drain.  No Python step per event.
         if waiting > self.capacity:
             dropped = waiting - self.capacity
-            del buffer[:dropped]
+            start += dropped
             self.dropped += dropped
             waiting = self.capacity
         count = waiting if limit is None else min(limit, waiting)
-        events = buffer[:count]
-        del buffer[:count]
+        events = buffer[start : start + count]
+        start += count
+        if start * 2 >= len(buffer):
+            # What was handed out goes in one delete once it is half the list or more,
+            # so each entry is moved a bounded number of times whatever the limit.
+            del buffer[:start]
+            start = 0
+        self._taken = start
         batch = Batch(self._next_seq + dropped, events, dropped)
         self._next_seq += dropped + count
         if self.backlog is not None:
