@@ -602,7 +602,9 @@ static PyType_Spec mutex_spec = {
     mutex_slots,
 };
 
-/* --- Sink: record(kind, subject, a=None, b=None) for task events ---------------------- */
+/* --- Sink: record(kind, subject, a=None, b=None) for task events ----------------------
+ * With ``gate`` None it records unconditionally (a primitive's own events, whose
+ * step points are elsewhere). */
 
 typedef struct {
     PyObject_HEAD
@@ -623,6 +625,9 @@ sink_init(Sink *self, PyObject *args, PyObject *kwargs)
     appender_init(&self->out, append);
     Py_INCREF(slow);
     Py_XSETREF(self->slow, slow);
+    if (gate == Py_None) {
+        return 0;  /* ungated: every call records (gate.gate stays NULL) */
+    }
     return gate_ref_init(&self->gate, gate);
 }
 
@@ -669,7 +674,7 @@ sink_record(Sink *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "record(kind, subject, a=None, b=None)");
         return NULL;
     }
-    closed = gate_closed(&self->gate);
+    closed = self->gate.gate == NULL ? 0 : gate_closed(&self->gate);
     if (closed < 0) {
         return NULL;
     }

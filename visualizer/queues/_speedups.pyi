@@ -20,6 +20,6 @@ class Mutex:
 
 class Sink:
     def __init__(
-        self, append: Callable[[tuple], None], gate: Any, slow: Callable[..., None]
+        self, append: Callable[[tuple], None], gate: Any | None, slow: Callable[..., None]
     ) -> None: ...
     def record(self, kind: int, subject: object, a: object = None, b: object = None) -> None: ...

@@ -19,9 +19,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from threading import get_ident
-from time import perf_counter_ns
 
 from visualizer.events import LOCK_ACQUIRED, LOCK_RELEASED, LOCK_REQUESTED, READ, WRITE
+from visualizer.queues import speedups
 from visualizer.queues.gate import Gate, RunStopped
 from visualizer.queues.traced import WAIT_SLICE, blocked_reporter
 
@@ -36,6 +36,7 @@ class ReadWriteLock:
         gate: Gate,
         prefer_writers: bool = False,
         traced: bool = True,
+        accelerated: bool = True,
     ) -> None:
         self.name = name
         self.prefer_writers = prefer_writers
@@ -47,11 +48,12 @@ class ReadWriteLock:
         self._append = append
         self._gate = gate
         self._traced = traced  # untraced, the hot paths skip even the call to _event
+        self._stamp = speedups.stamper(append, accelerated)
         self._reading = _Holding(self.acquire_read, self.release_read)
 
     def _event(self, kind: int, mode: str, b: object) -> None:
         """Record ``kind`` for this lock and the calling thread; ``b`` as in KIND_FIELDS."""
-        self._append((perf_counter_ns(), get_ident(), kind, self.name, mode, b))
+        self._stamp(kind, self.name, mode, b)
 
     def _can_read(self) -> bool:
         if self.writer is not None:

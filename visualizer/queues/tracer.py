@@ -122,5 +122,7 @@ class Tracer:
         return self._created(sem)
 
     def rwlock(self, name: str, prefer_writers: bool = False) -> ReadWriteLock:
-        rw = ReadWriteLock(name, self._append, self.gate, prefer_writers, self.traced)
+        rw = ReadWriteLock(
+            name, self._append, self.gate, prefer_writers, self.traced, self.accelerated
+        )
         return self._created(rw)
