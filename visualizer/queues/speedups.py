@@ -1,9 +1,10 @@
 """The hot paths of tracing, in C when the optional extension is built, else in Python.
 
 Two things run for every traced operation: the ``with lock`` fast path of a
-traced lock (try the lock, record one event) and ``record`` for task events.
-``_speedups.c`` does both in C; this module holds the pure Python versions,
-which do the same thing event for event, and picks one:
+traced lock (try the lock, record one event) and ``record`` for task events (and
+for the read-write lock's own events, ungated).  ``_speedups.c`` does both in C;
+this module holds the pure Python versions, which do the same thing event for
+event, and picks one:
 
 * the C extension, when it was built (``pip install`` compiles it where a C
   compiler and the Python headers are present, and skips it quietly where not);
@@ -55,9 +56,9 @@ class PyMutex:
 
     ``owner`` says who holds it (and, for :class:`PyRMutex`, ``depth`` how deep:
     the raw lock is taken when the depth goes from 0 to 1 and released when it
-    drops back; a plain lock leaves ``depth`` alone).  The
-    general paths (``acquire``, ``release``: a closed gate, a taken lock) are
-    the subclass's, in ``traced.py``.
+    drops back; a plain lock leaves ``depth`` alone).  The general paths
+    (``acquire``, ``release``: a closed gate, a taken lock) are the subclass's,
+    in ``traced.py``.
     """
 
     __slots__ = ("name", "owner", "depth", "_append", "_gate", "_lock", "_try_acquire", "_unlock")
