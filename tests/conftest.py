@@ -103,3 +103,20 @@ def no_leftover_processes():
         time.sleep(0.05)
         left = {pid: state for pid, state in _children().items() if pid not in before}
     assert not left, f"processes left behind (pid: state): {left}"
+
+
+@pytest.fixture(params=["C", "Python"])
+def fast_path(request, monkeypatch):
+    """Run the test once with the C speedups (skipped where they are not built) and
+    once with the pure Python paths forced, as QUEUE_VISUALIZER_PURE_PYTHON does:
+    every Tracer made and every log loaded during the test takes that path."""
+    from visualizer.queues import speedups
+    from visualizer.recording import reader
+
+    if request.param == "C":
+        if speedups.native is None or reader.native is None:
+            pytest.skip(f"the C speedups are not in use here: {speedups.PATH}")
+    else:
+        monkeypatch.setattr(speedups, "native", None)
+        monkeypatch.setattr(reader, "native", None)
+    return request.param

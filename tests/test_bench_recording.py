@@ -24,7 +24,8 @@ def test_recording_section_reports_the_issue_figures(capsys):
     assert headline["load_events"] >= 40_000 and headline["load_s"] > 0
     assert headline["replay_build_s"] > 0 and headline["seek_worst_ms"] > 0
     what = [row["what"] for row in section["rows"]]
-    assert "recording overhead (run time ratio)" in what
+    assert "recording overhead (run CPU ratio)" in what
+    assert headline["overhead_spread"] >= 0
     assert any(text.startswith("recording overhead: ") for text in section["notes"])
 
 

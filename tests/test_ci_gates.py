@@ -111,6 +111,6 @@ def test_ci_runs_the_readme_commands_and_the_readme_names_the_quick_loop():
     assert block, "the README's CI commands"
     readme_commands = commands(block.group(1))
     ci_commands = commands((ROOT / ".ci" / "run").read_text(encoding="utf-8"))
-    assert len(readme_commands) == 3
-    assert ci_commands[-3:] == readme_commands, "the end of .ci/run is the README's commands"
+    assert len(readme_commands) == 4
+    assert ci_commands[-4:] == readme_commands, "the end of .ci/run is the README's commands"
     assert '.venv/bin/python -m pytest -q -m "not slow"' in readme

@@ -12,11 +12,16 @@ from collections.abc import Callable
 from pathlib import Path
 from time import monotonic
 
+import pytest
+
 from visualizer.engine import Run
 from visualizer.engine.scenarios import load_scenario
 from visualizer.events import GATE_WAIT, TASK_POPPED, THREAD_ENDED
 from visualizer.model import RunModel
 from visualizer.stepping.session import Session
+
+# Every test here runs on both tracing fast paths: C (where built) and pure Python.
+pytestmark = pytest.mark.usefixtures("fast_path")
 
 TIMEOUT = 10.0
 

@@ -164,3 +164,34 @@ def test_slots_read_the_replica_in_place_like_entries():
     assert list(slots) == mirror.entries
     assert slots[:3] == mirror.entries[:3]
     assert slots[-1] == mirror.entries[-1]
+
+
+class CountingList(list):
+    """A heap array that counts how many slots are read."""
+
+    reads = 0
+
+    def __getitem__(self, index):
+        CountingList.reads += 1
+        return super().__getitem__(index)
+
+
+def test_a_pop_out_of_order_in_a_deep_heap_reads_only_the_entries_near_the_top() -> None:
+    """Issue 15: finding a reordered pop's entry walks the few entries ahead of it, never
+    the whole array, so a 100,000-deep replica costs what a shallow one does (log n)."""
+    heap = mirror_of(*[0] * 100_000)  # equal priorities: first in, first out
+    heap._heap = CountingList(heap._heap)
+    CountingList.reads = 0
+    heap.pop(3)  # 0, 1 and 2 were popped first; their events are still to come
+    assert heap.reordered == 3 and heap.resyncs == 0
+    for task_id in (0, 1, 2):
+        heap.pop(task_id)  # checked off, nothing moves
+    assert len(heap) == 100_000 - 4 and heap.entries[0] == (0, 4)
+    assert CountingList.reads < 400  # four sift-downs of ~17 levels, and the walk
+    CountingList.reads = 0
+    heap.pop(50_000)  # far down: the replica is out of step; marked, dropped when on top
+    assert heap.resyncs == 1 and CountingList.reads < 300
+    assert len(heap) == 100_000 - 4
+    for task_id in range(4, 50_000):
+        heap.pop(task_id)
+    assert heap.entries[0] == (0, 50_001)  # the marked entry was dropped as it surfaced

@@ -26,6 +26,9 @@ from visualizer.events import (
 from visualizer.queues import RunStopped, Tracer
 from visualizer.queues.rwlock import ReadWriteLock
 
+# Every test here runs on both tracing fast paths: C (where built) and pure Python.
+pytestmark = pytest.mark.usefixtures("fast_path")
+
 
 class Harness:
     """A traced read-write lock, its events, and threads that hold it on command."""

@@ -29,6 +29,9 @@ from visualizer.events import (
 )
 from visualizer.queues import RunStopped, Tracer
 
+# Every test here runs on both tracing fast paths: C (where built) and pure Python.
+pytestmark = pytest.mark.usefixtures("fast_path")
+
 
 class EventLog:
     """Everything a recorder produced so far, drained on demand."""

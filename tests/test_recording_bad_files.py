@@ -12,6 +12,9 @@ from visualizer.events import MARK, Batch
 from visualizer.recording import LogCancelled, LogError, LogReader, LogWriter, load_log
 from visualizer.recording.reader import PROGRESS_EVERY_BYTES
 
+# Every test here loads logs on both paths: C (where built) and pure Python.
+pytestmark = pytest.mark.usefixtures("fast_path")
+
 
 def header(**changes) -> dict:
     value = {

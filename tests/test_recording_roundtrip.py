@@ -24,6 +24,9 @@ from visualizer.queues import GlobalLockQueue, Tracer
 from visualizer.recording import FORMAT_TAG, VERSION, LogWriter, RecordedRun, load_log
 from visualizer.recording.schema import CHUNK
 
+# Every test here loads logs on both paths: C (where built) and pure Python.
+pytestmark = pytest.mark.usefixtures("fast_path")
+
 SETTINGS = {"strategy": "global-lock", "producers": 1, "workers": 2, "tasks": 40, "rate": 0.0}
 
 

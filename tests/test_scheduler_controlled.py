@@ -20,6 +20,9 @@ from visualizer.queues import STRATEGIES
 from visualizer.stepping import play
 from visualizer.stepping.explore import explore
 
+# Every test here runs on both tracing fast paths: C (where built) and pure Python.
+pytestmark = pytest.mark.usefixtures("fast_path")
+
 ROOT = Path(__file__).resolve().parents[1]
 SCHEDULED = [
     "lost-update",

@@ -18,6 +18,9 @@ import pytest
 from visualizer.events import COND_WAIT, Recorder
 from visualizer.queues import STRATEGIES, QueueShutDown, RunStopped, Task, TaskTable, Tracer
 
+# Every test here runs on both tracing fast paths: C (where built) and pure Python.
+pytestmark = pytest.mark.usefixtures("fast_path")
+
 BLOCKING = sorted(name for name, cls in STRATEGIES.items() if cls.blocking)
 WAITERS = 6
 PROMPT = 1.0  # s: "at once", with room for a loaded CI machine

@@ -27,6 +27,9 @@ from hypothesis.stateful import (
 from visualizer.events import CANCELLED, COMPLETED, PROCESSING, QUEUED, Recorder
 from visualizer.queues import STRATEGIES, GlobalLockQueue, QueueShutDown, TaskTable, Tracer
 
+# Every test here runs on both tracing fast paths: C (where built) and pure Python.
+pytestmark = pytest.mark.usefixtures("fast_path")
+
 IDS = st.integers(min_value=0, max_value=12)  # small, so duplicates and unknowns are common
 PRIORITIES = st.integers(min_value=-2, max_value=3)  # few values, so FIFO ties are common
 

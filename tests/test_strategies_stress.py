@@ -33,6 +33,9 @@ from visualizer.events import (
 )
 from visualizer.queues import STRATEGIES, Snapshot, TaskTable, Tracer
 
+# Every test here runs on both tracing fast paths: C (where built) and pure Python.
+pytestmark = pytest.mark.usefixtures("fast_path")
+
 SAFE = sorted(name for name, cls in STRATEGIES.items() if cls.safe)
 PRODUCERS = WORKERS = 4
 TASKS = 20_000

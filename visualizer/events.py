@@ -1,7 +1,7 @@
 """Event kinds, the event record, and the recorder that threads append to.
 
 Why raw tuples: a traced point is hit several times per queue operation, so the
-hot path must cost little more than building a tuple and one ``deque.append``
+hot path must cost little more than building a tuple and one ``list.append``
 (a single atomic C call under the GIL, needing no lock of our own).  Every event
 is a 6-tuple with the layout of :class:`Event`::
 
@@ -10,7 +10,7 @@ is a 6-tuple with the layout of :class:`Event`::
 ``subject`` is a lock name, a task id or a thread name; ``a`` and ``b`` depend on
 the kind (see :data:`KIND_FIELDS`).  Readers that want names use ``Event(*raw)``.
 
-Ordering: the deque's append order *is* the order of the stream.  Traced locks
+Ordering: the buffer's append order *is* the order of the stream.  Traced locks
 append ``LOCK_ACQUIRED`` after acquiring and ``LOCK_RELEASED`` before releasing,
 so for any one lock the stream never shows two holders at once, even though a
 thread switch can fall between taking a time stamp and appending.  Sequence
@@ -21,10 +21,8 @@ match the stream order exactly.
 from __future__ import annotations
 
 import threading
-from collections import deque
 from dataclasses import dataclass
 from enum import IntEnum
-from itertools import repeat
 from time import perf_counter_ns
 from typing import NamedTuple, Protocol
 
@@ -190,7 +188,7 @@ class Recorder:
     """Bounded, thread-safe event buffer with one consumer.
 
     Producers call :meth:`record` (or the bound :attr:`append` with a ready
-    tuple).  ``deque.append`` is atomic, so recording takes no lock.  The single
+    tuple).  ``list.append`` is atomic, so recording takes no lock.  The single
     consumer calls :meth:`drain`; if more than ``capacity`` events are waiting it
     keeps the newest ``capacity`` and counts the rest in :attr:`dropped`, so a
     consumer that falls behind never makes memory grow past one drain interval's
@@ -209,8 +207,9 @@ class Recorder:
         if capacity < 1:
             raise ValueError("recorder capacity must be at least 1")
         self.capacity = capacity
-        self._buffer: deque[tuple] = deque()
+        self._buffer: list[tuple] = []  # appended at the end, taken from the front
         self.append = self._buffer.append
+        self._taken = 0  # entries at the front already handed out (deleted in bulk)
         self._next_seq = 0
         self.dropped = 0
         self._names: dict[int, str] = {}
@@ -240,7 +239,7 @@ class Recorder:
         return name
 
     def pending(self) -> int:
-        return len(self._buffer)
+        return len(self._buffer) - self._taken
 
     def throttle(self, timeout: float = 0.1) -> None:
         """Wait (at most ``timeout``) while more than :attr:`backlog` events wait.
@@ -249,25 +248,35 @@ class Recorder:
         moving if the consumer has gone away; Stop is never held up longer.
         """
         backlog = self.backlog
-        if backlog is None or len(self._buffer) <= backlog:
+        if backlog is None or self.pending() <= backlog:
             return
         with self._drained:
-            self._drained.wait_for(lambda: len(self._buffer) <= backlog // 2, timeout)
+            self._drained.wait_for(lambda: self.pending() <= backlog // 2, timeout)
 
     def drain(self, limit: int | None = None) -> Batch:
         """Take waiting events (at most ``limit``) in stream order."""
         buffer = self._buffer
-        waiting = len(buffer)
+        start = self._taken
+        waiting = len(buffer) - start
         dropped = 0
+        # Producers only ever append at the end, one atomic list.append each, so the
+        # entries from ``start`` on stay put while we copy them out (one call into C,
+        # atomic under the GIL): whatever is appended meanwhile lands after them and
+        # waits for the next drain.  No Python step per event.
         if waiting > self.capacity:
             dropped = waiting - self.capacity
-            deque(map(deque.popleft, repeat(buffer, dropped)), maxlen=0)  # discard, in C
+            start += dropped
             self.dropped += dropped
             waiting = self.capacity
         count = waiting if limit is None else min(limit, waiting)
-        # map() over an unbound popleft runs the whole loop in C: no Python frame
-        # per event, and each popleft is atomic against concurrent appends.
-        events = list(map(deque.popleft, repeat(buffer, count)))
+        events = buffer[start : start + count]
+        start += count
+        if start * 2 >= len(buffer):
+            # What was handed out goes in one delete once it is half the list or more,
+            # so each entry is moved a bounded number of times whatever the limit.
+            del buffer[:start]
+            start = 0
+        self._taken = start
         batch = Batch(self._next_seq + dropped, events, dropped)
         self._next_seq += dropped + count
         if self.backlog is not None:

@@ -5,8 +5,10 @@ to add one.
 """
 
 from visualizer.bench import (  # noqa: F401  (register sections)
+    depth,
     explore,
     gui,
+    log_load,
     process,
     queues,
     recording,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from visualizer.queues import STRATEGIES
+from visualizer.queues import STRATEGIES, speedups
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,7 @@ def results_json(results: Iterable[tuple[Section, Table]], config: BenchConfig) 
         "python": sys.version.split()[0],
         "implementation": platform.python_implementation(),
         "machine": platform.machine(),
+        "accelerator": speedups.PATH,
         "quick": config.quick,
         "sections": {
             chosen.name: {

@@ -1,46 +1,51 @@
-"""Queue throughput, with tracing off and on: what the instrumentation costs.
+"""Queue throughput: each strategy against its textbook, untraced and traced.
 
-Every strategy runs the same operations twice, once built from a plain
-``Tracer()`` (standard-library locks, task events dropped) and once from
-``Tracer(Recorder())`` (traced locks, every event recorded).  The ratio of the
-two times is the overhead of leaving tracing on.
+Three queues do the same operations in every round:
 
-Noise control: each configuration runs several times, traced and untraced
-blocks interleaved (alternating which goes first), and the best time of each is
-kept, as ``timeit`` does: the fastest run is the one least disturbed by the rest
-of the machine.
+* **textbook**: the strategy's design written as a textbook would, with none
+  of this project's code (:mod:`visualizer.bench.textbook`);
+* **untraced**: the strategy built from a plain ``Tracer()`` (standard-library
+  primitives, task events dropped): what the project's structure costs;
+* **traced**: the strategy built from ``Tracer(Recorder())`` (traced
+  primitives, every event recorded), with the recorder drained as the window's
+  consumer does, the drain timed too: what watching costs.
 
-Draining: the traced loop drains its recorder once per frame (``FRAME``), as the
-window's consumer does; an undrained deque would grow without bound and the
-garbage collector's passes over it would dominate.  The cadence matters: events
-drained within a few hundred cycles die before the collector ever sees them, so
-draining more often than the real consumer would flatter the ratio.  The drain
-is timed with the traced side, since under the GIL the consumer's work takes time
-from the workers too.
+Times are CPU seconds over interleaved rounds (see :mod:`.rounds`); each ratio
+is taken within a round and reported as the median and spread of the rounds.
+
+Issue 15's targets: untraced within 1.3x of its textbook; traced within 1.3x of
+untraced on one thread and 1.2x with 4 producers and 4 workers.
 """
 
 from __future__ import annotations
 
-import gc
 import math
 import threading
-from time import perf_counter
+from collections.abc import Callable
 from typing import Any
 
 from visualizer.bench.core import BenchConfig, Table, section
+from visualizer.bench.rounds import Figure, interleaved, ratio, timed
+from visualizer.bench.textbook import same_design
 from visualizer.engine import userqueue
 from visualizer.engine.drain import Drainer
 from visualizer.events import Recorder
-from visualizer.queues import STRATEGIES, Tracer
+from visualizer.queues import STRATEGIES, Tracer, speedups
+
+KINDS = ("textbook", "untraced", "traced")
+
+UNTRACED_TARGET = 1.3
+"""Untraced strategy / its textbook queue."""
+SINGLE_TARGET = 1.3
+"""Traced / untraced, one thread."""
+THREADED_TARGET = 1.2
+"""Traced / untraced, 4 producers and 4 workers."""
+
+DRAIN_EVERY = 1000
+"""Single thread: cycles between two drains (about 9,000 events: a frame's worth)."""
 
 FRAME = 1 / 60
-"""Seconds between two drains: the window drains its recorder once per frame."""
-
-BLOCK = 100
-"""Cycles between two looks at the clock (both loops look, so both pay for it)."""
-
-TARGET_RATIO = 2.0
-"""The issue's goal: tracing on costs at most twice the untraced operations."""
+"""Seconds between two drains of the threaded runs' consumer (the window's frame)."""
 
 PRODUCERS = 4
 WORKERS = 4
@@ -50,44 +55,49 @@ THREAD_DEADLINE = 60.0
 
 
 def _nothing() -> None:
-    """The untraced loop's stand-in for draining, so both loops run the same code."""
+    """The untraced loops' stand-in for draining, so every loop runs the same code."""
 
 
-def _new_queue(name: str, traced: bool) -> tuple[Any, Recorder | None]:
+def build_queue(name: str, tracer: Tracer) -> Any:
     """Strategy ``name``, or a user's queue given as ``PATH.py:ClassName``."""
-    recorder = Recorder() if traced else None
     if ":" in name:
-        return userqueue.build(userqueue.QueueRef.parse(name), Tracer(recorder)), recorder
-    return STRATEGIES[name](Tracer(recorder)), recorder
+        return userqueue.build(userqueue.QueueRef.parse(name), tracer)
+    return STRATEGIES[name](tracer)
 
 
-def single_thread_time(name: str, traced: bool, cycles: int) -> float:
-    """Seconds for ``cycles`` add / get / complete cycles on one thread."""
-    queue, recorder = _new_queue(name, traced)
+def new_queue(kind: str, name: str) -> tuple[Any, Recorder | None]:
+    """A ``kind`` queue (textbook, untraced or traced) of strategy ``name``, and its
+    recorder.  A user's queue is set against the reference textbook queue."""
+    if kind == "textbook":
+        return same_design(name)(), None
+    recorder = Recorder() if kind == "traced" else None
+    return build_queue(name, Tracer(recorder)), recorder
+
+
+def single_thread_time(kind: str, name: str, cycles: int) -> float:
+    """CPU seconds for ``cycles`` add / get / complete cycles on one thread."""
+    queue, recorder = new_queue(kind, name)
     drain = recorder.drain if recorder is not None else _nothing
     add, get, complete = queue.add_task, queue.get_next_task, queue.complete_task
-    gc.collect()
-    start = perf_counter()
-    next_drain = start + FRAME
-    for base in range(0, cycles, BLOCK):
-        for task_id in range(base, base + BLOCK):
-            add(task_id, task_id % 10)
-            complete(get().task_id)
-        now = perf_counter()
-        if now >= next_drain:
+
+    def work() -> None:
+        for base in range(0, cycles, DRAIN_EVERY):
+            for task_id in range(base, min(base + DRAIN_EVERY, cycles)):
+                add(task_id, task_id % 10)
+                complete(get().task_id)
             drain()
-            next_drain = now + FRAME
-    drain()
-    return perf_counter() - start
+
+    return timed(work)
 
 
-def threaded_time(name: str, traced: bool, tasks: int) -> tuple[float, int]:
-    """Seconds for ``tasks`` cycles by 4 producers and 4 workers flat out, and errors seen.
+def threaded_time(kind: str, name: str, tasks: int) -> tuple[float, int]:
+    """CPU seconds (all threads) for ``tasks`` cycles by 4 producers and 4 workers
+    flat out, and the errors seen.
 
     Errors (only the unsafe queue has them) are counted, not raised: a bench
     must finish whatever the strategy does.
     """
-    queue, recorder = _new_queue(name, traced)
+    queue, recorder = new_queue(kind, name)
     blocking = queue.blocking
     producers_done = threading.Event()
     idle = threading.Event()  # never set: an interruptible pause for empty polls
@@ -127,109 +137,144 @@ def threaded_time(name: str, traced: bool, tasks: int) -> tuple[float, int]:
         for i in range(WORKERS)
     ]
     drainer = Drainer(recorder, _discard, interval=FRAME) if recorder is not None else None
-    gc.collect()
-    start = perf_counter()
-    if drainer is not None:
-        drainer.start()
-    for thread in producers + workers:
-        thread.start()
-    for thread in producers:
-        thread.join(THREAD_DEADLINE)
-    producers_done.set()
-    for thread in workers:
-        thread.join(THREAD_DEADLINE)
-    elapsed = perf_counter() - start
-    if drainer is not None:
-        drainer.stop()
+
+    def work() -> None:
+        if drainer is not None:
+            drainer.start()
+        for thread in producers + workers:
+            thread.start()
+        for thread in producers:
+            thread.join(THREAD_DEADLINE)
+        producers_done.set()
+        for thread in workers:
+            thread.join(THREAD_DEADLINE)
+        if drainer is not None:
+            drainer.stop()
+
+    seconds = timed(work, threads=True)
     if any(thread.is_alive() for thread in producers + workers):
         raise RuntimeError(f"bench: {name} threads did not finish in {THREAD_DEADLINE:g} s")
-    return elapsed, sum(errors)
+    return seconds, sum(errors)
 
 
 def _discard(_batch: object) -> None:
     """The threaded bench's consumer: drain, and throw the events away."""
 
 
-def _geometric_mean(values: list[float]) -> float:
+def geometric_mean(values: list[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else 0.0
 
 
-def _overhead_table(title: str, times: dict[str, dict[bool, float]], work: int) -> Table:
+def _compare(
+    config: BenchConfig, rounds: int, work: int, measure: Callable[[str, str], float]
+) -> tuple[dict[str, dict[str, list[float]]], Table]:
+    """Every strategy's three kinds over interleaved rounds; the table's rows."""
+    samples: dict[str, dict[str, list[float]]] = {}
+    for name in config.strategies:
+        cases = {kind: (lambda kind=kind, name=name: measure(kind, name)) for kind in KINDS}
+        samples[name] = interleaved(cases, rounds)
     table = Table(
-        title,
+        "",
         [
             ("strategy", "strategy"),
-            ("untraced", "untraced cycles/s"),
-            ("traced", "traced cycles/s"),
-            ("ratio", "overhead (traced/untraced time)"),
+            ("textbook_us", "textbook µs"),
+            ("untraced_us", "untraced µs"),
+            ("traced_us", "traced µs"),
+            ("untraced_vs_textbook", "untraced/textbook"),
+            ("untraced_vs_textbook_spread", "±"),
+            ("traced_vs_untraced", "traced/untraced"),
+            ("traced_vs_untraced_spread", "±"),
         ],
     )
-    ratios = []
-    for name, best in times.items():
-        ratio = best[True] / best[False]
-        ratios.append(ratio)
-        table.rows.append(
-            {
-                "strategy": name,
-                "untraced": work / best[False],
-                "traced": work / best[True],
-                "ratio": ratio,
-            }
-        )
-    if ratios:
-        table.headline = {
-            "max_ratio": max(ratios),
-            "geometric_mean_ratio": _geometric_mean(ratios),
-            "target_ratio": TARGET_RATIO,
-        }
-        table.notes.append(
-            f"tracing overhead: worst {max(ratios):.2f}x, geometric mean "
-            f"{_geometric_mean(ratios):.2f}x (target: at most {TARGET_RATIO:g}x)"
-        )
-    return table
+    for name, by_kind in samples.items():
+        untraced = ratio(by_kind, "untraced", "textbook")
+        traced = ratio(by_kind, "traced", "untraced")
+        row: dict[str, Any] = {"strategy": name}
+        for kind in KINDS:
+            row[f"{kind}_us"] = Figure.of(by_kind[kind]).median * 1e6 / work
+        row["untraced_vs_textbook"] = untraced.median
+        row["untraced_vs_textbook_spread"] = untraced.spread
+        row["traced_vs_untraced"] = traced.median
+        row["traced_vs_untraced_spread"] = traced.spread
+        table.rows.append(row)
+    return samples, table
+
+
+def _verdicts(table: Table, traced_target: float) -> None:
+    """Headline figures and one line per target, worst strategy named."""
+    rows = table.rows
+    if not rows:
+        return
+    worst_untraced = max(rows, key=lambda row: row["untraced_vs_textbook"])
+    worst_traced = max(rows, key=lambda row: row["traced_vs_untraced"])
+    safe = [row for row in rows if getattr(STRATEGIES.get(row["strategy"]), "safe", False)]
+    table.headline = {
+        "accelerator": speedups.PATH,
+        "max_untraced_vs_textbook": worst_untraced["untraced_vs_textbook"],
+        "untraced_target": UNTRACED_TARGET,
+        "max_traced_vs_untraced": worst_traced["traced_vs_untraced"],
+        "geometric_mean_traced_vs_untraced": geometric_mean(
+            [row["traced_vs_untraced"] for row in rows]
+        ),
+        "traced_target": traced_target,
+        "safe_strategies_max_traced_vs_untraced": max(
+            (row["traced_vs_untraced"] for row in safe), default=0.0
+        ),
+    }
+
+    def verdict(label: str, row: dict[str, Any], key: str, target: float) -> str:
+        value = row[key]
+        within = "within" if value <= target else "OVER"
+        return f"{label}: worst {value:.2f}x ({row['strategy']}), {within} the {target:g}x target"
+
+    table.notes.append(
+        verdict("untraced/textbook", worst_untraced, "untraced_vs_textbook", UNTRACED_TARGET)
+    )
+    table.notes.append(
+        verdict("traced/untraced", worst_traced, "traced_vs_untraced", traced_target)
+        + f" (geometric mean {table.headline['geometric_mean_traced_vs_untraced']:.2f}x)"
+    )
+    table.notes.append(f"tracing fast path: {speedups.PATH}")
 
 
 @section("single", "Single thread: add / get / complete cycles")
 def single_thread(config: BenchConfig) -> Table:
-    cycles, repeats = (2_000, 2) if config.quick else (20_000, 5)
-    best: dict[str, dict[bool, float]] = {name: {} for name in config.strategies}
-    for repeat in range(repeats):
-        for name in config.strategies:
-            for traced in (False, True) if repeat % 2 == 0 else (True, False):
-                seconds = single_thread_time(name, traced, cycles)
-                best[name][traced] = min(seconds, best[name].get(traced, math.inf))
-    table = _overhead_table(
-        f"Single thread: add / get / complete cycles ({cycles:,} per run, best of {repeats})",
-        best,
-        cycles,
+    cycles, rounds = (2_000, 3) if config.quick else (20_000, 9)
+    _, table = _compare(
+        config, rounds, cycles, lambda kind, name: single_thread_time(kind, name, cycles)
     )
+    table.title = (
+        f"Single thread: add / get / complete cycles ({cycles:,} per run, CPU time, "
+        f"median of {rounds} interleaved rounds)"
+    )
+    _verdicts(table, SINGLE_TARGET)
     table.notes.append(
-        "A cycle is three queue operations. Traced runs drain the recorder once per "
-        f"{FRAME * 1000:.0f} ms frame, as the window does, and that drain is timed too."
+        "µs: CPU time per cycle (three queue operations). ±: spread (max - min) of the "
+        f"per-round ratios. Traced runs drain the recorder every {DRAIN_EVERY:,} cycles, "
+        "as the window's consumer would, and that drain is timed too."
     )
     return table
 
 
 @section("threads", f"{PRODUCERS} producers + {WORKERS} workers, flat out")
 def threaded(config: BenchConfig) -> Table:
-    tasks, repeats = (1_000, 1) if config.quick else (20_000, 3)
-    best: dict[str, dict[bool, float]] = {name: {} for name in config.strategies}
+    tasks, rounds = (1_000, 2) if config.quick else (20_000, 7)
     errors: dict[str, int] = dict.fromkeys(config.strategies, 0)
-    for repeat in range(repeats):
-        for name in config.strategies:
-            for traced in (False, True) if repeat % 2 == 0 else (True, False):
-                seconds, failed = threaded_time(name, traced, tasks)
-                best[name][traced] = min(seconds, best[name].get(traced, math.inf))
-                errors[name] += failed
-    table = _overhead_table(
+
+    def measure(kind: str, name: str) -> float:
+        seconds, failed = threaded_time(kind, name, tasks)
+        errors[name] += failed
+        return seconds
+
+    _, table = _compare(config, rounds, tasks, measure)
+    table.title = (
         f"{PRODUCERS} producers + {WORKERS} workers, flat out ({tasks:,} tasks per run, "
-        f"best of {repeats})",
-        best,
-        tasks,
+        f"CPU time of every thread, median of {rounds} interleaved rounds)"
     )
     table.columns.append(("errors", "errors"))
     for row in table.rows:
         row["errors"] = errors[row["strategy"]]
+    _verdicts(table, THREADED_TARGET)
     table.notes.append(
         "Threads share one GIL, so this measures lock hand-offs and contention more "
         "than parallel speed; errors are the unsafe queue tripping over its races."

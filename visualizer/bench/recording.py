@@ -3,8 +3,9 @@
 The issue's budget: recording may slow a run by at most a few per cent beyond
 tracing itself.  So the baseline is a traced run whose consumer drains and
 discards (what tracing costs already), and the measurement is the same run
-whose consumer hands each batch to a :class:`LogWriter`, both timed from the
-run's start to its end, interleaved and best-of-N like the queue sections.  The
+whose consumer hands each batch to a :class:`LogWriter`, both timed in CPU time
+(every thread of the process) from the run's start to its end, in interleaved
+rounds whose per-round ratios give the median and spread (see :mod:`.rounds`).  The
 writer defers encoding to ``close`` (see :mod:`visualizer.recording.writer`), so
 that cost is reported apart, as the wait after the run; a third configuration
 encodes every batch as it arrives, to show what deferring saves.
@@ -16,15 +17,17 @@ spends folding it with checkpoints (:class:`~visualizer.recording.replay.Replay`
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict
-from time import perf_counter
+from time import perf_counter, process_time, thread_time
 from typing import Any
 
 from visualizer.bench.core import BenchConfig, Table, section
 from visualizer.bench.log_costs import measure_write
+from visualizer.bench.rounds import interleaved, median, ratio
 from visualizer.engine import Drainer, Run, RunState, Workload
 from visualizer.events import Batch
 from visualizer.recording import LogWriter, load_log
@@ -47,7 +50,7 @@ def _discard(_batch: Batch) -> None:
 
 
 def timed_run(tasks: int, mode: str, folder: str) -> tuple[float, float, int]:
-    """One run: (run seconds, seconds spent closing the log, events).
+    """One run: (run CPU seconds, CPU seconds spent closing the log, events).
 
     ``mode`` is ``"off"`` (tracing only), ``"on"`` (recording, encoding deferred)
     or ``"eager"`` (recording, every batch encoded as it is drained).
@@ -66,21 +69,24 @@ def timed_run(tasks: int, mode: str, folder: str) -> tuple[float, float, int]:
         )
         consume = writer.write_batch
     drainer = Drainer(run.recorder, consume)
+    gc.collect()
+    started = process_time()
     drainer.start()
     run.start()
     finished = run.wait(120)
     drainer.stop()
+    seconds = process_time() - started
     if not finished or run.state is not RunState.FINISHED:
         run.stop()
         raise RuntimeError(f"bench: the recording run did not finish ({run.state.value})")
     closing = 0.0
     events = 0
     if writer is not None:
-        started = perf_counter()
+        started = thread_time()
         writer.close()
-        closing = perf_counter() - started
+        closing = thread_time() - started
         events = writer.events_written
-    return run.elapsed(), closing, events
+    return seconds, closing, events
 
 
 def _load_figures(tasks: int, folder: str) -> dict[str, Any]:
@@ -98,13 +104,13 @@ def _load_figures(tasks: int, folder: str) -> dict[str, Any]:
             run.start()
             run.wait(600)
         run.stop()
-    started = perf_counter()
+    started = thread_time()
     recorded = load_log(path)
-    load_s = perf_counter() - started
+    load_s = thread_time() - started
     replay = Replay(recorded)
-    started = perf_counter()
+    started = thread_time()
     replay.build()
-    build_s = perf_counter() - started
+    build_s = thread_time() - started
     worst = 0.0
     step = max(1, replay.total // SEEKS)
     for position in range(replay.total - step // 2, 0, -step):  # backwards: the slow way
@@ -124,45 +130,55 @@ def _load_figures(tasks: int, folder: str) -> dict[str, Any]:
 
 @section("recording", "Recording: overhead on a run, log size, load and replay time")
 def recording(config: BenchConfig) -> Table:
-    tasks, repeats = (2_000, 2) if config.quick else (20_000, 5)
+    tasks, rounds = (2_000, 2) if config.quick else (20_000, 5)
     load_events = 50_000 if config.quick else 1_000_000
-    best: dict[str, float] = {}
-    closing: dict[str, float] = {}
-    events = 0
+    closing: dict[str, list[float]] = {"off": [], "on": [], "eager": []}
+    written = [0]
     with tempfile.TemporaryDirectory() as folder:
-        for repeat in range(repeats):
-            modes = ("off", "on", "eager") if repeat % 2 == 0 else ("eager", "on", "off")
-            for mode in modes:
-                seconds, closed, written = timed_run(tasks, mode, folder)
-                if seconds < best.get(mode, float("inf")):
-                    best[mode], closing[mode] = seconds, closed
-                events = max(events, written)
+
+        def case(mode: str) -> Callable[[], float]:
+            def measure() -> float:
+                seconds, closed, events = timed_run(tasks, mode, folder)
+                closing[mode].append(closed)
+                written[0] = max(written[0], events)
+                return seconds
+
+            return measure
+
+        samples = interleaved({mode: case(mode) for mode in closing}, rounds)
         loaded = _load_figures(load_events // EVENTS_PER_TASK, folder)
+    events = written[0]
     plain = measure_write(50_000 if config.quick else 200_000)
     packed = measure_write(50_000 if config.quick else 200_000, compress=True)
 
-    ratio = best["on"] / best["off"]
+    overhead = ratio(samples, "on", "off")
+    eager = ratio(samples, "eager", "off")
+    closed = median(closing, "on").median
     table = Table(
-        f"Recording ({tasks:,} tasks flat out, about {events:,} events a run, best of "
-        f"{repeats}; a {loaded['events']:,}-event log loaded)",
-        [("what", "what"), ("value", "value"), ("unit", "unit")],
+        f"Recording ({tasks:,} tasks flat out, about {events:,} events a run, CPU time, "
+        f"median of {rounds} interleaved rounds; a {loaded['events']:,}-event log loaded)",
+        [("what", "what"), ("value", "value"), ("spread", "±"), ("unit", "unit")],
     )
     rows = [
-        ("run, tracing only", tasks / best["off"], "tasks/s"),
-        ("run, tracing + recording", tasks / best["on"], "tasks/s"),
-        ("recording overhead (run time ratio)", ratio, "x"),
-        ("writing the log after the run", closing["on"] * 1000, "ms"),
-        ("encoding as it goes instead (ratio)", best["eager"] / best["off"], "x"),
-        ("log size per 10k events, .jsonl", plain.bytes_per_10k_events / 1024, "KiB"),
-        ("log size per 10k events, .jsonl.gz", packed.bytes_per_10k_events / 1024, "KiB"),
-        (f"load a {loaded['events']:,}-event log", loaded["load_s"], "s"),
-        ("replay: fold it with checkpoints", loaded["build_s"], "s"),
-        ("replay: checkpoints kept", loaded["checkpoint_mb"], "MB"),
-        ("replay: slowest seek backwards", loaded["seek_ms"], "ms"),
+        ("run, tracing only", tasks / median(samples, "off").median, None, "tasks/CPU s"),
+        ("run, tracing + recording", tasks / median(samples, "on").median, None, "tasks/CPU s"),
+        ("recording overhead (run CPU ratio)", overhead.median, overhead.spread, "x"),
+        ("writing the log after the run", closed * 1000, None, "CPU ms"),
+        ("encoding as it goes instead (ratio)", eager.median, eager.spread, "x"),
+        ("log size per 10k events, .jsonl", plain.bytes_per_10k_events / 1024, None, "KiB"),
+        ("log size per 10k events, .jsonl.gz", packed.bytes_per_10k_events / 1024, None, "KiB"),
+        (f"load a {loaded['events']:,}-event log", loaded["load_s"], None, "CPU s"),
+        ("replay: fold it with checkpoints", loaded["build_s"], None, "CPU s"),
+        ("replay: checkpoints kept", loaded["checkpoint_mb"], None, "MB"),
+        ("replay: slowest seek backwards", loaded["seek_ms"], None, "ms"),
     ]
-    table.rows = [{"what": what, "value": value, "unit": unit} for what, value, unit in rows]
+    table.rows = [
+        {"what": what, "value": value, "spread": spread, "unit": unit}
+        for what, value, spread, unit in rows
+    ]
     table.headline = {
-        "overhead_ratio": ratio,
+        "overhead_ratio": overhead.median,
+        "overhead_spread": overhead.spread,
         "target_ratio": TARGET_OVERHEAD,
         "bytes_per_10k_events": plain.bytes_per_10k_events,
         "gz_bytes_per_10k_events": packed.bytes_per_10k_events,
@@ -172,8 +188,8 @@ def recording(config: BenchConfig) -> Table:
         "seek_worst_ms": loaded["seek_ms"],
     }
     table.notes.append(
-        f"recording overhead: {ratio:.3f}x the traced run (target: at most "
+        f"recording overhead: {overhead.median:.3f}x the traced run (target: at most "
         f"{TARGET_OVERHEAD:g}x); encoding is deferred to the end of the run, "
-        f"{closing['on'] * 1e9 / max(events, 1):.0f} ns an event"
+        f"{closed * 1e9 / max(events, 1):.0f} ns an event"
     )
     return table

@@ -18,6 +18,13 @@ their events arrive (:attr:`HeapMirror.reordered`).  The unsafe strategy can
 break the replica further; then it never fails, but removes entries out of turn,
 or sets aside a pop it never had the entry for (and skips that entry's push if
 it is recorded late), counting each in :attr:`HeapMirror.resyncs`.
+
+Bounded work per event, whatever the depth: an entry that is not at the root is
+found by a walk from the root over the entries ahead of it (only their children
+can be ahead too), which stops after :data:`MAX_AHEAD` of them, never by a
+search of the whole array.  An entry further down than that is out of step: in a
+small heap it is looked up and removed at once; in a large one it is marked and
+dropped when it surfaces at the root, as the queue drops a cancelled task.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ from collections.abc import Hashable, Sequence
 
 MAX_AHEAD = 32
 """Most pops whose events may still be on their way (about the number of getters)."""
+SCAN_LIMIT = 4096
+"""Largest heap searched slot by slot for an entry removed out of turn."""
 
 
 class HeapSlots(Sequence):
@@ -64,6 +73,8 @@ class HeapMirror:
         self.resyncs = 0  # entries removed out of turn, or pops of entries never pushed
         self._early: set[Hashable] = set()  # popped ahead of their events
         self._unpushed: set[Hashable] = set()  # popped before their pushes were recorded
+        self._keys: dict[Hashable, tuple[int, int, Hashable]] = {}  # task -> its entry's key
+        self._stale: set[Hashable] = set()  # removed out of turn, dropped when at the root
 
     @property
     def entries(self) -> list[tuple[int, Hashable]]:
@@ -84,7 +95,9 @@ class HeapMirror:
             self._unpushed.discard(task_id)
             return
         heap = self._heap
-        heap.append((-priority, self._order, task_id))
+        key = (-priority, self._order, task_id)
+        heap.append(key)
+        self._keys[task_id] = key
         self._order += 1
         self.last_path = self._sift_up(0, len(heap) - 1)
         self.last_op = "push"
@@ -92,9 +105,15 @@ class HeapMirror:
 
     def pop(self, task_id: Hashable) -> None:
         """Replay the ``heappop`` that handed out (or discarded) ``task_id``."""
-        heap = self._heap
         self.last_op = "pop"
         self.last_task = task_id
+        self._pop(task_id)
+        stale, heap = self._stale, self._heap
+        while stale and heap and heap[0][2] in stale:  # entries removed out of turn surface
+            stale.discard(self._pop_root()[2])
+
+    def _pop(self, task_id: Hashable) -> None:
+        heap = self._heap
         if heap and heap[0][2] == task_id:
             self._pop_root()
             return
@@ -102,24 +121,51 @@ class HeapMirror:
             self._early.discard(task_id)  # replayed already, when a later pop overtook it
             self.last_path = []
             return
-        index = next((i for i, key in enumerate(heap) if key[2] == task_id), None)
-        if index is None:
+        key = self._keys.get(task_id)
+        if key is None:
             # Never pushed (yet): a racing add may record its push after this pop.
             self.resyncs += 1
             self._unpushed.add(task_id)
             self.last_path = []
             return
-        key = heap[index]
-        ahead = sum(1 for other in heap if other < key)
-        if ahead > MAX_AHEAD:
+        index, ahead = self._find(key)
+        if index is None:  # too far down for a reordered pop: the replica is out of step
             self.resyncs += 1
-            self._remove_at(index)
-            self.last_path = [index]
+            if len(heap) <= SCAN_LIMIT:
+                index = heap.index(key)
+                self._remove_at(index)
+                self.last_path = [index]
+            else:
+                del self._keys[task_id]
+                self._stale.add(task_id)
+                self.last_path = []
             return
         self.reordered += ahead
         for _ in range(ahead):  # the entries ahead leave in key order, as heappop takes them
             self._early.add(self._pop_root()[2])
         self._pop_root()
+
+    def _find(self, key: tuple[int, int, Hashable]) -> tuple[int | None, int]:
+        """The slot holding ``key`` and how many entries are ahead of it, or ``None``
+        once more than :data:`MAX_AHEAD` are.  A walk from the root: an entry's
+        children can only be ahead of ``key`` if the entry is."""
+        heap = self._heap
+        size = len(heap)
+        todo = [0] if size else []
+        found = None
+        ahead = 0
+        while todo:
+            slot = todo.pop()
+            entry = heap[slot]
+            if entry == key:
+                found = slot
+            elif entry < key:
+                ahead += 1
+                if ahead > MAX_AHEAD:
+                    return None, ahead
+                child = 2 * slot + 1
+                todo.extend(c for c in (child, child + 1) if c < size)
+        return found, ahead
 
     def _pop_root(self) -> tuple[int, int, Hashable]:
         """``heapq.heappop``: the last entry replaces the root and sifts down."""
@@ -127,15 +173,23 @@ class HeapMirror:
         last = heap.pop()
         if not heap:
             self.last_path = [0]
+            self._forget(last)
             return last
         root = heap[0]
         heap[0] = last
         self.last_path = self._sift_down(0)
+        self._forget(root)
         return root
+
+    def _forget(self, key: tuple[int, int, Hashable]) -> None:
+        """The entry ``key`` left the heap: drop its task's key (if it is still this one)."""
+        if self._keys.get(key[2]) == key:
+            del self._keys[key[2]]
 
     def _remove_at(self, index: int) -> None:
         """Delete an inner entry the way heapq would repair the hole."""
         heap = self._heap
+        self._forget(heap[index])
         last = heap.pop()
         if index < len(heap):
             heap[index] = last

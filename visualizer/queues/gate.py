@@ -31,9 +31,10 @@ _PACKAGE_INTERNALS: tuple[str, ...] = (
     os.path.join("visualizer", "queues", "gate.py"),
     os.path.join("visualizer", "queues", "traced.py"),
     os.path.join("visualizer", "queues", "tracer.py"),
+    os.path.join("visualizer", "queues", "speedups.py"),
     os.path.join("visualizer", "queues", "rwlock.py"),
     "threading.py",
-    "contextlib.py",  # ``with rw.read_locked():`` enters through contextlib's generator wrapper
+    "contextlib.py",  # a @contextmanager helper enters through contextlib's generator wrapper
 )
 
 

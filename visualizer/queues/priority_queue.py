@@ -35,7 +35,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from visualizer.events import CANCELLED, HEAP_DISCARDED, PROCESSING, QUEUED, TASK_ADDED, TASK_POPPED
-from visualizer.queues.base import QueueShutDown, Task, TaskTable
+from visualizer.queues.base import QueueShutDown, Task, TaskTable, new_task
 from visualizer.queues.tracer import Tracer
 
 
@@ -110,7 +110,7 @@ class PriorityQueueStrategy(TaskTable):
             self._added += 1
             self._record(TASK_ADDED, task_id, priority, self._added)
             # Lock order table -> mutex: put() takes the queue's mutex inside ours.
-            self._pq.put((-priority, next(self._order), Task(task_id, priority, payload)))
+            self._pq.put((-priority, next(self._order), new_task(task_id, priority, payload)))
 
     def get_next_task(self, timeout: float | None = None) -> Task | None:
         deadline = None if timeout is None else self._clock() + timeout

@@ -11,17 +11,17 @@ The standard library has none, so here is the textbook one, built on a
 
 The internal condition only guards the bookkeeping below and is held for a few
 instructions, so it is left untraced; the events describe the read-write lock.
+Untraced (a tracer without a recorder) it records nothing at all.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from threading import get_ident
-from time import perf_counter_ns
 
 from visualizer.events import LOCK_ACQUIRED, LOCK_RELEASED, LOCK_REQUESTED, READ, WRITE
+from visualizer.queues import speedups
 from visualizer.queues.gate import Gate, RunStopped
 from visualizer.queues.traced import WAIT_SLICE, blocked_reporter
 
@@ -35,6 +35,8 @@ class ReadWriteLock:
         append: Callable[[tuple], None],
         gate: Gate,
         prefer_writers: bool = False,
+        traced: bool = True,
+        accelerated: bool = True,
     ) -> None:
         self.name = name
         self.prefer_writers = prefer_writers
@@ -45,10 +47,13 @@ class ReadWriteLock:
         self._cond = threading.Condition(threading.Lock())
         self._append = append
         self._gate = gate
+        self._traced = traced  # untraced, the hot paths skip even the call to _event
+        self._stamp = speedups.stamper(append, accelerated)
+        self._reading = _Holding(self.acquire_read, self.release_read)
 
     def _event(self, kind: int, mode: str, b: object) -> None:
         """Record ``kind`` for this lock and the calling thread; ``b`` as in KIND_FIELDS."""
-        self._append((perf_counter_ns(), get_ident(), kind, self.name, mode, b))
+        self._stamp(kind, self.name, mode, b)
 
     def _can_read(self) -> bool:
         if self.writer is not None:
@@ -89,13 +94,14 @@ class ReadWriteLock:
                 self._event(LOCK_REQUESTED, READ, self.writer)
                 self._wait_until(self._can_read, "read")
             self.readers.append(get_ident())
-
-            self._event(LOCK_ACQUIRED, READ, len(self.readers))
+            if self._traced:
+                self._event(LOCK_ACQUIRED, READ, len(self.readers))
 
     def release_read(self) -> None:
         with self._cond:
             self.readers.remove(get_ident())
-            self._event(LOCK_RELEASED, READ, len(self.readers))
+            if self._traced:
+                self._event(LOCK_RELEASED, READ, len(self.readers))
             if not self.readers:
                 self._cond.notify_all()
 
@@ -104,7 +110,7 @@ class ReadWriteLock:
         if gate.closed:
             gate.checkpoint(f"write-acquire {self.name}")
         with self._cond:
-            if not self._can_write():
+            if self.writer is not None or self.readers:  # not self._can_write()
                 holder = self.writer if self.writer is not None else tuple(self.readers)
                 self._event(LOCK_REQUESTED, WRITE, holder)
                 self.writers_waiting += 1
@@ -113,27 +119,45 @@ class ReadWriteLock:
                 finally:
                     self.writers_waiting -= 1
             self.writer = get_ident()
-            self._event(LOCK_ACQUIRED, WRITE, 1)
+            if self._traced:
+                self._event(LOCK_ACQUIRED, WRITE, 1)
 
-    def release_write(self) -> None:
+    def release_write(self, *_exc_info: object) -> None:
+        """Let the writer out (the arguments, if any, are ``__exit__``'s, unused)."""
         with self._cond:
-            self._event(LOCK_RELEASED, WRITE, 0)
-
+            if self._traced:
+                self._event(LOCK_RELEASED, WRITE, 0)
             self.writer = None
             self._cond.notify_all()
 
-    @contextmanager
-    def read_locked(self) -> Iterator[None]:
-        self.acquire_read()
-        try:
-            yield
-        finally:
-            self.release_read()
+    def read_locked(self) -> _Holding:
+        """``with rw.read_locked():`` holds the lock in shared mode for the block."""
+        return self._reading
 
-    @contextmanager
-    def write_locked(self) -> Iterator[None]:
-        self.acquire_write()
-        try:
-            yield
-        finally:
-            self.release_write()
+    def write_locked(self) -> ReadWriteLock:
+        """``with rw.write_locked():`` holds the lock alone for the block.
+
+        The lock itself is the context manager of its write mode, entering and
+        leaving straight through :meth:`acquire_write` and :meth:`release_write`:
+        in a queue every change is a write, so this is the hot path.
+        """
+        return self
+
+    __enter__ = acquire_write
+    __exit__ = release_write
+
+
+class _Holding:
+    """The read mode of the lock as a context manager (made once, not one per ``with``)."""
+
+    __slots__ = ("_acquire", "_release")
+
+    def __init__(self, acquire: Callable[[], None], release: Callable[[], None]) -> None:
+        self._acquire = acquire
+        self._release = release
+
+    def __enter__(self) -> None:
+        self._acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._release()

@@ -10,6 +10,9 @@ Each records who asked, who got it and who let go, cheaply enough to leave on:
   the lock, so the stream can never show the next holder before this release.
 * Blocking waits are cut into short slices so that stopping a run can unwind a
   thread that is deadlocked inside ``acquire`` (the slice checks ``gate.aborted``).
+
+The ``with`` fast path of a lock runs in C when the optional extension is built
+(see :mod:`visualizer.queues.speedups`); everything here is the same on both.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from visualizer.events import (
     THREAD_BLOCKED,
 )
 from visualizer.queues.gate import Gate, RunStopped, caller_location
+from visualizer.queues.speedups import PyMutex, PyRMutex, native
 
 WAIT_SLICE = 0.05
 """Longest uninterrupted block (s): bounds how long Stop takes to reach a waiter."""
@@ -96,29 +100,29 @@ def blocked_reporter(
     return report
 
 
-class _TracedMutex:
-    """What :class:`TracedLock` and :class:`TracedRLock` share: their fields and the
-    general ``acquire`` path up to the moment the lock is held."""
+if TYPE_CHECKING:
+    _Core = PyMutex  # the type checker reads the fields (same in C) off the pure core
+else:
+    _Core = object  # at run time the paths are a mixin over either core
 
-    __slots__ = ("name", "owner", "_lock", "_append", "_gate", "_try_acquire", "_unlock")
 
-    def __init__(
-        self,
-        name: str,
-        lock: threading.Lock | threading.RLock,
-        append: Callable[[tuple], None],
-        gate: Gate,
-    ) -> None:
-        self.name = name
-        self.owner: int | None = None
-        self._lock = lock
-        self._append = append
-        self._gate = gate
-        self._try_acquire = lock.acquire  # bound once: `with` is the hot path
-        self._unlock = lock.release
+class _TracedMutex(_Core):
+    """The general paths of :class:`TracedLock` and :class:`TracedRLock`.
+
+    The fields and the ``with`` fast path come from the core underneath
+    (``speedups.PyMutex`` in Python, or ``_speedups.Mutex`` in C): ``name``,
+    ``owner``, ``depth``, the recorder's ``_append``, the ``_gate``, and the raw
+    lock's ``_try_acquire(blocking, timeout)`` and ``_unlock()``.  Whenever the
+    fast path cannot finish (the gate is closed, the lock is taken) it calls
+    ``acquire``/``release`` below, so both cores share everything unusual.
+    """
+
+    __slots__ = ()
+
+    kind_label = "Lock"
 
     def _take(self, blocking: bool, timeout: float) -> bool:
-        """Take the lock for ``acquire``; the caller records the acquisition."""
+        """Take the raw lock for ``acquire``; the caller records the acquisition."""
         gate = self._gate
         if gate.closed:
             gate.checkpoint(f"acquire {self.name}")
@@ -128,12 +132,21 @@ class _TracedMutex:
         """The contended path: record the request (naming the holder), then block."""
         me = get_ident()
         self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, EXCLUSIVE, self.owner))
-        waits = f"waiting for lock '{self.name}'"
-        blocked = blocked_reporter(self._append, me, waits)
-        if sliced_acquire(self._try_acquire, self._gate, timeout, blocked, self._free, waits):
+        gate = self._gate
+        waits = self._waits() if gate.controlled else ""  # the scheduler's label only
+        if sliced_acquire(self._try_acquire, gate, timeout, self._blocked, self._free, waits):
             return True
         self._append((perf_counter_ns(), me, LOCK_TIMED_OUT, self.name, EXCLUSIVE, None))
         return False
+
+    def _waits(self) -> str:
+        return f"waiting for lock '{self.name}'"
+
+    def _blocked(self) -> None:
+        """A wait has lasted a whole slice: name the line the thread waits at
+        (the ``blocked`` callback of :func:`sliced_acquire`, made only then)."""
+        where = caller_location()
+        self._append((perf_counter_ns(), get_ident(), THREAD_BLOCKED, self._waits(), where, None))
 
     def _free(self) -> bool:
         """Whether nobody holds the lock (read by the controlled scheduler)."""
@@ -144,15 +157,10 @@ class _TracedMutex:
         return self.owner == get_ident()
 
 
-class TracedLock(_TracedMutex):
+class _LockPaths(_TracedMutex):
     """A ``threading.Lock`` that reports to the event stream.  Not re-entrant."""
 
     __slots__ = ()
-
-    kind_label = "Lock"
-
-    def __init__(self, name: str, append: Callable[[tuple], None], gate: Gate) -> None:
-        super().__init__(name, threading.Lock(), append, gate)
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         if not self._take(blocking, timeout):
@@ -175,35 +183,7 @@ class TracedLock(_TracedMutex):
         finally:
             self._append((perf_counter_ns(), get_ident(), LOCK_RELEASED, self.name, EXCLUSIVE, 0))
             self.owner = None
-            self._lock.release()
-
-    def locked(self) -> bool:
-        return self._lock.locked()  # type: ignore[union-attr]  # a TracedLock holds a Lock
-
-    def __enter__(self) -> bool:
-        """``with lock``: the fast path is one check, one try and one event.
-
-        Anything unusual (the gate is closed, the lock is taken) goes the
-        general way through :meth:`acquire`.
-        """
-        if self._gate.closed or not self._try_acquire(False):
-            return self.acquire()
-        self.owner = me = get_ident()
-        self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, EXCLUSIVE, 1))
-        return True
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        """End of ``with lock``: the thread leaving the block is the owner.
-
-        So ``owner`` names it without asking for the thread ident again.  A closed
-        gate (paused, or aborted: abort closes it too) takes the checked path.
-        """
-        if self._gate.closed:
-            self.release()
-            return
-        self._append((perf_counter_ns(), self.owner, LOCK_RELEASED, self.name, EXCLUSIVE, 0))
-        self.owner = None
-        self._unlock()
+            self._unlock()
 
     # threading.Condition calls these around a wait.
     def _release_save(self) -> None:
@@ -213,23 +193,31 @@ class TracedLock(_TracedMutex):
         self.acquire()
 
 
-class TracedRLock(_TracedMutex):
-    """A ``threading.RLock`` that reports its recursion depth with every event."""
+class _RLockPaths(_TracedMutex):
+    """A ``threading.RLock`` that reports its recursion depth with every event.
 
-    __slots__ = ("depth",)
+    The owner and the depth are kept here (the raw lock underneath is a plain
+    one, taken at depth 1 and released at depth 0), so every event can say how
+    deep the owner is.
+    """
+
+    __slots__ = ()
 
     kind_label = "RLock"
 
-    def __init__(self, name: str, append: Callable[[tuple], None], gate: Gate) -> None:
-        super().__init__(name, threading.RLock(), append, gate)
-        self.depth = 0  # written only by the owner, so the RLock itself protects it
-
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        if not self._take(blocking, timeout):
+        gate = self._gate
+        if gate.closed:
+            gate.checkpoint(f"acquire {self.name}")
+        me = get_ident()
+        if self.owner == me:
+            self.depth = depth = self.depth + 1
+        elif self._try_acquire(False) or (blocking and self._contended(timeout)):
+            self.owner = me
+            self.depth = depth = 1
+        else:
             return False
-        self.owner = me = get_ident()
-        self.depth += 1
-        self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, EXCLUSIVE, self.depth))
+        self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, EXCLUSIVE, depth))
         return True
 
     def release(self) -> None:
@@ -242,53 +230,72 @@ class TracedRLock(_TracedMutex):
         finally:
             if self.owner != get_ident():
                 raise RuntimeError("cannot release un-acquired lock")
-            self.depth -= 1
-            self._append(
-                (perf_counter_ns(), get_ident(), LOCK_RELEASED, self.name, EXCLUSIVE, self.depth)
-            )
-            if self.depth == 0:
+            self.depth = depth = self.depth - 1
+            me = get_ident()
+            self._append((perf_counter_ns(), me, LOCK_RELEASED, self.name, EXCLUSIVE, depth))
+            if depth == 0:
                 self.owner = None
-            self._lock.release()
-
-    def __enter__(self) -> bool:
-        """``with rlock``: fast path as in :meth:`TracedLock.__enter__` (re-entry included)."""
-        if self._gate.closed or not self._try_acquire(False):
-            return self.acquire()
-        self.owner = me = get_ident()
-        self.depth = depth = self.depth + 1
-        self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, EXCLUSIVE, depth))
-        return True
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        """End of ``with rlock``: the owner leaves; see :meth:`TracedLock.__exit__`."""
-        if self._gate.closed:
-            self.release()
-            return
-        self.depth = depth = self.depth - 1
-        self._append((perf_counter_ns(), self.owner, LOCK_RELEASED, self.name, EXCLUSIVE, depth))
-        if not depth:
-            self.owner = None
-        self._unlock()
+                self._unlock()
 
     def _release_save(self) -> int:
         """Release every level at once (Condition.wait), remembering the depth."""
         depth = self.depth
-        me = get_ident()
-        self._append((perf_counter_ns(), me, LOCK_RELEASED, self.name, EXCLUSIVE, 0))
+        self._append((perf_counter_ns(), get_ident(), LOCK_RELEASED, self.name, EXCLUSIVE, 0))
         self.depth = 0
         self.owner = None
-        for _ in range(depth):
-            self._lock.release()
+        self._unlock()
         return depth
 
     def _acquire_restore(self, depth: int) -> None:
         if not self._try_acquire(False):
             self._contended(-1)
-        for _ in range(depth - 1):
-            self._lock.acquire()
         self.owner = me = get_ident()
         self.depth = depth
         self._append((perf_counter_ns(), me, LOCK_ACQUIRED, self.name, EXCLUSIVE, depth))
+
+
+class PyTracedLock(_LockPaths, PyMutex):
+    """:class:`TracedLock` with the pure Python fast path."""
+
+    __slots__ = ()
+
+
+class PyTracedRLock(_RLockPaths, PyRMutex):
+    """:class:`TracedRLock` with the pure Python fast path."""
+
+    __slots__ = ()
+
+
+TracedLock: type[_LockPaths] = PyTracedLock
+TracedRLock: type[_RLockPaths] = PyTracedRLock
+
+if native is not None:
+    from visualizer.queues._speedups import Mutex as CMutex
+
+    class CTracedLock(_LockPaths, CMutex):
+        """:class:`TracedLock` with the fast path in C (``_speedups.Mutex``)."""
+
+        __slots__ = ()
+
+        def __init__(self, name: str, append: Callable[[tuple], None], gate: Gate) -> None:
+            super().__init__(name, append, gate, False)
+
+    class CTracedRLock(_RLockPaths, CMutex):
+        """:class:`TracedRLock` with the fast path in C (``_speedups.Mutex``)."""
+
+        __slots__ = ()
+
+        def __init__(self, name: str, append: Callable[[tuple], None], gate: Gate) -> None:
+            super().__init__(name, append, gate, True)
+
+    TracedLock, TracedRLock = CTracedLock, CTracedRLock
+
+
+def lock_classes(accelerated: bool = True) -> tuple[type[_LockPaths], type[_RLockPaths]]:
+    """The traced Lock and RLock classes: with the C fast path if built and ``accelerated``."""
+    if accelerated:
+        return TracedLock, TracedRLock
+    return PyTracedLock, PyTracedRLock
 
 
 class TracedCondition(threading.Condition):
@@ -317,7 +324,7 @@ class TracedCondition(threading.Condition):
     def __init__(
         self,
         name: str,
-        lock: TracedLock | TracedRLock,
+        lock: _TracedMutex,
         append: Callable[[tuple], None],
         gate: Gate,
     ) -> None:

@@ -27,7 +27,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from visualizer.events import CANCELLED, HEAP_DISCARDED, PROCESSING, QUEUED, TASK_ADDED, TASK_POPPED
-from visualizer.queues.base import QueueShutDown, Task, TaskTable
+from visualizer.queues.base import QueueShutDown, Task, TaskTable, new_task
 from visualizer.queues.tracer import Tracer
 
 
@@ -49,14 +49,17 @@ class UnsafeQueue(TaskTable):
             raise ValueError("race_window must not be negative")
         super().__init__(tracer)
         self.race_window = race_window
+        self._gate = self.tracer.gate
 
-    def _gap(self, label: str) -> None:
+    def _gap(self, label: str, *values: object) -> None:
         """The moment between a read and the write that depends on it.
 
-        A step-through can park the thread exactly here; sleeping releases the GIL,
-        so other threads run and act on the same stale value.
+        A step-through can park the thread exactly here (labelled ``label %
+        values``); sleeping releases the GIL, so other threads run and act on the
+        same stale value.
         """
-        self.tracer.checkpoint(label)
+        if self._gate.closed:
+            self.tracer.checkpoint(label, *values)
         if self.race_window:
             time.sleep(self.race_window)
 
@@ -66,15 +69,18 @@ class UnsafeQueue(TaskTable):
         if task_id in self._status:  # check-then-act: two adds of one id can both pass
             raise ValueError(f"duplicate task id {task_id!r}")
         added = self._added  # read ...
-        self._gap(f"add {task_id}: read added={added}")
+        self._gap("add %s: read added=%s", task_id, added)
         self._added = added + 1  # ... write: any increment made during the gap is overwritten
         # The status and the event go in before the heap entry, so a worker that pops
         # the entry straight away finds a status for it and the stream shows the add
         # before the delivery.
         self._status[task_id] = QUEUED
         self._queued += 1
-        self._record(TASK_ADDED, task_id, priority, added + 1)
-        heapq.heappush(self._heap, (-priority, next(self._order), Task(task_id, priority, payload)))
+        if self._traced:  # watched: say so in the event stream
+            self._record(TASK_ADDED, task_id, priority, added + 1)
+        heapq.heappush(
+            self._heap, (-priority, next(self._order), new_task(task_id, priority, payload))
+        )
 
     def get_next_task(self, timeout: float | None = None) -> Task | None:
         heap = self._heap
@@ -83,7 +89,7 @@ class UnsafeQueue(TaskTable):
                 task = heap[0][2]  # look at the top ...
             except IndexError:  # another thread emptied the heap since the `while` test
                 return None
-            self._gap(f"get: saw {task.task_id} on top")
+            self._gap("get: saw %s on top", task.task_id)
             try:
                 heapq.heappop(heap)  # ... pop whatever is on top *now*, and deliver what we saw
             except IndexError:
@@ -93,7 +99,8 @@ class UnsafeQueue(TaskTable):
                 continue
             self._status[task.task_id] = PROCESSING
             self._queued -= 1
-            self._record(TASK_POPPED, task.task_id, task.priority)
+            if self._traced:
+                self._record(TASK_POPPED, task.task_id, task.priority)
             return task
         return None
 

@@ -15,16 +15,20 @@ from where the model is just folds the difference.
 Checkpoints are pickles of this process's own models, made and read in memory:
 nothing read from a file is ever unpickled (a log itself is parsed by ``json``
 only).  Pickled bytes take a tenth of the memory of a deep copy and restore in a
-fraction of its time.  Making one costs more the bigger the model, so the
-interval between checkpoints grows with that cost (dumping should take at most
-:data:`DUMP_SHARE` of the time spent folding towards it), up to what folds in
-:data:`MAX_SEEK_FOLD_S`, which bounds how long any seek takes.
+fraction of its time, and compressed (zlib, level 1) a tenth again.  Making one
+costs more the bigger the model, so the interval between checkpoints grows with
+that cost (dumping should take at most :data:`DUMP_SHARE` of the time spent
+folding towards it), up to what folds in :data:`MAX_SEEK_FOLD_S`, which bounds
+how long a seek takes; but checkpoints never keep more than
+:data:`CHECKPOINT_BYTES_PER_EVENT` per event folded, so a log's checkpoints grow
+no faster than the log, however big its model gets (a seek may then fold longer).
 """
 
 from __future__ import annotations
 
 import gc
 import pickle
+import zlib
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -46,7 +50,11 @@ MIN_INTERVAL = 20_000
 DUMP_SHARE = 0.5
 """Making a checkpoint should cost at most this share of the folding since the last one..."""
 MAX_SEEK_FOLD_S = 0.25
-"""...but a seek should fold at most about this long after restoring one (this wins)."""
+"""...but a seek should fold at most about this long after restoring one..."""
+CHECKPOINT_BYTES_PER_EVENT = 16
+"""...and checkpoints may keep at most this much memory per event folded (this wins)."""
+CHECKPOINT_LEVEL = 1
+"""zlib level of a checkpoint: a model's pickle shrinks about tenfold at level 1."""
 
 _FINAL_MARKS = {f"run {state.value}": state for state in (RunState.FINISHED, RunState.STOPPED)}
 _START_MARK = "run started"
@@ -161,7 +169,7 @@ def _restore(blob: bytes) -> RunModel:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return pickle.loads(blob)
+        return pickle.loads(zlib.decompress(blob))
     finally:
         if was_enabled:
             gc.enable()
@@ -233,8 +241,9 @@ class Replay:
                 raise LogCancelled("replay was cancelled")
             if checkpoints and stop < self.total:
                 started = perf_counter()
+                blob = zlib.compress(pickle.dumps(model, pickle.HIGHEST_PROTOCOL), CHECKPOINT_LEVEL)
                 self._marks.append(stop)
-                self._blobs.append(pickle.dumps(model, pickle.HIGHEST_PROTOCOL))
+                self._blobs.append(blob)
                 dumped = perf_counter() - started
                 self.checkpoint_seconds += dumped
                 if self.checkpoint_every is None:
@@ -242,6 +251,9 @@ class Replay:
                     cheap = dumped / DUMP_SHARE * rate
                     longest = MAX_SEEK_FOLD_S * rate
                     interval = max(MIN_INTERVAL, int(min(cheap, longest, self.total)))
+                    # Memory wins over seek time: a model that keeps growing (a deep
+                    # queue) makes checkpoints rarer rather than memory run out.
+                    interval = max(interval, len(blob) // CHECKPOINT_BYTES_PER_EVENT)
         model.finish(drained=self.drained)
         self.final_anomalies = list(model.anomalies)
         return model

@@ -1,6 +1,6 @@
 """The one place where events cross from run threads to the GUI thread.
 
-Run threads only ever ``deque.append`` into the :class:`~visualizer.events.Recorder`;
+Run threads only ever ``list.append`` into the :class:`~visualizer.events.Recorder`;
 they never touch Qt.  This bridge lives on the GUI thread and drains that recorder
 (or the stream of a run process, which has the same consumer interface) on a
 ~16 ms timer, emitting ONE ``batch_ready`` signal per drain, whatever the

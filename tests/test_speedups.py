@@ -1,0 +1,257 @@
+"""The tracing fast paths: C and pure Python record the same events, and either can run.
+
+The C speedups are optional (built where a compiler is present), so whatever they
+do must be exactly what the pure Python paths do: the same events in the same
+order for every strategy, the same hand-over to the gate when it is closed.  The
+pure path must be there to force (QUEUE_VISUALIZER_PURE_PYTHON) and must work on
+its own; the rest of the suite runs the traced tests on both (the ``fast_path``
+fixture).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from visualizer.events import LOCK_ACQUIRED, LOCK_RELEASED, Recorder
+from visualizer.queues import STRATEGIES, Tracer, speedups
+from visualizer.queues.gate import Gate
+from visualizer.recording import reader
+
+needs_c = pytest.mark.skipif(speedups.native is None, reason=speedups.PATH)
+
+
+def events_of(name: str, accelerated: bool) -> list[tuple]:
+    """What one thread doing a fixed sequence of operations records, without the stamps."""
+    recorder = Recorder()
+    queue = STRATEGIES[name](Tracer(recorder, accelerated=accelerated))
+    for task_id in range(6):
+        queue.add_task(task_id, task_id % 3, payload=("p", task_id))
+    queue.cancel_task(4)
+    for _ in range(5):  # every live task, the cancelled one thrown away on the way
+        queue.complete_task(queue.get_next_task().task_id)
+    queue.get_status(2)
+    len(queue)
+    queue.snapshot()
+    queue.shutdown()
+    assert queue.get_next_task(timeout=1.0) is None  # shut down and empty: at once
+    me = threading.get_ident()
+    events = recorder.drain().events
+    assert all(thread == me for _t, thread, *_ in events)
+    return [(kind, subject, a, b) for _t, _thread, kind, subject, a, b in events]
+
+
+@needs_c
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_c_and_python_record_the_same_events(name):
+    c_events = events_of(name, accelerated=True)
+    assert c_events == events_of(name, accelerated=False)
+    assert any(kind == LOCK_ACQUIRED for kind, *_ in c_events) or name == "unsafe"
+
+
+def test_a_tracer_says_which_path_it_takes():
+    assert Tracer(Recorder(), accelerated=False).accelerated is False
+    assert Tracer(Recorder()).accelerated is (speedups.native is not None)
+    pure = Tracer(Recorder(), accelerated=False)
+    assert type(pure.lock("a")).__name__ == "PyTracedLock"
+    assert type(pure.rlock("b")).__name__ == "PyTracedRLock"
+
+
+def parked_at(gate: Gate, label: str, timeout: float = 5.0) -> bool:
+    """Wait until the one parked thread stands at ``label``."""
+    deadline = time.monotonic() + timeout
+    while [where for where, _ in gate.parked().values()] != [label]:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
+@pytest.mark.parametrize("accelerated", [True, False])
+def test_a_closed_gate_parks_the_with_fast_path_and_lets_it_through(accelerated):
+    """Both paths hand a closed gate to Python: the thread parks before taking the
+    lock, and one step lets it take it (and record it) and park again at the release."""
+    recorder = Recorder()
+    gate = Gate(recorder.record)
+    tracer = Tracer(recorder, gate, accelerated=accelerated)
+    lock = tracer.lock("L")
+    gate.close()
+    done = threading.Event()
+
+    def hold() -> None:
+        with lock:
+            pass
+        done.set()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert gate.wait_parked(1, 5.0)
+        [(label, _where)] = gate.parked().values()
+        assert label == "acquire L" and not lock.locked()
+        gate.step()
+        assert parked_at(gate, "release L")
+        assert lock.locked() and lock.owner == thread.ident
+        gate.open()
+        assert done.wait(5.0)
+    finally:
+        gate.open()
+        thread.join(5.0)
+    kinds = [kind for _t, _i, kind, subject, *_ in recorder.drain().events if subject == "L"]
+    assert kinds[-2:] == [LOCK_ACQUIRED, LOCK_RELEASED]
+
+
+@needs_c
+def test_the_c_raw_lock_waits_times_out_and_refuses_a_double_release():
+    lock = Tracer(Recorder()).lock("raw")
+    assert lock._try_acquire(False) and lock.locked()
+    assert lock._try_acquire(True, 0.02) is False  # held: the timed wait gives up
+    assert lock._try_acquire(False) is False
+    lock._unlock()
+    assert not lock.locked()
+    with pytest.raises(RuntimeError, match="release unlocked lock"):
+        lock._unlock()
+
+
+@needs_c
+def test_the_c_rlock_counts_levels_and_frees_at_zero():
+    recorder = Recorder()
+    rlock = Tracer(recorder).rlock("R")
+    with rlock:
+        with rlock:
+            assert rlock.depth == 2 and rlock.owner == threading.get_ident()
+        assert rlock.depth == 1 and rlock.locked()
+    assert rlock.depth == 0 and rlock.owner is None and not rlock.locked()
+    depths = [
+        (kind, b) for _t, _i, kind, subject, _a, b in recorder.drain().events if subject == "R"
+    ]
+    assert depths[1:] == [
+        (LOCK_ACQUIRED, 1),
+        (LOCK_ACQUIRED, 2),
+        (LOCK_RELEASED, 1),
+        (LOCK_RELEASED, 0),
+    ]
+
+
+@needs_c
+def test_the_c_events_are_left_out_of_the_garbage_collectors_scans():
+    import gc
+
+    recorder = Recorder()
+    with Tracer(recorder).lock("gc"):
+        pass
+    tracer = Tracer(recorder)
+    tracer.record(30, "plain", 1, None)
+    tracer.record(30, ("a", "tuple"), [], None)  # holds a list: must stay tracked
+    events = recorder.drain().events
+    assert not any(gc.is_tracked(event) for event in events[1:4])
+    assert gc.is_tracked(events[4])
+
+
+def run_python(code: str, **env: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_the_environment_forces_pure_python():
+    code = "from visualizer.queues import speedups; print(speedups.PATH)"
+    assert run_python(code, QUEUE_VISUALIZER_PURE_PYTHON="1") == (
+        "pure Python (forced by QUEUE_VISUALIZER_PURE_PYTHON)"
+    )
+    built = importlib.util.find_spec("visualizer.queues._speedups") is not None
+    expected = "C speedups" if built else "pure Python (the C speedups are not built)"
+    assert run_python(code, QUEUE_VISUALIZER_PURE_PYTHON="0") == expected
+
+
+@pytest.mark.slow
+def test_the_package_builds_and_traces_without_a_c_compiler(tmp_path):
+    """``pip install .`` where there is no compiler: the extension's build fails with a
+    warning, the wheel is built without it, and the installed package traces in Python."""
+    import shutil
+    import zipfile
+    from pathlib import Path
+
+    checkout = Path(__file__).resolve().parent.parent
+    source = tmp_path / "source"
+    shutil.copytree(
+        checkout,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "*.so", "docs"
+        ),
+    )
+    wheels = tmp_path / "wheels"
+    env = {**os.environ, "CC": str(tmp_path / "no-such-compiler")}
+    env.pop("PYTHONPATH", None)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-w", str(wheels), "-v"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    assert 'building extension "visualizer.queues._speedups" failed' in built.stdout + built.stderr
+    [wheel] = wheels.glob("queue_visualizer-*.whl")
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        assert not [n for n in archive.namelist() if "_speedups" in n and n.endswith(".so")]
+        archive.extractall(site)
+    probe = (
+        "from visualizer.events import Recorder\n"
+        "from visualizer.queues import STRATEGIES, Tracer, speedups\n"
+        "recorder = Recorder()\n"
+        "queue = STRATEGIES['complete'](Tracer(recorder))\n"
+        "queue.add_task(1, 5)\n"
+        "queue.complete_task(queue.get_next_task().task_id)\n"
+        "print(speedups.PATH, len(recorder.drain().events))\n"
+    )
+    elsewhere = {**os.environ, "PYTHONPATH": str(site)}
+    elsewhere.pop("QUEUE_VISUALIZER_PURE_PYTHON", None)
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    path, _, count = done.stdout.strip().rpartition(" ")
+    assert path == "pure Python (the C speedups are not built)" and int(count) > 5
+
+
+@pytest.mark.skipif(reader.native is None, reason=reader.PATH)
+def test_the_c_loader_takes_plain_events_and_leaves_them_to_reference_counting(tmp_path):
+    import gc
+
+    from visualizer.events import MARK, THREAD_STARTED, Batch
+    from visualizer.recording import LogWriter, load_log
+
+    events = [
+        (10, 1, THREAD_STARTED, "producer-1", "producer", None),
+        (11, 1, MARK, "plain", 1.5, True),
+        (12, 1, MARK, ("nested",), None, None),  # the Python loop takes over here
+        (13, 1, MARK, "plain again", None, None),
+    ]
+    path = tmp_path / "mixed.jsonl"
+    with LogWriter(path, settings={}, strategy="x") as writer:
+        writer.write_batch(Batch(0, events, 0))
+    run = load_log(path)
+    assert run.events == events and list(run.seqs) == [0, 1, 2, 3]
+    assert run.thread_names[1] == "producer-1"
+    assert not gc.is_tracked(run.events[0]) and not gc.is_tracked(run.events[1])

@@ -1,0 +1,795 @@
+/* The traced locks' fast path and the task-event sink, in C (optional).
+ *
+ * Why C: a traced cycle (add, get, complete) records nine events, and in
+ * Python each costs a frame, a clock call, an ident call and a tuple, more than
+ * the queue operation it describes.  This module does exactly what the pure
+ * Python fast paths in traced.py and tracer.py do, with the same events in the
+ * same order, and nothing else: whenever the gate is closed (paused, stepping,
+ * stopping, and always in a controlled run) or the lock is taken, it calls the
+ * Python method (``acquire``/``release``) or function (the sink's ``slow``) that
+ * handles the general case.  If it cannot be built, visualizer.queues.speedups
+ * falls back to the pure Python classes and nothing else changes.
+ *
+ * Events are the 6-tuples of visualizer/events.py, appended with the recorder's
+ * own ``append`` (a list's, atomic under the GIL: called as PyList_Append).  A tuple of plain values
+ * (ints, strings, None) is untracked by the garbage collector at once: millions
+ * of them wait in the recorder, and scanning them found nothing to collect.
+ *
+ * Everything runs with the GIL held and never releases it except while blocked
+ * in the lock itself, so each fast path is atomic towards other Python threads,
+ * as the pure Python one is between its bytecodes where it matters (see the
+ * ordering notes in traced.py).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <pythread.h>
+#include <string.h>
+
+#ifdef Py_GIL_DISABLED
+#error "the speedups rely on the GIL; a free-threaded build uses the pure Python path"
+#endif
+
+#if PY_VERSION_HEX < 0x030D0000 && defined(__linux__)
+#include <time.h>
+#define USE_CLOCK_GETTIME 1
+#endif
+
+static PyObject *str_closed, *str_dict, *str_acquire, *str_release, *str_exclusive;
+static PyObject *kind_acquired, *kind_released;
+static PyObject *perf_counter_ns;  /* time.perf_counter_ns, where no C clock matches it */
+
+/* --- the clock: the same as time.perf_counter_ns() --------------------------------- */
+
+static PyObject *
+now_ns(void)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    PyTime_t t;
+    if (PyTime_PerfCounterRaw(&t) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLongLong((long long)t);
+#elif defined(USE_CLOCK_GETTIME)
+    /* CPython 3.11 and 3.12 read CLOCK_MONOTONIC for perf_counter on Linux. */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return PyLong_FromLongLong((long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+#else
+    return PyObject_CallNoArgs(perf_counter_ns);
+#endif
+}
+
+static long long
+monotonic_us(void)
+{
+    PyObject *t = now_ns();
+    long long value;
+    if (t == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    value = PyLong_AsLongLong(t) / 1000;
+    Py_DECREF(t);
+    return value;
+}
+
+/* --- shared helpers ------------------------------------------------------------------ */
+
+/* A gate as the fast paths read it: ``gate.closed`` is a plain instance attribute
+ * (set by Gate and by the scheduler), so it is read straight from the instance's
+ * dict, which attribute assignment keeps current, instead of through the generic
+ * attribute lookup.  Any other kind of gate (no dict, ``closed`` a descriptor on its
+ * class) is read the generic way. */
+typedef struct {
+    PyObject *gate;
+    PyObject *dict;  /* the gate's __dict__, or NULL: read generically */
+} GateRef;
+
+static int
+gate_ref_init(GateRef *ref, PyObject *gate)
+{
+    PyObject *dict, *on_class;
+    Py_INCREF(gate);
+    Py_XSETREF(ref->gate, gate);
+    Py_CLEAR(ref->dict);
+    on_class = PyObject_GetAttr((PyObject *)Py_TYPE(gate), str_closed);
+    if (on_class == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return -1;
+        }
+        PyErr_Clear();
+    }
+    else {
+        int descriptor = Py_TYPE(on_class)->tp_descr_set != NULL;
+        Py_DECREF(on_class);
+        if (descriptor) {
+            return 0;  /* a property or the like decides: ask it every time */
+        }
+    }
+    dict = PyObject_GetAttr(gate, str_dict);
+    if (dict == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return -1;
+        }
+        PyErr_Clear();
+        return 0;
+    }
+    if (PyDict_CheckExact(dict)) {
+        ref->dict = dict;
+    }
+    else {
+        Py_DECREF(dict);
+    }
+    return 0;
+}
+
+/* 1 if gate.closed is true, 0 if not, -1 on error. */
+static inline int
+gate_closed(GateRef *ref)
+{
+    PyObject *value;
+    int closed;
+    if (ref->dict != NULL) {
+        value = PyDict_GetItemWithError(ref->dict, str_closed);  /* borrowed */
+        if (value == Py_False) {
+            return 0;
+        }
+        if (value == Py_True) {
+            return 1;
+        }
+        if (value == NULL && PyErr_Occurred()) {
+            return -1;
+        }
+    }
+    value = PyObject_GetAttr(ref->gate, str_closed);
+    if (value == NULL) {
+        return -1;
+    }
+    closed = PyObject_IsTrue(value);
+    Py_DECREF(value);
+    return closed;
+}
+
+/* The thread ident as an int, made once per thread in a row (the same thread
+ * records many events in a row: a switch of threads is rare in comparison). */
+typedef struct {
+    unsigned long ident;
+    PyObject *obj;
+} IdentCache;
+
+static inline PyObject *
+ident_of(IdentCache *cache, unsigned long ident)  /* borrowed */
+{
+    if (cache->obj == NULL || cache->ident != ident) {
+        PyObject *obj = PyLong_FromUnsignedLong(ident);
+        if (obj == NULL) {
+            return NULL;
+        }
+        Py_XSETREF(cache->obj, obj);
+        cache->ident = ident;
+    }
+    return cache->obj;
+}
+
+/* Where events go: any callable taking one event, usually the recorder's
+ * ``list.append``, which is then called as PyList_Append, without the call. */
+typedef struct {
+    PyObject *append;
+    PyObject *list;  /* the list whose bound append ``append`` is, or NULL */
+} Appender;
+
+static void
+appender_init(Appender *out, PyObject *append)
+{
+    PyObject *owner = NULL;
+    Py_INCREF(append);
+    Py_XSETREF(out->append, append);
+    Py_CLEAR(out->list);
+    if (PyCFunction_Check(append) && !(PyCFunction_GET_FLAGS(append) & METH_STATIC)) {
+        owner = PyCFunction_GET_SELF(append);
+    }
+    if (owner != NULL && PyList_CheckExact(owner)
+        && strcmp(((PyCFunctionObject *)append)->m_ml->ml_name, "append") == 0) {
+        Py_INCREF(owner);
+        out->list = owner;
+    }
+}
+
+static inline int
+append_to(Appender *out, PyObject *event)
+{
+    PyObject *result;
+    if (out->list != NULL) {
+        return PyList_Append(out->list, event);
+    }
+    result = PyObject_CallOneArg(out->append, event);
+    if (result == NULL) {
+        return -1;
+    }
+    Py_DECREF(result);
+    return 0;
+}
+
+static inline int
+is_plain(PyObject *value)
+{
+    return value == Py_None || PyLong_CheckExact(value) || PyUnicode_CheckExact(value)
+        || PyFloat_CheckExact(value) || PyBool_Check(value);
+}
+
+/* Append (now, ident, kind, subject, a, b).  Borrows every argument.
+ * Returns 0, or -1 with an exception set. */
+static int
+emit(Appender *out, PyObject *ident, PyObject *kind, PyObject *subject, PyObject *a,
+     PyObject *b)
+{
+    PyObject *event, *stamp;
+    int appended;
+    stamp = now_ns();
+    if (stamp == NULL) {
+        return -1;
+    }
+    event = PyTuple_New(6);
+    if (event == NULL) {
+        Py_DECREF(stamp);
+        return -1;
+    }
+    Py_INCREF(ident);
+    PyTuple_SET_ITEM(event, 0, stamp);
+    PyTuple_SET_ITEM(event, 1, ident);
+    Py_INCREF(kind);
+    PyTuple_SET_ITEM(event, 2, kind);
+    Py_INCREF(subject);
+    PyTuple_SET_ITEM(event, 3, subject);
+    Py_INCREF(a);
+    PyTuple_SET_ITEM(event, 4, a);
+    Py_INCREF(b);
+    PyTuple_SET_ITEM(event, 5, b);
+    if (is_plain(subject) && is_plain(a) && is_plain(b)) {
+        PyObject_GC_UnTrack(event);
+    }
+    appended = append_to(out, event);
+    Py_DECREF(event);
+    return appended;
+}
+
+/* --- Mutex: a lock (or a re-entrant lock) with the traced fast paths ------------------ */
+
+typedef struct {
+    PyObject_HEAD
+    PyThread_type_lock lock;
+    char locked;           /* the raw lock is taken */
+    char reentrant;
+    char has_owner;        /* the holder is ``idents.ident`` (``idents.obj`` as an int) */
+    IdentCache idents;
+    long depth;
+    PyObject *name;
+    Appender out;
+    GateRef gate;
+} Mutex;
+
+#define OWNER(self) ((self)->idents.obj)
+
+/* Take the raw lock: without waiting, or waiting (GIL released) up to timeout_s
+ * seconds (< 0: for ever).  Returns 1 taken, 0 not, -1 with an exception set. */
+static int
+raw_acquire(Mutex *self, int blocking, double timeout_s)
+{
+    PyLockStatus status;
+    long long timeout_us, deadline = 0;
+
+    if (PyThread_acquire_lock_timed(self->lock, 0, 0) == PY_LOCK_ACQUIRED) {
+        self->locked = 1;
+        return 1;
+    }
+    if (!blocking || timeout_s == 0) {
+        return 0;
+    }
+    if (timeout_s < 0) {
+        timeout_us = -1;
+    }
+    else {
+        double limit = timeout_s * 1e6;
+        timeout_us = limit > (double)PY_TIMEOUT_MAX ? PY_TIMEOUT_MAX : (long long)limit;
+        deadline = monotonic_us() + timeout_us;
+    }
+    for (;;) {
+        Py_BEGIN_ALLOW_THREADS
+        status = PyThread_acquire_lock_timed(self->lock, timeout_us, 1);
+        Py_END_ALLOW_THREADS
+        if (status != PY_LOCK_INTR) {
+            break;
+        }
+        /* A signal arrived: run its handler (it may raise, e.g. KeyboardInterrupt). */
+        if (Py_MakePendingCalls() < 0) {
+            return -1;
+        }
+        if (timeout_us > 0) {
+            timeout_us = deadline - monotonic_us();
+            if (timeout_us <= 0) {
+                status = PyThread_acquire_lock_timed(self->lock, 0, 0);
+                break;
+            }
+        }
+    }
+    if (status == PY_LOCK_ACQUIRED) {
+        self->locked = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int
+raw_release(Mutex *self)
+{
+    if (!self->locked) {
+        PyErr_SetString(PyExc_RuntimeError, "release unlocked lock");
+        return -1;
+    }
+    self->locked = 0;
+    PyThread_release_lock(self->lock);
+    return 0;
+}
+
+static int
+mutex_init(Mutex *self, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"name", "append", "gate", "reentrant", NULL};
+    PyObject *name, *append, *gate;
+    int reentrant = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO|p", keywords, &name, &append, &gate,
+                                     &reentrant)) {
+        return -1;
+    }
+    if (self->lock == NULL) {
+        self->lock = PyThread_allocate_lock();
+        if (self->lock == NULL) {
+            PyErr_SetString(PyExc_MemoryError, "cannot allocate a lock");
+            return -1;
+        }
+    }
+    self->reentrant = (char)reentrant;
+    Py_INCREF(name);
+    Py_XSETREF(self->name, name);
+    appender_init(&self->out, append);
+    return gate_ref_init(&self->gate, gate);
+}
+
+static int
+mutex_traverse(Mutex *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->name);
+    Py_VISIT(self->out.append);
+    Py_VISIT(self->out.list);
+    Py_VISIT(self->gate.gate);
+    Py_VISIT(self->gate.dict);
+    return 0;
+}
+
+static int
+mutex_clear(Mutex *self)
+{
+    Py_CLEAR(self->name);
+    Py_CLEAR(self->out.append);
+    Py_CLEAR(self->out.list);
+    Py_CLEAR(self->gate.gate);
+    Py_CLEAR(self->gate.dict);
+    Py_CLEAR(self->idents.obj);
+    self->has_owner = 0;
+    return 0;
+}
+
+static void
+mutex_dealloc(Mutex *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    mutex_clear(self);
+    if (self->lock != NULL) {
+        if (self->locked) {
+            PyThread_release_lock(self->lock);
+        }
+        PyThread_free_lock(self->lock);
+    }
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+/* ``with lock``: one check of the gate, one try of the lock, one event. */
+static PyObject *
+mutex_enter(Mutex *self, PyObject *Py_UNUSED(ignored))
+{
+    unsigned long me;
+    PyObject *depth;
+    int closed = gate_closed(&self->gate);
+    if (closed < 0) {
+        return NULL;
+    }
+    if (closed) {
+        return PyObject_CallMethodNoArgs((PyObject *)self, str_acquire);
+    }
+    me = PyThread_get_thread_ident();
+    if (self->reentrant && self->has_owner && self->idents.ident == me) {
+        self->depth += 1;  /* re-entry: the lock is ours already */
+    }
+    else {
+        if (PyThread_acquire_lock_timed(self->lock, 0, 0) != PY_LOCK_ACQUIRED) {
+            return PyObject_CallMethodNoArgs((PyObject *)self, str_acquire);  /* contended */
+        }
+        self->locked = 1;
+        if (ident_of(&self->idents, me) == NULL) {
+            self->locked = 0;
+            PyThread_release_lock(self->lock);
+            return NULL;
+        }
+        self->has_owner = 1;
+        if (self->reentrant) {
+            self->depth = 1;
+        }
+    }
+    /* A plain lock's events say 1 and 0; only an RLock counts levels. */
+    depth = PyLong_FromLong(self->reentrant ? self->depth : 1);
+    if (depth == NULL) {
+        return NULL;
+    }
+    if (emit(&self->out, OWNER(self), kind_acquired, self->name, str_exclusive, depth) < 0) {
+        Py_DECREF(depth);
+        return NULL;
+    }
+    Py_DECREF(depth);
+    Py_RETURN_TRUE;
+}
+
+/* End of ``with lock``: the event is appended while still holding, then the release. */
+static PyObject *
+mutex_exit(Mutex *self, PyObject *const *Py_UNUSED(args), Py_ssize_t Py_UNUSED(nargs))
+{
+    PyObject *depth, *result;
+    long left;
+    int closed = gate_closed(&self->gate);
+    if (closed < 0) {
+        return NULL;
+    }
+    if (closed || !self->has_owner || self->idents.ident != PyThread_get_thread_ident()) {
+        /* Paused, stopping, or not ours: the checked path says what is wrong. */
+        result = PyObject_CallMethodNoArgs((PyObject *)self, str_release);
+        if (result == NULL) {
+            return NULL;
+        }
+        Py_DECREF(result);
+        Py_RETURN_NONE;
+    }
+    left = self->reentrant ? self->depth - 1 : 0;
+    depth = PyLong_FromLong(left);
+    if (depth == NULL) {
+        return NULL;
+    }
+    if (emit(&self->out, OWNER(self), kind_released, self->name, str_exclusive, depth) < 0) {
+        Py_DECREF(depth);
+        return NULL;  /* still held, as it was */
+    }
+    Py_DECREF(depth);
+    if (self->reentrant) {
+        self->depth = left;
+    }
+    if (left == 0) {
+        self->has_owner = 0;  /* the ident stays cached for the next holder */
+        if (raw_release(self) < 0) {
+            return NULL;
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+/* _try_acquire(blocking=True, timeout=-1): the raw lock alone, no events. */
+static PyObject *
+mutex_try_acquire(Mutex *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    int blocking = 1, taken;
+    double timeout = -1;
+    if (nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "_try_acquire(blocking=True, timeout=-1)");
+        return NULL;
+    }
+    if (nargs >= 1) {
+        blocking = PyObject_IsTrue(args[0]);
+        if (blocking < 0) {
+            return NULL;
+        }
+    }
+    if (nargs == 2 && args[1] != Py_None) {
+        timeout = PyFloat_AsDouble(args[1]);
+        if (timeout == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    taken = raw_acquire(self, blocking, timeout);
+    if (taken < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(taken);
+}
+
+static PyObject *
+mutex_unlock(Mutex *self, PyObject *Py_UNUSED(ignored))
+{
+    if (raw_release(self) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+mutex_locked(Mutex *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyBool_FromLong(self->locked);
+}
+
+static PyObject *
+mutex_get_owner(Mutex *self, void *Py_UNUSED(closure))
+{
+    if (!self->has_owner) {
+        Py_RETURN_NONE;
+    }
+    Py_INCREF(OWNER(self));
+    return OWNER(self);
+}
+
+static int
+mutex_set_owner(Mutex *self, PyObject *value, void *Py_UNUSED(closure))
+{
+    unsigned long ident;
+    if (value == NULL || value == Py_None) {
+        self->has_owner = 0;
+        return 0;
+    }
+    ident = PyLong_AsUnsignedLong(value);
+    if (ident == (unsigned long)-1 && PyErr_Occurred()) {
+        return -1;
+    }
+    Py_INCREF(value);
+    Py_XSETREF(self->idents.obj, value);
+    self->idents.ident = ident;
+    self->has_owner = 1;
+    return 0;
+}
+
+static PyMethodDef mutex_methods[] = {
+    {"__enter__", (PyCFunction)mutex_enter, METH_NOARGS, "Fast path of ``with lock``."},
+    {"__exit__", (PyCFunction)(void (*)(void))mutex_exit, METH_FASTCALL,
+     "Fast path of the end of ``with lock``."},
+    {"_try_acquire", (PyCFunction)(void (*)(void))mutex_try_acquire, METH_FASTCALL,
+     "Take the raw lock (no events): without waiting, or up to ``timeout`` seconds."},
+    {"_unlock", (PyCFunction)mutex_unlock, METH_NOARGS, "Release the raw lock (no events)."},
+    {"locked", (PyCFunction)mutex_locked, METH_NOARGS, "Whether the raw lock is taken."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef mutex_members[] = {
+    {"name", T_OBJECT, offsetof(Mutex, name), READONLY, NULL},
+    {"depth", T_LONG, offsetof(Mutex, depth), 0, NULL},
+    {"_append", T_OBJECT, offsetof(Mutex, out.append), READONLY, NULL},
+    {"_gate", T_OBJECT, offsetof(Mutex, gate.gate), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyGetSetDef mutex_getset[] = {
+    {"owner", (getter)mutex_get_owner, (setter)mutex_set_owner,
+     "The holder's thread ident, or None.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot mutex_slots[] = {
+    {Py_tp_doc, "A raw lock with the traced ``with`` fast path (see traced.py)."},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_init, mutex_init},
+    {Py_tp_dealloc, mutex_dealloc},
+    {Py_tp_traverse, mutex_traverse},
+    {Py_tp_clear, mutex_clear},
+    {Py_tp_methods, mutex_methods},
+    {Py_tp_members, mutex_members},
+    {Py_tp_getset, mutex_getset},
+    {0, NULL},
+};
+
+static PyType_Spec mutex_spec = {
+    "visualizer.queues._speedups.Mutex",
+    sizeof(Mutex),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    mutex_slots,
+};
+
+/* --- Sink: record(kind, subject, a=None, b=None) for task events ----------------------
+ * With ``gate`` None it records unconditionally (a primitive's own events, whose
+ * step points are elsewhere). */
+
+typedef struct {
+    PyObject_HEAD
+    Appender out;
+    GateRef gate;
+    IdentCache idents;
+    PyObject *slow;  /* the pure Python record: called whenever the gate is closed */
+} Sink;
+
+static int
+sink_init(Sink *self, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"append", "gate", "slow", NULL};
+    PyObject *append, *gate, *slow;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO", keywords, &append, &gate, &slow)) {
+        return -1;
+    }
+    appender_init(&self->out, append);
+    Py_INCREF(slow);
+    Py_XSETREF(self->slow, slow);
+    if (gate == Py_None) {
+        return 0;  /* ungated: every call records (gate.gate stays NULL) */
+    }
+    return gate_ref_init(&self->gate, gate);
+}
+
+static int
+sink_traverse(Sink *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->out.append);
+    Py_VISIT(self->out.list);
+    Py_VISIT(self->gate.gate);
+    Py_VISIT(self->gate.dict);
+    Py_VISIT(self->slow);
+    return 0;
+}
+
+static int
+sink_clear(Sink *self)
+{
+    Py_CLEAR(self->out.append);
+    Py_CLEAR(self->out.list);
+    Py_CLEAR(self->gate.gate);
+    Py_CLEAR(self->gate.dict);
+    Py_CLEAR(self->idents.obj);
+    Py_CLEAR(self->slow);
+    return 0;
+}
+
+static void
+sink_dealloc(Sink *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    sink_clear(self);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+static PyObject *
+sink_record(Sink *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *me;
+    int closed;
+    if (nargs < 2 || nargs > 4) {
+        PyErr_SetString(PyExc_TypeError, "record(kind, subject, a=None, b=None)");
+        return NULL;
+    }
+    closed = self->gate.gate == NULL ? 0 : gate_closed(&self->gate);
+    if (closed < 0) {
+        return NULL;
+    }
+    if (closed) {
+        return PyObject_Vectorcall(self->slow, args, (size_t)nargs, NULL);
+    }
+    me = ident_of(&self->idents, PyThread_get_thread_ident());
+    if (me == NULL) {
+        return NULL;
+    }
+    if (emit(&self->out, me, args[0], args[1], nargs > 2 ? args[2] : Py_None,
+             nargs > 3 ? args[3] : Py_None) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef sink_methods[] = {
+    {"record", (PyCFunction)(void (*)(void))sink_record, METH_FASTCALL,
+     "record(kind, subject, a=None, b=None): append one event stamped now, by this thread."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot sink_slots[] = {
+    {Py_tp_doc, "Where task events go: the recorder's append, past the gate."},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_init, sink_init},
+    {Py_tp_dealloc, sink_dealloc},
+    {Py_tp_traverse, sink_traverse},
+    {Py_tp_clear, sink_clear},
+    {Py_tp_methods, sink_methods},
+    {0, NULL},
+};
+
+static PyType_Spec sink_spec = {
+    "visualizer.queues._speedups.Sink",
+    sizeof(Sink),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    sink_slots,
+};
+
+/* --- the module ---------------------------------------------------------------------- */
+
+static int
+add_type(PyObject *module, PyType_Spec *spec, const char *name)
+{
+    PyObject *type = PyType_FromSpec(spec);
+    if (type == NULL) {
+        return -1;
+    }
+    if (PyModule_AddObject(module, name, type) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+speedups_exec(PyObject *module)
+{
+    PyObject *events, *time_module;
+    str_closed = PyUnicode_InternFromString("closed");
+    str_dict = PyUnicode_InternFromString("__dict__");
+    str_acquire = PyUnicode_InternFromString("acquire");
+    str_release = PyUnicode_InternFromString("release");
+    if (str_closed == NULL || str_dict == NULL || str_acquire == NULL || str_release == NULL) {
+        return -1;
+    }
+    /* The kinds and the mode come from visualizer.events: one vocabulary. */
+    events = PyImport_ImportModule("visualizer.events");
+    if (events == NULL) {
+        return -1;
+    }
+    kind_acquired = PyObject_GetAttrString(events, "LOCK_ACQUIRED");
+    kind_released = PyObject_GetAttrString(events, "LOCK_RELEASED");
+    str_exclusive = PyObject_GetAttrString(events, "EXCLUSIVE");
+    Py_DECREF(events);
+    if (kind_acquired == NULL || kind_released == NULL || str_exclusive == NULL) {
+        return -1;
+    }
+    time_module = PyImport_ImportModule("time");
+    if (time_module == NULL) {
+        return -1;
+    }
+    perf_counter_ns = PyObject_GetAttrString(time_module, "perf_counter_ns");
+    Py_DECREF(time_module);
+    if (perf_counter_ns == NULL) {
+        return -1;
+    }
+    if (add_type(module, &mutex_spec, "Mutex") < 0 || add_type(module, &sink_spec, "Sink") < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static PyModuleDef_Slot speedups_slots[] = {
+    {Py_mod_exec, speedups_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef speedups_module = {
+    PyModuleDef_HEAD_INIT,
+    "visualizer.queues._speedups",
+    "Optional C fast paths for traced locks and task events (see visualizer.queues.speedups).",
+    0,
+    NULL,
+    speedups_slots,
+    NULL,
+    NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    return PyModuleDef_Init(&speedups_module);
+}
