@@ -62,17 +62,17 @@ def test_deadlock_shows_then_apply_fix_reruns_the_same_seed_clean(window, qtbot)
     qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=10_000)
     assert window.model.anomalies[0].kind == "deadlock"
     assert window.state_label.text() == "Running \u00b7 lock-ordering (not fixed)"
-    qtbot.waitUntil(lambda: "deadlock 1" in ctl.panel.results[False].text(), timeout=5000)
+    qtbot.waitUntil(lambda: "deadlock 1" in ctl.panel.results[False].text(), timeout=20_000)
 
     ctl.panel.fix.setChecked(True)  # stops the deadlocked run and starts the fixed one
-    qtbot.waitUntil(lambda: all(not t.alive for t in run.threads()), timeout=5000)
+    qtbot.waitUntil(lambda: all(not t.alive for t in run.threads()), timeout=20_000)
     assert run.exit_report is None, "its run process stopped the deadlock and exited"
     fixed = window.run
     assert fixed is not run and fixed.label == "lock-ordering (fixed)" and fixed.workload.seed == 9
     qtbot.waitUntil(lambda: fixed.state is RunState.FINISHED, timeout=10_000)
     qtbot.waitUntil(
         lambda: ctl.panel.results[True].text() == "With the fix: no invariant broken",
-        timeout=5000,
+        timeout=20_000,
     )
     assert window.model.anomalies == [] and not window.banner.isVisible()
 
@@ -101,8 +101,8 @@ def test_step_buttons_force_a_double_delivery_undo_takes_it_back(window, qtbot):
     qtbot.keyClick(window, Qt.Key.Key_F10)  # no run yet: Step starts one, paused and controlled
     run = window.run
     assert run.state is RunState.PAUSED and run.control is not None
-    qtbot.waitUntil(lambda: len(run.gate.parked()) == 2, timeout=5000)
-    qtbot.waitUntil(lambda: len(ctl.code.view.markers) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: len(run.gate.parked()) == 2, timeout=20_000)
+    qtbot.waitUntil(lambda: len(ctl.code.view.markers) == 1, timeout=20_000)
     idents = {info.name: ident for ident, info in window.model.threads.items()}
     w1, w2 = idents["worker-1"], idents["worker-2"]
 
@@ -122,9 +122,9 @@ def test_step_buttons_force_a_double_delivery_undo_takes_it_back(window, qtbot):
             if line is not None and text in source[line - 1]:
                 return
             before = parks(window, ident)
-            qtbot.waitUntil(lambda: ctl.steps.button(ident).isEnabled(), timeout=5000)
+            qtbot.waitUntil(lambda: ctl.steps.button(ident).isEnabled(), timeout=20_000)
             qtbot.mouseClick(ctl.steps.button(ident), Qt.MouseButton.LeftButton)
-            qtbot.waitUntil(lambda b=before: parks(window, ident) > b, timeout=5000)
+            qtbot.waitUntil(lambda b=before: parks(window, ident) > b, timeout=20_000)
         raise AssertionError(f"{name} never reached {text!r}")
 
     step_until(w1, "worker-1", "heapq.heappop(self.heap)")  # worker-1 has looked at the top
@@ -133,19 +133,19 @@ def test_step_buttons_force_a_double_delivery_undo_takes_it_back(window, qtbot):
     assert window.model.anomalies == []
     for _ in range(30):  # worker-1 pops another task, and delivers the one it saw
         before = parks(window, w1)
-        qtbot.waitUntil(lambda: ctl.steps.button(w1).isEnabled(), timeout=5000)
+        qtbot.waitUntil(lambda: ctl.steps.button(w1).isEnabled(), timeout=20_000)
         qtbot.mouseClick(ctl.steps.button(w1), Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda b=before: parks(window, w1) > b, timeout=5000)
+        qtbot.waitUntil(lambda b=before: parks(window, w1) > b, timeout=20_000)
         if window.model.anomalies:
             break
-    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=20_000)
     (violation,) = window.model.anomalies
     assert violation.kind == "double-delivery"
     steps = len(run.gate.history)
     assert ctl.stepping.where.text() == f"Step {steps}"
     # The real heap lost two entries (two pops), the events tell of one: the view says so.
     heap_view = next(view for view in window.views if isinstance(view, HeapView))
-    qtbot.waitUntil(lambda: heap_view.truth is not None, timeout=5000)
+    qtbot.waitUntil(lambda: heap_view.truth is not None, timeout=20_000)
     assert len(heap_view.truth) == len(window.model.heap) - 1 == 10
     assert "differ" in heap_view.caption.toolTip()
 
@@ -153,16 +153,16 @@ def test_step_buttons_force_a_double_delivery_undo_takes_it_back(window, qtbot):
     ctl.stepping.undo_action.trigger()
     again = window.run
     assert again is not run and again.state is RunState.PAUSED
-    qtbot.waitUntil(lambda: len(again.gate.history) == steps - 1, timeout=5000)
+    qtbot.waitUntil(lambda: len(again.gate.history) == steps - 1, timeout=20_000)
     # Every step leaves one park in the model, after the two first ones: all folded.
     qtbot.waitUntil(
         lambda: window.model is not None and len(window.model.positions) == 2 + steps - 1,
-        timeout=5000,
+        timeout=20_000,
     )
     assert window.model.anomalies == [] and not window.banner.isVisible()
-    qtbot.waitUntil(ctl.stepping.redo_action.isEnabled, timeout=5000)
+    qtbot.waitUntil(ctl.stepping.redo_action.isEnabled, timeout=20_000)
     ctl.stepping.redo_action.trigger()
-    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=20_000)
     assert [v.kind for v in window.model.anomalies] == ["double-delivery"]
     assert ctl.stepping.schedule() is not None
     assert ctl.stepping.schedule().text().startswith("instruction/free: worker-1*")
@@ -197,8 +197,10 @@ def test_free_workloads_show_the_strategy_source_with_markers(window, qtbot):
     run = window.run
     assert run.spec.scenario is None and run.spec.workload.strategy == "global-lock"
     assert ctl.code.source.endswith("global_lock.py")
-    qtbot.waitUntil(lambda: len(window.model.positions.latest) == 6, timeout=5000)  # 2 + 4 threads
-    qtbot.waitUntil(lambda: bool(ctl.code.view.markers), timeout=5000)
+    qtbot.waitUntil(
+        lambda: len(window.model.positions.latest) == 6, timeout=20_000
+    )  # 2 + 4 threads
+    qtbot.waitUntil(lambda: bool(ctl.code.view.markers), timeout=20_000)
     assert ctl.code.where.text().startswith("global_lock.py")
     source = ctl.code.view.toPlainText().splitlines()
     assert all("with self._lock" in source[line - 1] for line in ctl.code.view.markers)
@@ -234,21 +236,21 @@ def test_under_the_gil_the_increment_is_one_step(window, qtbot):
     ctl = controller(window)
     ctl.select("lost-update")
     qtbot.keyClick(window, Qt.Key.Key_F10)
-    qtbot.waitUntil(lambda: len(window.run.gate.parked()) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(window.run.gate.parked()) == 2, timeout=20_000)
     box = ctl.stepping.model_box
     box.setCurrentIndex(box.findData("gil"))
     box.activated.emit(box.currentIndex())
     run = window.run
     assert run.control is not None and run.control.model == "gil"
-    qtbot.waitUntil(lambda: len(run.gate.parked()) == 2, timeout=5000)
-    qtbot.waitUntil(lambda: len(window.model.positions) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(run.gate.parked()) == 2, timeout=20_000)
+    qtbot.waitUntil(lambda: len(window.model.positions) == 2, timeout=20_000)
     clerk = next(i for i, info in window.model.threads.items() if info.name == "clerk-1")
     lines = set()
     for _ in range(12):  # clerk-1 through its first task: never stops inside line 45
         before = parks(window, clerk)
-        qtbot.waitUntil(lambda: ready_to_step(ctl, clerk), timeout=5000)
+        qtbot.waitUntil(lambda: ready_to_step(ctl, clerk), timeout=20_000)
         qtbot.mouseClick(ctl.steps.button(clerk), Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda b=before, c=clerk: parks(window, c) > b, timeout=5000)
+        qtbot.waitUntil(lambda b=before, c=clerk: parks(window, c) > b, timeout=20_000)
         lines.add(run.gate.runners[0].position.what)
     assert not any(what.startswith(("add", "write self.counter")) for what in lines), lines
     assert "as CPython with its GIL" in ctl.stepping.where.toolTip()
@@ -261,22 +263,22 @@ def test_a_saved_recording_keeps_the_steps_and_steps_on_from_there(window, qtbot
     ctl.select("lost-update")
     ctl.stepping.replay(Schedule.parse("instruction/free: clerk-2*9 clerk-1*8"))
     run = window.run
-    qtbot.waitUntil(lambda: len(run.gate.history) == 17, timeout=5000)
-    qtbot.waitUntil(lambda: len(window.model.positions) == 2 + 17, timeout=5000)
+    qtbot.waitUntil(lambda: len(run.gate.history) == 17, timeout=20_000)
+    qtbot.waitUntil(lambda: len(window.model.positions) == 2 + 17, timeout=20_000)
     path = tmp_path / "steps.jsonl"
     actions = window.file_actions
     actions.save_recording(str(path))
-    qtbot.waitUntil(lambda: actions.task is None, timeout=5000)
+    qtbot.waitUntil(lambda: actions.task is None, timeout=20_000)
     recorded = LogReader().load(str(path))
     assert recorded.scenario["schedule"] == "instruction/free: clerk-2*9 clerk-1*8"
 
     actions.open_recording(str(path))
-    qtbot.waitUntil(lambda: actions.task is None and actions.toolbar is not None, timeout=5000)
+    qtbot.waitUntil(lambda: actions.task is None and actions.toolbar is not None, timeout=20_000)
     (step_on,) = [a for a in actions.toolbar.actions() if a.text() == "Step on from here"]
     step_on.trigger()
     again = window.run
     assert again is not None and again is not run and actions.replay_bar is None
-    qtbot.waitUntil(lambda: len(again.gate.history) == 17, timeout=5000)
+    qtbot.waitUntil(lambda: len(again.gate.history) == 17, timeout=20_000)
     assert again.state is RunState.PAUSED and again.control.model == "free"
     assert [r.position.what for r in again.gate.runners] == [
         r.position.what for r in run.gate.runners

@@ -61,11 +61,12 @@ def test_a_saved_counterexample_opens_paused_at_its_start_and_steps(window, qtbo
     assert scheduler.wait_idle(10)  # every thread stands before its first line
     planned = scheduler.plan[0]
     window.step_run()
-    qtbot.waitUntil(lambda: len(scheduler.history) == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: len(scheduler.history) == 1, timeout=30_000)
     assert scheduler.history == [planned]  # Step took the counterexample's first step
     stepping = window.scenarios.stepping
     stepping.undo()
-    qtbot.waitUntil(lambda: scheduler_of(window.run) is not scheduler, timeout=10_000)
+    # Undo starts a fresh run process: generous, a loaded machine is slow to start one.
+    qtbot.waitUntil(lambda: scheduler_of(window.run) is not scheduler, timeout=30_000)
     assert scheduler_of(window.run).history == []
     window.controls.set_pace(30)  # Show me the bug plays at the slow-motion pace
     stepping.show()
