@@ -105,18 +105,25 @@ def no_leftover_processes():
     assert not left, f"processes left behind (pid: state): {left}"
 
 
-@pytest.fixture(params=["C", "Python"])
-def fast_path(request, monkeypatch):
-    """Run the test once with the C speedups (skipped where they are not built) and
-    once with the pure Python paths forced, as QUEUE_VISUALIZER_PURE_PYTHON does:
-    every Tracer made and every log loaded during the test takes that path."""
+def _fast_paths() -> list[str]:
+    """The tracing paths this installation can run: pure Python, and C where built
+    (and not ruled out); tests/test_speedups.py says so when C is not tested."""
     from visualizer.queues import speedups
     from visualizer.recording import reader
 
-    if request.param == "C":
-        if speedups.native is None or reader.native is None:
-            pytest.skip(f"the C speedups are not in use here: {speedups.PATH}")
-    else:
+    built = speedups.native is not None and reader.native is not None
+    return ["C", "Python"] if built else ["Python"]
+
+
+@pytest.fixture(params=_fast_paths())
+def fast_path(request, monkeypatch):
+    """Run the test once with the C speedups (where they are in use) and once with the
+    pure Python paths forced, as QUEUE_VISUALIZER_PURE_PYTHON does: every Tracer made
+    and every log loaded during the test takes that path."""
+    from visualizer.queues import speedups
+    from visualizer.recording import reader
+
+    if request.param == "Python":
         monkeypatch.setattr(speedups, "native", None)
         monkeypatch.setattr(reader, "native", None)
     return request.param
