@@ -36,6 +36,9 @@ from visualizer.engine.workload import Workload
 from visualizer.events import (
     LOST_UPDATE,
     MARK,
+    PAUSED_MARK,
+    RESUMED_MARK,
+    STEP_MARK,
     THREAD_ENDED,
     VIOLATION,
     WORKER_ERROR,
@@ -203,6 +206,8 @@ class Run:
                 sys.setswitchinterval(self.workload.switch_interval)
             self.started_ns = perf_counter_ns()
             self.recorder.record(MARK, "run started")
+            if paused:
+                self.recorder.record(MARK, PAUSED_MARK)  # the views' clock stands still
             if self.study is not None:
                 self.study.open()
             setup = (
@@ -251,16 +256,26 @@ class Run:
         with self._control:
             if self.state is RunState.RUNNING:
                 self.state = RunState.PAUSED
+                self.recorder.record(MARK, PAUSED_MARK)
                 self._apply_control()
 
     def resume(self) -> None:
         with self._control:
             if self.state is RunState.PAUSED:
                 self.state = RunState.RUNNING
+                self.recorder.record(MARK, RESUMED_MARK)
                 self._apply_control()
 
     def step(self, ident: int | None = None) -> None:
-        """Let one parked thread (``ident``, or the one parked longest) pass one traced point."""
+        """Let one parked thread (``ident``, or the one parked longest) pass one traced point.
+
+        The step is marked in the stream with the thread it lets through, so the
+        views' clock runs for exactly as long as that thread moves.
+        """
+        moving = ident
+        if moving is None and self.scheduler is None:  # the free gate moves the oldest
+            moving = next(iter(self.gate.parked()), None)
+        self.recorder.record(MARK, STEP_MARK, None, moving)
         self.gate.step(ident)
 
     def set_pace(self, ops_per_s: float | None) -> None:

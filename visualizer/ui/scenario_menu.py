@@ -22,7 +22,8 @@ views, and asks the run's gate (thread-safe) which threads are parked.
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import QDockWidget, QGroupBox, QMenu, QVBoxLayout, QWidge
 
 from visualizer.engine import RunState, Workload
 from visualizer.engine.host import RemoteRun, RunSpec
-from visualizer.engine.scenarios import Scenario, load_all, load_scenario
+from visualizer.engine.scenarios import Scenario, ScenarioError, load_all, load_scenario
 from visualizer.model import FIGURES, RunModel
 from visualizer.ui.code_panel import CodePanel
 from visualizer.ui.inspector_view import InspectorView
@@ -212,6 +213,24 @@ class ScenarioController(QObject):
         window.statusBar().showMessage(
             f"Scenario: {scenario.title}. Start (F5) runs it; Step (F10) starts it paused.", 10_000
         )
+
+    def show_recorded(self, recorded: Mapping[str, Any] | None) -> Scenario | None:
+        """A log is being opened: show the scenario it recorded (story, fix switch, code).
+
+        None (a strategy's log, or a scenario this installation does not know):
+        leave scenario mode, so no other scenario's story stands beside the replay.
+        """
+        name = recorded.get("name") if recorded is not None else None
+        try:
+            scenario = self.scenario_named(str(name)) if name is not None else None
+        except ScenarioError:
+            scenario = None
+        if scenario is None:
+            if self.scenario is not None:
+                self.select(None)
+            return None
+        self.select(scenario.name, fixed=bool(recorded.get("fixed")) if recorded else False)
+        return scenario
 
     def make_run(self, workload: Workload) -> RemoteRun:
         """The window's run factory: this scenario's run, or the workload's when none is chosen.

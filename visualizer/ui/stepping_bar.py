@@ -259,8 +259,9 @@ class SteppingBar(QObject):
         if run.state is not RunState.PAUSED:
             return
         name = self.redo_steps.pop()
-        if name in scheduler.movable():
-            scheduler.move(name)
+        runner = next((r for r in scheduler.runners if r.name == name), None)
+        if name in scheduler.movable() and runner is not None and runner.ident is not None:
+            run.step(runner.ident)  # as a step button does: marked, so the clock runs for it
         else:
             self.redo_steps.clear()
 

@@ -20,7 +20,7 @@ from PySide6.QtCore import QLineF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from visualizer.events import CANCELLED
+from visualizer.events import CANCELLED, QUEUED
 from visualizer.model import HeapMirror, RunModel
 from visualizer.ui.theme import (
     foreground,
@@ -68,6 +68,7 @@ class _HeapPicture(QWidget):
         self.total = 0
         self.path: frozenset[int] = frozenset()
         self.selected: Hashable | None = None
+        self.empty_text = "The heap is empty"
         self._hits: list[tuple[QRectF, Hashable]] = []
 
     def set_state(
@@ -205,7 +206,11 @@ class HeapTree(_HeapPicture):
         if not rects:
             painter.setPen(muted(self))
             painter.setFont(self.note_font)
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "The heap is empty")
+            painter.drawText(
+                self.rect().adjusted(8, 0, -8, 0),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                self.empty_text,
+            )
             return
         ink = foreground(self)
         thin = QPen(muted(self, 0.45), 1.5)
@@ -308,6 +313,25 @@ class HeapStrip(_HeapPicture):
             )
 
 
+EXACT_COUNT_LIMIT = 4_096
+"""Heaps up to this size are searched for queued tasks; bigger ones give a lower bound."""
+
+
+def missing_from_heap(model: RunModel) -> int:
+    """How many tasks the events call queued have no slot in the heap (the unsafe queue).
+
+    A safe queue keeps every queued task in its heap, so this is 0; the unsafe one
+    overwrites slots in its races and loses them while their status stays queued.
+    """
+    queued = model.tasks.by_status[QUEUED]
+    heap = model.heap
+    if len(heap) > EXACT_COUNT_LIMIT:
+        return max(0, queued - len(heap))
+    status = model.tasks.status
+    in_heap = len({task for _priority, task in heap.slots[:] if status.get(task) == QUEUED})
+    return max(0, queued - in_heap)
+
+
 class HeapView(RunView):
     """Heap tree over heap array, with a caption naming the last push or pop and its path."""
 
@@ -356,9 +380,22 @@ class HeapView(RunView):
         total = len(heap)
         entries = model.heap.slots[:SNAPSHOT_SLOTS]
         statuses = [status.get(task) for _priority, task in entries]
+        missing = missing_from_heap(model)
+        self.tree.empty_text = (
+            f"The heap is empty, yet {missing:,} task{'s are' if missing != 1 else ' is'} "
+            "queued: lost from the heap, no worker can ever get them"
+            if missing and not total
+            else "The heap is empty"
+        )
         for picture in (self.tree, self.strip):
             picture.set_state(entries, statuses, total, heap.last_path, self.selected)
-        self._set_caption(self._caption(heap, total))
+        lines = self._caption(heap, total)
+        if missing:
+            lines[1:] = [
+                f"{missing:,} queued task{'s are' if missing != 1 else ' is'} in no slot: "
+                "lost from the heap"
+            ]
+        self._set_caption(lines)
 
     def set_truth(self, entries: list[Entry] | None) -> None:
         """Show the program's real heap (read while paused); None: the replica again."""

@@ -150,8 +150,10 @@ class TimelineWidget(QWidget):
             lane.prune(horizon)
             info = model.threads.get(ident)
             # A thread that never announced a role (the GUI thread that built the queue)
-            # gets a row only once it has something to show.
-            if not lane.empty() or (info is not None and info.alive and info.role):
+            # gets a row only once it has something to show; the run's own threads keep
+            # theirs after they end (their names greyed), so a finished run still shows
+            # who took part.
+            if not lane.empty() or (info is not None and info.role not in ("", "setup")):
                 rows.append(ident)
         # Too many rows to read (a name is taller than its row): the threads with
         # nothing in the window, such as producers of a lock-free queue, step aside.
@@ -219,9 +221,9 @@ class TimelineWidget(QWidget):
         if self.model is None or not self._rows:
             painter.setPen(muted(self))
             painter.drawText(
-                self.rect().adjusted(0, legend_h, 0, 0),
-                Qt.AlignmentFlag.AlignCenter,
-                "Thread timelines appear when the run starts",
+                self.rect().adjusted(8, legend_h, -8, 0),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                self._empty_text(),
             )
             self._hits = []
             return
@@ -246,6 +248,17 @@ class TimelineWidget(QWidget):
             self._paint_waits(painter, lane, top, row_h, left, start, scale)
         self._hits = hits
         self._paint_axis(painter, left, width, axis_top, start, end)
+
+    def _empty_text(self) -> str:
+        """Why there are no rows: no run yet, none started yet, or nothing to draw."""
+        model = self.model
+        if model is None:
+            return "Thread timelines appear when the run starts"
+        if model.t0_ns is None:
+            return "The run has not recorded anything yet"
+        if model.finished:
+            return "The run has ended: no thread worked on a task or waited for a lock in it"
+        return "No thread has worked on a task or waited for a lock yet"
 
     def _bar(self, run: _Run, open_end: bool, left: float, start: int, scale: float) -> tuple:
         stop = self._now if open_end else run.end
