@@ -332,6 +332,7 @@ def test_rlock_depth_is_shown(qtbot):
         view = show(qtbot, LocksView(), traced.fold())
         assert "\u00d72" in _cell(view, "queue", HELD)
         assert _cell(view, "queue", LOCK) == "queue"
+        assert _cell(view, "queue", TYPE) == "RLock, re-entered 1\u00d7"
 
 
 def test_read_write_lock_lists_every_reader_and_a_waiting_writer(qtbot):
@@ -368,7 +369,7 @@ def test_read_write_lock_lists_every_reader_and_a_waiting_writer(qtbot):
             return "producer-1" in _cell(view, "table", WAITING)
 
         qtbot.waitUntil(writer_waits, timeout=5000)
-        assert _cell(view, "table", TYPE) == "RWLock, read"
+        assert _cell(view, "table", TYPE) == "RWLock, read, up to 2 readers at once"
         assert _cell(view, "table", HELD) == "worker-1, worker-2"
         assert _cell(view, "table", WAITING) == "w: producer-1"
     finally:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from visualizer.engine import userqueue
 from visualizer.engine.pacing import Pacer
 from visualizer.engine.scheduler.switching import continue_in_order
-from visualizer.engine.workers import produce, work
+from visualizer.engine.workers import produce, read, work
 from visualizer.engine.workload import Workload
 from visualizer.events import (
     LOST_UPDATE,
@@ -52,6 +52,11 @@ skip_frames_of(__file__)  # a thread sleeping through Run.sleep is shown at the 
 if TYPE_CHECKING:
     from visualizer.engine.scenarios.program import Program
     from visualizer.engine.scheduler import Control, Scheduler, StudyTracer
+
+
+SHUTDOWN_GRACE_S = 0.5
+"""How long Stop lets a free-running run's threads leave by themselves after ``shutdown()``
+(a complete queue's sleepers wake and return) before it aborts the rest."""
 
 
 class RunState(Enum):
@@ -145,6 +150,8 @@ class Run:
         self._saved_switch_interval: float | None = None
         self._produced = [0] * workload.producers  # one slot per producer: no shared +=
         self._cancel_requests = [0] * workload.producers
+        self._cancelled = [0] * workload.producers
+        self._completed = [0] * workload.workers
         self._live = 0
         self.program = program(self) if program is not None else None
         specs: list[tuple[str, str, Callable[[], None]]]
@@ -154,6 +161,7 @@ class Run:
                 for role, count, body in (
                     ("producer", workload.producers, produce),
                     ("worker", workload.workers, work),
+                    ("reader", workload.readers, read),
                 )
                 for index in range(count)
             ]
@@ -183,6 +191,13 @@ class Run:
     def cancel_requests(self) -> int:
         """Cancels the producers asked for (successful or not)."""
         return sum(self._cancel_requests)
+
+    def in_flight(self) -> int:
+        """Tasks added and neither completed nor cancelled yet (queued or being worked on).
+
+        Counted by the run's own threads, without asking the queue (and taking its lock).
+        """
+        return sum(self._produced) - sum(self._completed) - sum(self._cancelled)
 
     def threads(self) -> list[ThreadInfo]:
         return [ThreadInfo(t.name, t.ident, role, t.is_alive()) for t, role in self._threads]
@@ -327,9 +342,36 @@ class Run:
                 return True
             if self.state in (RunState.FINISHED, RunState.STOPPED):
                 return self._join_all(timeout)
+            # Free running, the queue can shut down as a program would: its sleepers
+            # are woken by shutdown() itself and every thread leaves on its own.
+            graceful = (
+                self.state is RunState.RUNNING
+                and self._pace is None
+                and self.program is None
+                and self.scheduler is None
+            )
             self.state = RunState.STOPPING
-        self.gate.abort()
+        deadline = perf_counter_ns() + int(timeout * 1e9)
+        if graceful:
+            self.stop_event.set()
+            self._shut_down()
+            self._join_all(min(SHUTDOWN_GRACE_S, timeout / 2))
+        self.gate.abort()  # whoever is still in a traced point unwinds now
         self.stop_event.set()
+        if not graceful:
+            self._shut_down()
+        ended = self._join_all(max(0.0, (deadline - perf_counter_ns()) / 1e9))
+        with self._control:
+            self._conclude(RunState.STOPPED)
+        if ended:
+            # No run thread is left to unwind: un-abort the gate so the queue's
+            # locks work again for snapshot() and get_status() after the run.
+            self.gate.aborted = False
+            self.gate.open()
+        return ended
+
+    def _shut_down(self) -> None:
+        """Tell the queue (or the program) to shut down; a failure is reported, not raised."""
         try:
             if self.program is None:
                 self.queue.shutdown()
@@ -339,15 +381,6 @@ class Run:
             pass
         except Exception as exc:
             self.report_error(exc, None)
-        ended = self._join_all(timeout)
-        with self._control:
-            self._conclude(RunState.STOPPED)
-        if ended:
-            # No run thread is left to unwind: un-abort the gate so the queue's
-            # locks work again for snapshot() and get_status() after the run.
-            self.gate.aborted = False
-            self.gate.open()
-        return ended
 
     def close(self) -> None:
         """Nothing to release here; a run in a run process (``RemoteRun``) ends it in close()."""
@@ -404,6 +437,12 @@ class Run:
 
     def count_cancel_request(self, producer: int) -> None:
         self._cancel_requests[producer] += 1
+
+    def count_cancelled(self, producer: int) -> None:
+        self._cancelled[producer] += 1
+
+    def count_completed(self, worker: int) -> None:
+        self._completed[worker] += 1
 
     def sleep(self, seconds: float) -> bool:
         """Pacing, back-off or simulated work; True if the run was stopped meanwhile.

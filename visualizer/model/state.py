@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from visualizer.events import (
+    COND_WAIT,
+    COND_WOKEN,
     GATE_WAIT,
     HEAP_DISCARDED,
     LOCK_ACQUIRED,
@@ -47,7 +49,9 @@ class ThreadInfo:
     """A thread as the stream shows it; ``color_index`` follows order of appearance.
 
     ``cpu_s`` is the CPU time the thread reported using (a sample while it runs,
-    the total when it ends), None until it reports any.
+    the total when it ends), None until it reports any; ``cpu_share`` is the
+    share of a CPU it used between its last two samples (0.5: half a core), and
+    ``cpu_at`` the run time of the last sample.
     """
 
     name: str
@@ -55,6 +59,14 @@ class ThreadInfo:
     color_index: int
     alive: bool = True
     cpu_s: float | None = None
+    cpu_share: float | None = None
+    cpu_at: int | None = None
+
+    def sample_cpu(self, t_ns: int, cpu_s: float) -> None:
+        """A live sample: CPU seconds used so far, at run time ``t_ns``."""
+        if self.cpu_s is not None and self.cpu_at is not None and t_ns > self.cpu_at:
+            self.cpu_share = max(0.0, (cpu_s - self.cpu_s) / ((t_ns - self.cpu_at) / 1e9))
+        self.cpu_s, self.cpu_at = cpu_s, t_ns
 
 
 class RunModel:
@@ -180,7 +192,11 @@ class RunModel:
                 clock.mark(wall, subject, b)
                 frozen_at, offset, stepping = self._clock_moved()
             elif kind == THREAD_CPU and isinstance(a, int | float) and not isinstance(a, bool):
-                threads[ident].cpu_s = float(a)
+                threads[ident].sample_cpu(t, float(a))
+            elif kind == COND_WAIT:
+                timeline.start_sleep(t, ident, subject)
+            elif kind == COND_WOKEN:
+                timeline.end_sleep(t, ident)
         self._next_seq = batch.first_seq + len(events)
         self.events_applied += len(events)
         last = clock.to_run(events[-1][0])

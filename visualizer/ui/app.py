@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 from visualizer import __version__
 from visualizer.desktop import APP_ID
 from visualizer.engine import Workload
+from visualizer.engine.lessons import lesson_workload
 from visualizer.engine.options import (
     Parser,
     add_workload_options,
@@ -155,7 +156,9 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Workload
     """Parse and validate; exits with status 2 and one line on any bad argument."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    workload = Workload().replace(**_given(args))
+    given = _given(args)
+    # The window opens on the strategy's lesson workload; options given change it.
+    workload = lesson_workload(given.get("strategy", Workload().strategy)).replace(**given)
     try:
         workload.validate()
     except ValueError as exc:
@@ -238,6 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         open_settings,
         saved_engine_python,
         saved_workload,
+        saved_workloads,
     )
 
     # instance() is typed as the QCoreApplication base; here it can only be a QApplication.
@@ -254,9 +258,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.screenshot or args.measure_latency or args.print_paint_time or args.measure_start
     )
     settings = None if args.fresh or measuring else open_settings()
+    remembered: dict[str, Workload] = {}
     if settings is not None:
-        # Saved panel values first, then whatever the command line says on top.
-        restored = saved_workload(settings, Workload()).replace(**_given(args))
+        # Saved panel values first (the strategy shown last, and each strategy's own
+        # workload), then whatever the command line says on top.
+        given = _given(args)
+        remembered = saved_workloads(settings)
+        current = saved_workload(settings, lesson_workload(Workload().strategy))
+        strategy = given.get("strategy", current.strategy)
+        base = remembered.get(strategy) or (
+            current if current.strategy == strategy else lesson_workload(strategy)
+        )
+        restored = base.replace(**given)
         workload = restored if _valid(restored) else workload
 
     engine_python = args.engine_python
@@ -267,6 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     reporter = ErrorReporter()
     reporter.install()
     window = MainWindow(workload, engine_python=engine_python)
+    window.controls.set_workloads({k: w for k, w in remembered.items() if k != workload.strategy})
     window.window_settings.settings = settings
     window.window_settings.restore()
     reporter.set_parent_widget(window)

@@ -27,7 +27,15 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QDockWidget, QGroupBox, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QGroupBox,
+    QMenu,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from visualizer.engine import RunState, Workload
 from visualizer.engine.host import RemoteRun, RunSpec
@@ -95,7 +103,16 @@ class ScenarioController(QObject):
         steps_box = QGroupBox("Step one thread")
         steps_column = QVBoxLayout(steps_box)
         steps_column.addWidget(self.stepping.widget)
-        steps_column.addWidget(self.steps)
+        # Many threads (a strategy's run) scroll here rather than push the code away.
+        steps_scroll = QScrollArea()
+        steps_scroll.setWidget(self.steps)
+        steps_scroll.setWidgetResizable(True)
+        steps_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        steps_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        steps_scroll.setMinimumHeight(1)
+        steps_scroll.setMaximumHeight(self.steps.rows_height(4))
+        self.steps.resized.connect(lambda: steps_scroll.setMaximumHeight(self.steps.rows_height(4)))
+        steps_column.addWidget(steps_scroll)
         self.inspector = InspectorView()
         self.inspector.hide()
         code_area = QWidget()

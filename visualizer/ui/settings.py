@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QByteArray, QObject, QSettings, Slot
 
 from visualizer.engine import Workload
+from visualizer.engine.lessons import lesson_workload
 
 if TYPE_CHECKING:
     from visualizer.ui.main_window import MainWindow
@@ -45,6 +46,9 @@ PANEL_FIELDS = (
     "cancel_probability",
     "race_window",
     "switch_interval",
+    "readers",
+    "backlog",
+    "burst",
     "seed",
 )
 """The Workload fields the control panel edits: the ones worth remembering."""
@@ -52,6 +56,7 @@ PANEL_FIELDS = (
 _GEOMETRY, _STATE, _VIEWS = "window/geometry", "window/state", "window/views"
 _WORKLOAD, _PACE = "controls/workload", "controls/pace"
 ENGINE_PYTHON = "engine/python"
+_WORKLOADS = "controls/workloads"  # every strategy's own workload, by strategy
 
 
 def open_settings() -> QSettings:
@@ -84,6 +89,30 @@ def saved_workload(settings: QSettings, base: Workload) -> Workload:
     except ValueError:
         return base
     return workload
+
+
+def saved_workloads(settings: QSettings) -> dict[str, Workload]:
+    """Each strategy's workload as the user left it (valid ones only), by strategy."""
+    text = settings.value(_WORKLOADS)
+    try:
+        saved = json.loads(text) if isinstance(text, str) else {}
+    except ValueError:
+        return {}
+    if not isinstance(saved, dict):
+        return {}
+    workloads: dict[str, Workload] = {}
+    for strategy, values in saved.items():
+        if not isinstance(values, dict) or not isinstance(strategy, str):
+            continue
+        changes = {key: value for key, value in values.items() if key in PANEL_FIELDS}
+        changes["strategy"] = strategy
+        try:
+            workload = lesson_workload(strategy).replace(**changes)
+            workload.validate()
+        except (ValueError, TypeError):
+            continue
+        workloads[strategy] = workload
+    return workloads
 
 
 def saved_pace(settings: QSettings) -> float | None:
@@ -184,6 +213,11 @@ class WindowSettings(QObject):
         if workload is not None:
             values = {name: getattr(workload, name) for name in PANEL_FIELDS}
             settings.setValue(_WORKLOAD, json.dumps(values))
+        every = {
+            strategy: {name: getattr(w, name) for name in PANEL_FIELDS}
+            for strategy, w in window.controls.workloads().items()
+        }
+        settings.setValue(_WORKLOADS, json.dumps(every))
         pace = window.controls.pace()
         settings.setValue(_PACE, "full" if pace is None else pace)
         settings.sync()

@@ -42,6 +42,7 @@ class StepPanel(QWidget):
     """A step button and a status line per live thread."""
 
     step_requested = Signal(object)  # a thread ident: 64 bits, too wide for a Qt int
+    resized = Signal()  # rows came or went: the scroll area around it may grow
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,6 +78,12 @@ class StepPanel(QWidget):
         else:
             self.hint.setText("Choose which thread moves next:")
 
+    def rows_height(self, most: int) -> int:
+        """Height of the hint and up to ``most`` thread rows (what shows without scrolling)."""
+        row = max(self.fontMetrics().height() + 10, 28)
+        shown = min(len(self._buttons), most)
+        return self.hint.sizeHint().height() + shown * (row + 2) + 4
+
     def button(self, ident: int) -> QToolButton:
         return self._buttons[ident]
 
@@ -105,6 +112,7 @@ class StepPanel(QWidget):
             self._grid.addWidget(label, number, 1)
             self._buttons[row.ident] = button
             self._labels[row.ident] = label
+        self.resized.emit()
 
     def _clicked(self, ident: int) -> None:
         if self._enabled:

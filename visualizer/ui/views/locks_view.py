@@ -62,7 +62,7 @@ LOCK, TYPE, HELD, WAITING, ACQUIRED, CONTENDED, WAIT, HOLD = range(len(COLUMNS))
 CHIP_COLUMNS = (HELD, WAITING)
 """Columns of thread chips: they share the width the others leave, and elide."""
 
-DROP_ORDER = (HOLD, TYPE, ACQUIRED, WAIT)
+DROP_ORDER = (HOLD, ACQUIRED, WAIT, TYPE)
 """Columns hidden first when the dock is too narrow (name, holders, waiters and contention stay)."""
 
 COLUMN_CHECK_EVERY = 15
@@ -82,16 +82,37 @@ def _is_condition(state: LockState) -> bool:
     return state.kind_label.startswith("Condition")
 
 
+def _permits(state: LockState) -> str | None:
+    """A semaphore's N, from its label "Semaphore(N)"."""
+    match = _PERMITS.search(state.kind_label)
+    return match.group(1) if match else None
+
+
 def _type_text(state: LockState) -> str:
+    """The primitive, its mode now, and the figure that tells its story so far."""
     label = state.kind_label
+    parts = [label]
     if state.mode in _MODE_NAMES:
-        return f"{label}, {_MODE_NAMES[state.mode]}"
-    if state.mode == PERMIT:
-        match = _PERMITS.search(label)
+        parts.append(_MODE_NAMES[state.mode])
+    if label.startswith("RWLock") and state.most_holders > 1:
+        parts.append(f"up to {state.most_holders} readers at once")
+    if label.startswith("Semaphore"):
+        total = _permits(state)
         used = sum(state.holders.values())
-        total = f" of {match.group(1)}" if match else ""
-        return f"{label}, {used}{total} in use"
-    return label
+        parts.append(f"{used} of {total} in use" if total else f"{used} in use")
+    if state.reentries:
+        parts.append(f"re-entered {state.reentries:,}\u00d7")
+    if _is_condition(state) and state.notifies:
+        woke = state.last_woken
+        parts.append(f"last notify woke {woke} sleeper{'s' if woke != 1 else ''}")
+    return ", ".join(parts)
+
+
+def _chips_text(chips: list[Chip]) -> str:
+    """The chips as text: a plain caption ("2 of 3:") first, then the threads, comma-separated."""
+    captions = [text for text, color in chips if color is None]
+    names = ", ".join(text for text, color in chips if color is not None)
+    return " ".join([*captions, names]) if captions and names else names or " ".join(captions)
 
 
 def _stats_text(stats) -> str:
@@ -161,7 +182,12 @@ class LockTableModel(QAbstractTableModel):
             rows, names = [], []
         else:
             colors, _ = thread_colors(model)
-            states = list(model.locks.locks.values())
+            # A condition nobody has waited on yet (PriorityQueue.not_full) says nothing.
+            states = [
+                state
+                for state in model.locks.locks.values()
+                if not _is_condition(state) or state.sleeps or state.notifies
+            ]
             names = [state.name for state in states]
             rows = [self._row(model, state, colors) for state in states]
         if names != self._names:
@@ -184,6 +210,10 @@ class LockTableModel(QAbstractTableModel):
 
     def _row(self, model: RunModel, state: LockState, colors: dict[int, QColor]) -> _Row:
         held: list[Chip] = []
+        if state.mode == PERMIT or state.kind_label.startswith("Semaphore"):
+            total = _permits(state)
+            used = sum(state.holders.values())
+            held.append((f"{used} of {total}:" if total else f"{used}:", None))
         for ident, count in state.holders.items():
             suffix = ""
             if state.kind_label == "RLock" or state.mode == PERMIT:
@@ -192,7 +222,7 @@ class LockTableModel(QAbstractTableModel):
         waiting: list[Chip] = []
         if _is_condition(state):
             if state.cond_waiters:
-                waiting.append(("notify?", None))
+                waiting.append((f"{len(state.cond_waiters)} asleep:", None))
             waiting += [self._chip(model, ident, colors) for ident in state.cond_waiters]
         for waiter in state.waiters:
             prefix = f"{_MODE_NAMES[waiter.mode][0]}: " if waiter.mode in _MODE_NAMES else ""
@@ -201,8 +231,8 @@ class LockTableModel(QAbstractTableModel):
         texts = [
             state.name,
             _type_text(state),
-            ", ".join(text for text, _ in held) or ("\u2013" if not _is_condition(state) else ""),
-            ", ".join(text for text, color in waiting if color is not None) or "\u2013",
+            _chips_text(held) or ("\u2013" if not _is_condition(state) else ""),
+            _chips_text(waiting) or "\u2013",
             f"{state.acquisitions:,}",
             contention,
             _stats_text(state.hold_stats),
