@@ -324,8 +324,23 @@ class Run:
             self._pacer.set_rate(self._pace if running else None)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the run is over (FINISHED or STOPPED); False on timeout."""
-        return self._ended.wait(timeout)
+        """Block until the run is over (FINISHED or STOPPED) and its threads have
+        returned; False on timeout.
+
+        The last thread concludes the run on its way out, a moment before it has
+        returned: joining too means that "over" never finds a thread still alive.
+        """
+        deadline = None if timeout is None else perf_counter_ns() + int(timeout * 1e9)
+        if not self._ended.wait(timeout):
+            return False
+        for thread, _role in self._threads:
+            if thread.ident is None or thread is threading.current_thread():
+                continue
+            left = None if deadline is None else max(0.0, (deadline - perf_counter_ns()) / 1e9)
+            thread.join(left)
+            if thread.is_alive():
+                return False
+        return True
 
     def stop(self, timeout: float = 2.0) -> bool:
         """End every run thread; True if all ended within ``timeout`` seconds.
