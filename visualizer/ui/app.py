@@ -92,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="open a recording (a counterexample from explore --save opens paused at its start)",
     )
     parser.add_argument(
+        "--presentation",
+        action="store_true",
+        help="open in presentation mode (View > Presentation, F11): the views alone, larger",
+    )
+    parser.add_argument(
         "--paused",
         action="store_true",
         help="with --run: start paused, every thread at its first traced point (as Step does)",
@@ -235,6 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from visualizer.ui.errors import ErrorReporter
     from visualizer.ui.icon import app_icon
     from visualizer.ui.latency import LatencyProbe
+    from visualizer.ui.layouts import fit_to_screen
     from visualizer.ui.main_window import MainWindow
     from visualizer.ui.settings import (
         ORGANIZATION,
@@ -297,12 +303,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     gen0, gen1, _gen2 = gc.get_threshold()
     gc.set_threshold(gen0, gen1, FULL_COLLECTION_THRESHOLD)
     app.aboutToQuit.connect(window.shutdown)
-    screen = app.primaryScreen().availableGeometry()
-    small = screen.width() < window.width() or screen.height() < window.height()
-    if small and not args.screenshot:  # screenshots are always 1280x800, for the README
-        window.showMaximized()
-    else:
-        window.show()
+    # 1280x800 where the screen has room, else the screen: a 1024x768 projector gets
+    # a window that fits it (screenshots too: they show what that screen shows).
+    fit_to_screen(window)
+    window.show()
+    fit_to_screen(window)  # once more with the window manager's frame known
+    if args.presentation:
+        window.presentation.set_active(True)
 
     if engine_note:
         window.statusBar().showMessage(engine_note, 15_000)

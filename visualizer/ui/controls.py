@@ -53,7 +53,7 @@ HIDDEN_FIELDS = ("duration", "work_distribution", "capacity")
 """Workload fields without an input: a strategy's lesson leaves them as they were."""
 
 INT32_MAX = 2**31 - 1
-SPIN_MIN_WIDTH = 100
+SPIN_MIN_WIDTH = 84
 GROUP_MARGINS = (8, 4, 8, 6)
 
 
@@ -209,6 +209,12 @@ class ControlPanel(QWidget):
         box = QVBoxLayout(group)
         box.setContentsMargins(*GROUP_MARGINS)
         self.strategy = QComboBox()
+        # Long titles are cut in the closed box (the list shows them whole): the panel
+        # stays narrow enough to leave a 1024-pixel screen to the views.
+        self.strategy.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.strategy.setMinimumContentsLength(14)
         self.strategy.setToolTip(
             "How the task queue protects its heap and status table from concurrent threads."
         )
@@ -511,6 +517,7 @@ class ControlPanel(QWidget):
         """One form row: a label and the input(s) it names, each with its refusal message
         on a row of its own below (hidden until there is something to say)."""
         label = QLabel(text)
+        label.setWordWrap(True)  # "GIL switch interval" on two lines in a narrow panel
         label.setToolTip("\n\n".join(widget.toolTip() for _, widget, _, _ in fields))
         label.setBuddy(fields[0][1])
         if len(fields) == 1:

@@ -47,7 +47,7 @@ from visualizer.ui.scenario_panel import ScenarioPanel
 from visualizer.ui.step_panel import StepPanel, ThreadRow
 from visualizer.ui.stepping_bar import SteppingBar, scheduler_of
 from visualizer.ui.theme import thread_color
-from visualizer.ui.views import HeapView, LanesView, LocksView
+from visualizer.ui.views import HeapView
 
 if TYPE_CHECKING:
     from visualizer.ui.main_window import MainWindow
@@ -55,13 +55,8 @@ if TYPE_CHECKING:
 TICK_MS = 16
 """How often the code panel and step buttons catch up with the model (at most 60 Hz)."""
 
-CODE_HEIGHT, LANES_HEIGHT = 560, 190
 CODE_LINES = 4
 """Lines of code the code panel always has room for."""
-"""Heights (px) of the code dock and the lanes below it when a scenario is chosen."""
-
-CODE_WIDTH, SIDE_WIDTH = 560, 320
-"""Widths (px) of the code column and of the locks/throughput/anomalies column beside it."""
 
 RESULT_EVERY_TICKS = 30
 """The live result line is recomputed twice a second, not every frame."""
@@ -124,9 +119,7 @@ class ScenarioController(QObject):
         self.code_dock = QDockWidget(CodePanel.title, window.view_area)
         self.code_dock.setObjectName("codeDock")
         self.code_dock.setWidget(code_area)
-        heap_dock = window.docks[HeapView.title]
-        window.view_area.tabifyDockWidget(heap_dock, self.code_dock)
-        heap_dock.raise_()
+        self.code_dock.visibilityChanged.connect(window._dock_shown)
 
         self.menu = self._build_menu()
         window.run_factory = self.make_run
@@ -201,8 +194,9 @@ class ScenarioController(QObject):
             self.stepping.set_scenario(None)
             self.free_action.setChecked(True)
             self.panel_dock.hide()
-            window.controls_dock.show()
+            window.controls_dock.setVisible(not window.presentation.active)
             window.controls_dock.raise_()
+            window.arrange_docks()
             window.statusBar().showMessage(
                 "Free workload: Start runs the control panel's settings", 5000
             )
@@ -212,19 +206,10 @@ class ScenarioController(QObject):
         self.stepping.set_scenario(scenario)
         self.actions[scenario.name].setChecked(True)
         self.panel.show_scenario(scenario, fixed)
-        self.panel_dock.show()
+        self.panel_dock.setVisible(not window.presentation.active)
         self.panel_dock.raise_()
-        self.code_dock.show()
-        self.code_dock.raise_()
-        # The code is what the class reads now: give it most of the column above the lanes.
-        lanes, locks = window.docks[LanesView.title], window.docks[LocksView.title]
-        area = window.view_area
-        area.resizeDocks(
-            [self.code_dock, lanes], [CODE_HEIGHT, LANES_HEIGHT], Qt.Orientation.Vertical
-        )
-        area.resizeDocks(
-            [self.code_dock, locks], [CODE_WIDTH, SIDE_WIDTH], Qt.Orientation.Horizontal
-        )
+        # The code is what the class reads now: beside the heap, above the lanes.
+        window.arrange_docks()
         self.code.set_model(None)
         self.code.set_source(inspect.getsourcefile(scenario.program_class))
         window.statusBar().showMessage(

@@ -26,6 +26,7 @@ from PySide6.QtCore import QByteArray, QObject, QSettings, Slot
 
 from visualizer.engine import Workload
 from visualizer.engine.lessons import lesson_workload
+from visualizer.ui import layouts
 
 if TYPE_CHECKING:
     from visualizer.ui.main_window import MainWindow
@@ -57,6 +58,7 @@ _GEOMETRY, _STATE, _VIEWS = "window/geometry", "window/state", "window/views"
 _WORKLOAD, _PACE = "controls/workload", "controls/pace"
 ENGINE_PYTHON = "engine/python"
 _WORKLOADS = "controls/workloads"  # every strategy's own workload, by strategy
+_ZOOM, _PRESENTATION_ZOOM = "view/zoom", "view/presentationZoom"
 
 
 def open_settings() -> QSettings:
@@ -153,6 +155,15 @@ def save_engine_python(settings: QSettings | None, path: str | None) -> None:
     settings.sync()
 
 
+def _number(value: object, default: float) -> float:
+    """A saved zoom level, or ``default`` if it is not a sensible one."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
+    return number if 0.5 <= number <= 3.0 else default
+
+
 class WindowSettings(QObject):
     """Restores a window's layout and panel values at startup and saves them on close.
 
@@ -175,11 +186,16 @@ class WindowSettings(QObject):
     def reset_layout(self) -> None:
         """Every dock back where a first launch puts it, visible, at its default size."""
         window = self.window
+        scenario = window.scenarios.scenario is not None or window.presentation.active
         if self._default is not None:
             outer, inner = self._default
             window.restoreState(outer)
-            window.view_area.restoreState(inner)
-        window.size_docks()
+            if not scenario:
+                window.view_area.restoreState(inner)  # the free workload's, as first built
+        if scenario:
+            window.arrange_docks()  # the arrangement for the mode the window is in
+        else:
+            window.size_docks()  # a state saved before the first show lacks the sizes
         self._match_scenario_mode()
 
     def restore(self) -> None:
@@ -192,6 +208,7 @@ class WindowSettings(QObject):
         geometry, state, views = (settings.value(key) for key in (_GEOMETRY, _STATE, _VIEWS))
         if isinstance(geometry, QByteArray):
             window.restoreGeometry(geometry)
+            layouts.fit_to_screen(window)  # saved on a bigger screen, perhaps
         if isinstance(state, QByteArray):
             window.restoreState(state)
         if isinstance(views, QByteArray):
@@ -199,6 +216,11 @@ class WindowSettings(QObject):
         self._match_scenario_mode()
         if settings.contains(_PACE):
             window.controls.set_pace(saved_pace(settings))
+        zooms = window.presentation.zooms
+        window.presentation.set_zooms(
+            _number(settings.value(_ZOOM), zooms[False]),
+            _number(settings.value(_PRESENTATION_ZOOM), zooms[True]),
+        )
 
     def save(self) -> None:
         """Write the layout and the panel's current values (a refused value is not saved)."""
@@ -206,9 +228,13 @@ class WindowSettings(QObject):
         if settings is None:
             return
         window = self.window
+        if window.presentation.active:  # the desk's layout is kept, not the projector's
+            window.presentation.set_active(False)
         settings.setValue(_GEOMETRY, window.saveGeometry())
         settings.setValue(_STATE, window.saveState())
         settings.setValue(_VIEWS, window.view_area.saveState())
+        settings.setValue(_ZOOM, window.presentation.zooms[False])
+        settings.setValue(_PRESENTATION_ZOOM, window.presentation.zooms[True])
         workload = window.controls.workload()
         if workload is not None:
             values = {name: getattr(workload, name) for name in PANEL_FIELDS}

@@ -53,16 +53,7 @@ class _HeapPicture(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.priority_font = view_font(bold=True)
-        self.task_font = view_font(small=True)
-        self.struck_font = QFont(self.task_font)
-        self.struck_font.setStrikeOut(True)
-        self.note_font = view_font(small=True)
-        self.note_metrics = QFontMetrics(self.note_font)
-        self.node_height = (
-            QFontMetrics(self.priority_font).height() + QFontMetrics(self.task_font).height()
-        )
-        self.node_width = max(QFontMetrics(self.task_font).horizontalAdvance("#00000"), 44) + 8
+        self._fonts()
         self.entries: Sequence[Entry] = ()
         self.statuses: Sequence[str | None] = ()
         self.total = 0
@@ -94,6 +85,24 @@ class _HeapPicture(QWidget):
         self.total = total
         self.path = path_set
         self.selected = selected
+        self.relayout()
+        self.update()
+
+    def _fonts(self) -> None:
+        self.priority_font = view_font(bold=True)
+        self.task_font = view_font(small=True)
+        self.struck_font = QFont(self.task_font)
+        self.struck_font.setStrikeOut(True)
+        self.note_font = view_font(small=True)
+        self.note_metrics = QFontMetrics(self.note_font)
+        self.node_height = (
+            QFontMetrics(self.priority_font).height() + QFontMetrics(self.task_font).height()
+        )
+        self.node_width = max(QFontMetrics(self.task_font).horizontalAdvance("#00000"), 44) + 8
+
+    def restyle(self) -> None:
+        """Fonts and node sizes after a zoom."""
+        self._fonts()
         self.relayout()
         self.update()
 
@@ -155,7 +164,7 @@ class HeapTree(_HeapPicture):
         super().__init__()
         self.levels = 0
         self._rects: list[QRectF] = []
-        self.setMinimumSize(220, 140)
+        self.setMinimumSize(200, 100)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
@@ -267,9 +276,18 @@ class HeapStrip(_HeapPicture):
         super().__init__()
         self._cells: list[QRectF] = []
         self._more = QRectF()
-        self.cell_width = max(QFontMetrics(self.task_font).horizontalAdvance("#000000") + 12, 50)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._fit()
+
+    def _fit(self) -> None:
+        self.cell_width = max(QFontMetrics(self.task_font).horizontalAdvance("#000000") + 12, 50)
         self.setFixedHeight(self.node_height + self.note_metrics.height() + 8)
+
+    def restyle(self) -> None:
+        self._fonts()
+        self._fit()
+        self.relayout()
+        self.update()
 
     def shown_count(self) -> int:
         return len(self._cells)
@@ -346,7 +364,6 @@ class HeapView(RunView):
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
         self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.caption.setMinimumWidth(1)
-        self.caption.setFixedHeight(2 * self.caption.fontMetrics().lineSpacing() + 10)
         self._caption_lines: list[str] = []
         self.tree = HeapTree()
         self.strip = HeapStrip()
@@ -358,7 +375,13 @@ class HeapView(RunView):
         layout.addWidget(self.strip)
         for picture in (self.tree, self.strip):
             picture.clicked.connect(self.task_selected)
+        self.restyle()
         self.set_model(None)
+
+    def restyle(self) -> None:
+        self.caption.setFixedHeight(2 * self.caption.fontMetrics().lineSpacing() + 10)
+        self._caption_lines, lines = [], self._caption_lines
+        self._set_caption(lines)
 
     def set_model(self, model: RunModel | None) -> None:
         self.model = model

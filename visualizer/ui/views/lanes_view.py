@@ -122,17 +122,7 @@ class StatusLanes(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.header_font = view_font(bold=True)
-        self.small_header_font = view_font(small=True, bold=True)
-        self.count_font = view_font(1.5, bold=True)
-        self.chip_font = view_font(small=True)
-        header = QFontMetrics(self.header_font)
-        self.chip_metrics = QFontMetrics(self.chip_font)
-        self.widest_name = max(header.horizontalAdvance(status) for status in STATUSES)
-        # Status name on one line, the count (large) under it: both fit a narrow lane.
-        self.header_height = header.height() + QFontMetrics(self.count_font).height() + 6
-        self.chip_height = self.chip_metrics.height() + 6
-        self.note_height = self.chip_metrics.height() + 2
+        self.restyle()
         self.counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
         self.tasks: dict[str, list[Hashable]] = {status: [] for status in STATUSES}
         self.workers: dict[Hashable, QColor] = {}
@@ -140,7 +130,29 @@ class StatusLanes(QWidget):
         self._hits: list[tuple[QRectF, Hashable]] = []
         self._shown: dict[str, int] = dict.fromkeys(STATUSES, 0)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def restyle(self) -> None:
+        """Fonts and the sizes that follow from them (at start, and after a zoom)."""
+        self.header_font = view_font(bold=True)
+        self.small_header_font = view_font(small=True, bold=True)
+        self.count_font = view_font(1.5, bold=True)
+        self.chip_font = view_font(small=True)
+        header = QFontMetrics(self.header_font)
+        self.chip_metrics = QFontMetrics(self.chip_font)
+        self.widest_name = max(header.horizontalAdvance(status) for status in STATUSES)
+        small = QFontMetrics(self.small_header_font)
+        self.widest_small_name = max(small.horizontalAdvance(status) for status in STATUSES)
+        # Status name on one line, the count (large) under it: both fit a narrow lane.
+        self.header_height = header.height() + QFontMetrics(self.count_font).height() + 6
+        self.chip_height = self.chip_metrics.height() + 6
+        self.note_height = self.chip_metrics.height() + 2
         self.setMinimumHeight(self.header_height + self.chip_height + self.note_height + 20)
+        # Two lanes side by side at least (four where the width allows), each wide
+        # enough for its name in the small font: a status name is never cut.
+        self.setMinimumWidth(round(2 * self._lane_need()))
+        if hasattr(self, "tasks"):
+            self._layout_chips()
+            self.update()
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
         return QSize(
@@ -169,6 +181,27 @@ class StatusLanes(QWidget):
         self._layout_chips()
         self.update()
 
+    def clipped(self) -> list[str]:
+        """Header texts (status names, counts) that would not fit their lane now: none, or
+        it is a bug the lecture-hall test catches."""
+        out = []
+        header_metrics = QFontMetrics(self.header_font)
+        small_metrics = QFontMetrics(self.small_header_font)
+        count_metrics = QFontMetrics(self.count_font)
+        for column, status in enumerate(STATUSES):
+            lane = self._lane_rect(column)
+            room = lane.width() - 16
+            big = header_metrics.horizontalAdvance(status) <= room
+            metrics = header_metrics if big else small_metrics
+            if metrics.horizontalAdvance(status) > room:
+                out.append(status)
+            count = f"{self.counts.get(status, 0):,}"
+            if count_metrics.horizontalAdvance(count) > room:
+                out.append(f"{status} {count}")
+            if lane.height() < self.header_height:
+                out.append(f"{status} (no room for its header)")
+        return out
+
     def shown_chips(self, status: str) -> int:
         """How many chips the lane draws (the rest are counted in "+N more")."""
         return self._shown[status]
@@ -177,9 +210,21 @@ class StatusLanes(QWidget):
         super().resizeEvent(event)
         self._layout_chips()
 
+    def _lane_need(self) -> float:
+        """Width a lane needs for its status name in the small font, padding included."""
+        return self.widest_small_name + 24
+
+    def per_row(self) -> int:
+        """Lanes per row: all four where they fit, else two rows of two."""
+        return len(STATUSES) if self.width() >= len(STATUSES) * self._lane_need() else 2
+
     def _lane_rect(self, column: int) -> QRectF:
-        width = self.width() / len(STATUSES)
-        return QRectF(column * width + 2, 2, width - 4, self.height() - 4)
+        per_row = self.per_row()
+        rows = -(-len(STATUSES) // per_row)
+        width = self.width() / per_row
+        height = self.height() / rows
+        row, place = divmod(column, per_row)
+        return QRectF(place * width + 2, row * height + 2, width - 4, height - 4)
 
     def _body(self, column: int) -> QRectF:
         """Where a lane's chips go: under the header, above the "+N more" line."""
@@ -227,7 +272,7 @@ class StatusLanes(QWidget):
             painter.setBrush(fill)
             painter.drawRoundedRect(header, 6, 6)
             painter.setPen(text_on(fill))
-            narrow = self.widest_name > lane.width() - 16
+            narrow = QFontMetrics(self.header_font).horizontalAdvance(status) > lane.width() - 16
             painter.setFont(self.small_header_font if narrow else self.header_font)
             painter.drawText(
                 header.adjusted(8, 3, -8, 0),
@@ -264,6 +309,8 @@ class StatusLanes(QWidget):
         if count and rest <= 0:
             return
         body = self._body(column)
+        if body.bottom() < lane.top() + self.header_height:
+            return  # a short lane (two rows of lanes): its header says it all
         note = "none" if count == 0 else f"+{rest:,} more"
         if self.chip_metrics.horizontalAdvance(note) > body.width():
             note = f"+{rest:,}"
@@ -285,8 +332,11 @@ class StatusLanes(QWidget):
         """Tooltips say what each lane's chips are (newest first, or next up)."""
         if event.type() == QEvent.Type.ToolTip:
             help_event = cast(QHelpEvent, event)  # what Qt sends with the ToolTip type
-            column = int(help_event.pos().x() // max(1, self.width() / len(STATUSES)))
-            status = STATUSES[min(column, len(STATUSES) - 1)]
+            point = help_event.pos()
+            column = next(
+                (i for i in range(len(STATUSES)) if self._lane_rect(i).contains(point)), 0
+            )
+            status = STATUSES[column]
             QToolTip.showText(help_event.globalPos(), LANE_HINTS[status], self)
 
             return True

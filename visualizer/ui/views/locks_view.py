@@ -303,7 +303,7 @@ class LocksView(RunView):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header.setHighlightSections(False)
         self.table.viewport().installEventFilter(self)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # long lock names
         self.graph = WaitForGraph()
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.table)
@@ -317,7 +317,16 @@ class LocksView(RunView):
         self._sized_for: list[str] = []
         self._frames = 0
         self._wanted: dict[int, int] = {}  # widest contents seen per column (never shrinks)
+        self.restyle()
         self.set_model(None)
+
+    def restyle(self) -> None:
+        """Row height and column widths follow the font (at start, after a zoom)."""
+        self.table_model.font = view_font()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self._wanted = {}
+        self._fit_table_height(len(self._sized_for))
+        self._measure_columns()
 
     def set_model(self, model: RunModel | None) -> None:
         self.model = model
@@ -378,14 +387,23 @@ class LocksView(RunView):
             shown.remove(column)
         for column in range(len(COLUMNS)):
             table.setColumnHidden(column, column not in shown)
-        spare = available - sum(self._wanted[c] for c in shown if c not in CHIP_COLUMNS)
+        # The lock's name gives way first (elided in the middle, whole in its tooltip):
+        # the threads holding and waiting are the lesson.
+        name_cap = max(header.sectionSizeHint(LOCK), available // 4)
+        widths = {c: self._wanted[c] for c in shown if c not in CHIP_COLUMNS}
+        widths[LOCK] = min(widths[LOCK], name_cap)
+        spare = available - sum(widths.values())
         natural = sum(self._wanted[c] for c in CHIP_COLUMNS)
+        squeezed = spare < sum(least.values())
         for column in shown:
-            width = self._wanted[column]
             if column in CHIP_COLUMNS:
-                # Each gets its share of the spare width, never less than its header.
-                width = max(least[column], spare * self._wanted[column] // max(natural, 1))
-            table.setColumnWidth(column, width)
+                # Each gets its share of the spare width, never less than its header
+                # unless even the headers do not fit: then nothing runs past the edge.
+                share = spare * self._wanted[column] // max(natural, 1)
+                width = share if squeezed else max(least[column], share)
+                table.setColumnWidth(column, max(1, width))
+            else:
+                table.setColumnWidth(column, widths[column])
 
     def _fit_table_height(self, rows: int) -> None:
         """Give the table just its rows (up to six) and the graph everything else."""

@@ -122,6 +122,10 @@ class ThroughputView(RunView):
         self.set_model(None)
 
     # --- colours -----------------------------------------------------------------
+    def restyle(self) -> None:
+        """Axis fonts after a zoom (they are set with the palette)."""
+        self._apply_palette()
+
     def _apply_palette(self) -> None:
         """Axes, labels and background from the palette, so light and dark both read."""
         ink = foreground(self)

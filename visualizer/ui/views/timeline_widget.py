@@ -41,7 +41,7 @@ WORK = "work"
 WAIT = "wait"
 SLEEP = "sleep"
 
-MIN_HEIGHT = 120
+MIN_HEIGHT = 96
 """Least height of the timeline with few threads (px)."""
 
 CPU_STALE_NS = 1_500_000_000
@@ -113,8 +113,7 @@ class TimelineWidget(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.name_font = view_font(small=True)
-        self.axis_font = view_font(small=True)
+        self.restyle()
         self.model: RunModel | None = None
         self.selected: str | None = None
         self._lanes: dict[int, _Lane] = {}
@@ -126,6 +125,14 @@ class TimelineWidget(QWidget):
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
         return QSize(520, 220)
+
+    def restyle(self) -> None:
+        """Fonts, and the height every row needs, at start and after a zoom."""
+        self.name_font = view_font(small=True)
+        self.axis_font = view_font(small=True)
+        if hasattr(self, "_rows"):
+            self._fit_rows(len(self._rows))
+            self.update()
 
     def set_model(self, model: RunModel | None) -> None:
         self.model = model
