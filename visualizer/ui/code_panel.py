@@ -80,6 +80,15 @@ class CodePanel(QWidget):
             "Show the scenario's buggy and fixed functions side by side above the file"
         )
         self.pair_button.toggled.connect(self._pair_toggled)
+        self.file_button = QToolButton()
+        self.file_button.setText("Whole file")
+        self.file_button.setCheckable(True)
+        self.file_button.setChecked(True)
+        self.file_button.setToolTip(
+            "Show the whole file under the bug and the fix (hidden, the threads elsewhere "
+            "in it are listed under the code)"
+        )
+        self.file_button.toggled.connect(self._pair_toggled)
         self.where = QLabel()
         styled(self.where, small=True)
         self.where.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -89,6 +98,7 @@ class CodePanel(QWidget):
             bar.addWidget(button)
         bar.addWidget(self.where, 1)
         bar.addWidget(self.pair_button)
+        bar.addWidget(self.file_button)
 
         self.view = CodeView()  # the whole file
         self.bug_view = CodeView()  # the section's first function ...
@@ -136,9 +146,23 @@ class CodePanel(QWidget):
         self._fit_pair()
 
     @Slot(bool)
-    def _pair_toggled(self, shown: bool) -> None:
-        self.pair.setVisible(shown and self.sections is not None)
+    def _pair_toggled(self, _shown: bool) -> None:
+        self._show_parts()
+        self._shown = None  # the legend lists what the views no longer show
+        self.refresh()
+
+    def _show_parts(self) -> None:
+        """The pair where the file has one and it is wanted; the whole file unless the
+        pair is shown and the file is not wanted (presentation mode)."""
+        pair = self.sections is not None and self.pair_button.isChecked()
+        self.pair.setVisible(pair)
+        self.view.setVisible(not pair or self.file_button.isChecked())
+        self.pair_button.setVisible(self.sections is not None)
+        self.file_button.setVisible(self.sections is not None and self.pair_button.isChecked())
         self._fit_pair()
+
+    def file_hidden(self) -> bool:
+        return not self.view.isVisibleTo(self)
 
     def _button(self, text: str, keys: str, tip: str) -> QToolButton:
         button = QToolButton()
@@ -246,9 +270,7 @@ class CodePanel(QWidget):
         if self.sections is not None:
             for view, span in zip((self.bug_view, self.fix_view), self.sections, strict=True):
                 view.set_text(_dedent(lines[span.start - 1 : span.stop - 1]), span.start)
-        self.pair.setVisible(self.sections is not None and self.pair_button.isChecked())
-        self.pair_button.setVisible(self.sections is not None)
-        self._fit_pair()
+        self._show_parts()
 
     def _fit_pair(self) -> None:
         """Two columns where each holds :data:`PAIR_COLUMN_CHARS`, else one above the other;
@@ -272,9 +294,14 @@ class CodePanel(QWidget):
             view.setMinimumHeight(min(tall, least))
             view.setMaximumHeight(tall)
         wanted = max(heights) if side_by_side else sum(heights) + 4
+        if self.file_hidden():
+            return  # the pair has the splitter to itself
         sizes = self.splitter.sizes()
         total = sum(sizes) or self.height()
         self.splitter.setSizes([wanted, max(total - wanted, line * 4)])
+
+    def _in_pair(self, line: int) -> bool:
+        return self.sections is not None and any(line in span for span in self.sections)
 
     def _notes(self) -> dict[int, Note]:
         """Red tags: where a handled exception was raised, and the line it skipped."""
@@ -304,7 +331,8 @@ class CodePanel(QWidget):
             color = thread_color(info.color_index if info is not None else 0)
             if position.file == self._file:
                 markers.setdefault(position.line, []).append((color, name))
-                continue
+                if not self.file_hidden() or self._in_pair(position.line):
+                    continue
             rows.append(
                 f"<span style='color:{color.name()}'>\u25cf</span> <b>{name}</b> "
                 f"{html.escape(Path(position.file).name)}:{position.line}: "
@@ -316,7 +344,8 @@ class CodePanel(QWidget):
         for view in (self.bug_view, self.fix_view):
             view.set_markers(markers, 0, notes)
         self._fit_pair()
-        # Threads parked in another file than the one shown (a strategy's worker loop).
+        # Threads parked where no view shows them (a strategy's worker loop, or the
+        # file's other lines while only the bug and the fix are shown).
         self.legend.setText("Elsewhere: " + " &nbsp; ".join(rows) if rows else "")
         self.legend.setVisible(bool(rows))
 

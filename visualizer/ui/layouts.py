@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar, QWidget
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,8 @@ PRESENT_FREE = Arrangement(
 
 PRESENT_SCENARIO = Arrangement(
     (
-        Column(("Code",), (1.0,), 0.64),
-        Column(("Heap", "Locks"), (0.42, 0.58), 0.36),
+        Column(("Code",), (1.0,), 0.66),
+        Column(("Heap", "Locks"), (0.42, 0.58), 0.34),
     ),
     tabs=(("Status lanes", "Locks"), ("Throughput", "Locks"), ("Anomalies", "Locks")),
 )
@@ -101,7 +101,16 @@ def arrange(area: QMainWindow, docks: dict[str, QDockWidget], plan: Arrangement)
             dock.hide()
     for _name, onto in plan.tabs:
         docks[onto].raise_()  # the column's own dock in front, its tabs behind
+    whole_tab_names(area)
     size_docks(area, docks, plan)
+
+
+def whole_tab_names(area: QMainWindow) -> None:
+    """Tabs of docks sharing a place say their whole name ("Anom\u2026" says nothing);
+    where they do not all fit, the tab bar scrolls."""
+    for bar in area.findChildren(QTabBar):
+        bar.setElideMode(Qt.TextElideMode.ElideNone)
+        bar.setUsesScrollButtons(True)
 
 
 def _present(plan: Arrangement, docks: dict[str, QDockWidget]) -> Arrangement:

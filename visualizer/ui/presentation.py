@@ -48,7 +48,7 @@ class Presentation(QObject):
         self.window = window
         self.active = False
         self.zooms = {False: 1.0, True: PRESENTATION_ZOOM}  # per mode, remembered
-        self._saved: tuple[QByteArray, QByteArray, QRect, bool, bool] | None = None
+        self._saved: tuple[QByteArray, QByteArray, QRect, bool, bool, bool] | None = None
 
         self.lesson = QLabel()
         self.lesson.setObjectName("lessonLine")
@@ -57,7 +57,7 @@ class Presentation(QObject):
         self.lesson.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.lesson.setMinimumWidth(1)
         self.lesson.setStyleSheet("#lessonLine { padding: 2px 6px; }")
-        styled(self.lesson, 1.05)
+        styled(self.lesson)
         self.lesson.hide()
 
         self.toggle_action = self._action(
@@ -98,10 +98,17 @@ class Presentation(QObject):
                 window.geometry(),
                 window.controls_dock.isVisible(),
                 scenarios.panel_dock.isVisible(),
+                scenarios.code.file_button.isChecked(),
             )
             self.active = True
             window.controls_dock.hide()
             scenarios.panel_dock.hide()
+            # The bug and the fix, whole, rather than a third copy of them in the file:
+            # threads elsewhere in it are listed under the code.
+            scenarios.code.file_button.setChecked(False)
+            scenarios.steps.set_compact(True)
+            scenarios.steps_box.setTitle("")  # the buttons say what they do: no room to spare
+            scenarios.steps_column.setContentsMargins(2, 2, 2, 2)
             window.setGeometry(layouts.available(window))  # the whole projector
             self._apply_zoom()
             self.lesson.show()
@@ -112,7 +119,11 @@ class Presentation(QObject):
             self.lesson.hide()
             self._apply_zoom()
             if self._saved is not None:
-                outer, inner, geometry, controls, panel = self._saved
+                outer, inner, geometry, controls, panel, whole_file = self._saved
+                scenarios.code.file_button.setChecked(whole_file)
+                scenarios.steps.set_compact(False)
+                scenarios.steps_box.setTitle("Step one thread")
+                scenarios.steps_column.setContentsMargins(9, 9, 9, 9)
                 window.setGeometry(geometry)
                 window.restoreState(outer)
                 window.view_area.restoreState(inner)

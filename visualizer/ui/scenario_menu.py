@@ -95,8 +95,8 @@ class ScenarioController(QObject):
         self.steps = StepPanel()
         self.steps.step_requested.connect(self._step)
         self.stepping = SteppingBar(window, self)
-        steps_box = QGroupBox("Step one thread")
-        steps_column = QVBoxLayout(steps_box)
+        steps_box = self.steps_box = QGroupBox("Step one thread")
+        steps_column = self.steps_column = QVBoxLayout(steps_box)
         steps_column.addWidget(self.stepping.widget)
         # Many threads (a strategy's run) scroll here rather than push the code away.
         steps_scroll = QScrollArea()

@@ -164,7 +164,7 @@ class HeapTree(_HeapPicture):
         super().__init__()
         self.levels = 0
         self._rects: list[QRectF] = []
-        self.setMinimumSize(200, 100)
+        self.setMinimumSize(200, 90)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
@@ -455,7 +455,7 @@ class HeapView(RunView):
     def _caption(self, heap: HeapMirror, size: int) -> list[str]:
 
         noun = "entry" if size == 1 else "entries"
-        lines = [f"{size:,} {noun} \u00b7 highest priority on top \u00b7 node: priority / #task"]
+        lines = [f"{size:,} {noun}, highest priority on top"]
         if heap.last_op is not None:
             direction = "sifted up" if heap.last_op == "push" else "sifted down"
             line = f"Last {heap.last_op}: #{heap.last_task}"
@@ -473,7 +473,7 @@ class HeapView(RunView):
         width = max(10, self.caption.width())
         elide = Qt.TextElideMode.ElideRight
         self.caption.setText("\n".join(metrics.elidedText(line, elide, width) for line in lines))
-        self.caption.setToolTip("\n".join(lines))
+        self.caption.setToolTip("\n".join([*lines, "Each node: its priority over its task (#id)"]))
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)

@@ -29,7 +29,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -43,7 +43,16 @@ from visualizer.events import PERMIT, READ, WRITE
 from visualizer.model import LockState, RunModel
 from visualizer.ui.theme import thread_color, view_font
 from visualizer.ui.views.base import RunView
-from visualizer.ui.views.chips import CHIPS_ROLE, Chip, ChipDelegate
+from visualizer.ui.views.chips import (
+    CHIPS_ROLE,
+    GAP,
+    Chip,
+    ChipDelegate,
+    chip_line_height,
+    chip_width,
+    lines_needed,
+    short_chip,
+)
 from visualizer.ui.views.labels import format_duration, thread_colors, thread_label
 from visualizer.ui.views.waitfor_graph import NO_LOCKS, NO_RUN, GraphState, WaitForGraph
 
@@ -317,6 +326,8 @@ class LocksView(RunView):
         self._sized_for: list[str] = []
         self._frames = 0
         self._wanted: dict[int, int] = {}  # widest contents seen per column (never shrinks)
+        self._least: dict[int, int] = {}  # widest single chip (short name) per chip column
+        self._row_lines: dict[int, int] = {}  # lines of chips each row has needed
         self.restyle()
         self.set_model(None)
 
@@ -325,6 +336,8 @@ class LocksView(RunView):
         self.table_model.font = view_font()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         self._wanted = {}
+        self._least = {}
+        self._row_lines = {}
         self._fit_table_height(len(self._sized_for))
         self._measure_columns()
 
@@ -333,6 +346,8 @@ class LocksView(RunView):
         self._sized_for = []
         self._frames = 0
         self._wanted = {}
+        self._least = {}
+        self._row_lines = {}
         self.refresh()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
@@ -343,13 +358,17 @@ class LocksView(RunView):
     def refresh(self) -> None:
         self.table_model.update_from(self.model)
         names = self.table_model.lock_names()
+        self.table.setVisible(bool(names))  # no lock: the graph says so, no empty grid
         if names != self._sized_for:
             self._sized_for = names
             self._wanted = {}
+            self._row_lines = {}
             self._fit_table_height(len(names))
             self._measure_columns()
         elif self._frames % COLUMN_CHECK_EVERY == 0:
             self._measure_columns()
+        else:
+            self._fit_rows()  # more waiters now: their row grows at once, never cut
         self._frames += 1
         self.graph.set_state(graph_state(self.model), NO_RUN if self.model is None else NO_LOCKS)
 
@@ -367,52 +386,94 @@ class LocksView(RunView):
             if wanted > self._wanted.get(column, 0):
                 self._wanted[column] = wanted
                 grew = True
+        metrics = QFontMetrics(self.table_model.font)
+        model = self.table_model
+        for column in CHIP_COLUMNS:
+            for row in range(model.rowCount()):
+                chips = model.index(row, column).data(CHIPS_ROLE) or []
+                widest = max((chip_width(metrics, short_chip(t)) for t, c in chips if c), default=0)
+                if widest > self._least.get(column, 0):
+                    self._least[column] = int(widest) + 8
+                    grew = True
         if grew:
             self._lay_out_columns()
+        else:
+            self._fit_rows()
 
     def _lay_out_columns(self) -> None:
-        """Fit the shown columns into the viewport: figures at their width, chips share the rest."""
+        """Fit the shown columns into the viewport: figures at their width, the threads
+        holding and waiting share the rest (their chips wrap onto more lines)."""
         if not self._wanted:
             return
         table = self.table
         header = table.horizontalHeader()
         available = table.viewport().width()
-        # A chip column narrower than its header (or one thread's chip) says nothing.
-        least = {column: header.sectionSizeHint(column) for column in CHIP_COLUMNS}
+        # A chip column is never narrower than its widest chip by short name, nor than a
+        # few letters of its header: its chips wrap rather than being cut.
+        least = {c: max(self._least.get(c, 0), 48) for c in CHIP_COLUMNS}
+        # The lock's name gives way first (elided in the middle, whole in its tooltip).
+        name_cap = max(header.sectionSizeHint(LOCK) // 2, available // 4)
         shown = list(range(len(COLUMNS)))
-        for column in DROP_ORDER:
+        for column in (*DROP_ORDER, CONTENDED):
             fixed = sum(self._wanted[c] for c in shown if c not in CHIP_COLUMNS)
+            fixed -= max(0, self._wanted[LOCK] - name_cap)
             if fixed + sum(least.values()) <= available:
                 break
             shown.remove(column)
         for column in range(len(COLUMNS)):
             table.setColumnHidden(column, column not in shown)
-        # The lock's name gives way first (elided in the middle, whole in its tooltip):
-        # the threads holding and waiting are the lesson.
-        name_cap = max(header.sectionSizeHint(LOCK), available // 4)
+        header.setMinimumSectionSize(8)  # squeezed columns must not run past the edge
         widths = {c: self._wanted[c] for c in shown if c not in CHIP_COLUMNS}
         widths[LOCK] = min(widths[LOCK], name_cap)
         spare = available - sum(widths.values())
         natural = sum(self._wanted[c] for c in CHIP_COLUMNS)
-        squeezed = spare < sum(least.values())
+        room = spare - sum(least.values())
+        for column in CHIP_COLUMNS:
+            if room >= 0:  # each its least, and a share of what is left over
+                share = least[column] + room * self._wanted[column] // max(natural, 1)
+            else:  # not even that fits: shares of what there is (the cut is reported)
+                share = spare * least[column] // max(sum(least.values()), 1)
+            widths[column] = max(1, share)
         for column in shown:
-            if column in CHIP_COLUMNS:
-                # Each gets its share of the spare width, never less than its header
-                # unless even the headers do not fit: then nothing runs past the edge.
-                share = spare * self._wanted[column] // max(natural, 1)
-                width = share if squeezed else max(least[column], share)
-                table.setColumnWidth(column, max(1, width))
-            else:
-                table.setColumnWidth(column, widths[column])
+            table.setColumnWidth(column, widths[column])
+        self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        """Each row as tall as its chips need at their column's width (never shrinking
+        during a run, so rows do not jump at every frame), and the table as tall as its rows."""
+        table = self.table
+        model = self.table_model
+        metrics = QFontMetrics(self.table_model.font)
+        line = chip_line_height(metrics) + GAP
+        changed = False
+        for row in range(model.rowCount()):
+            lines = 1
+            for column in CHIP_COLUMNS:
+                chips = model.index(row, column).data(CHIPS_ROLE) or []
+                width = table.columnWidth(column) - 6
+                short = [(t if c is None else short_chip(t), c) for t, c in chips]
+                lines = max(
+                    lines,
+                    min(lines_needed(metrics, chips, width), lines_needed(metrics, short, width)),
+                )
+            lines = max(lines, self._row_lines.get(row, 1))
+            self._row_lines[row] = lines
+            height = max(table.verticalHeader().defaultSectionSize(), round(lines * line + 6))
+            if table.rowHeight(row) != height:
+                table.setRowHeight(row, height)
+                changed = True
+        if changed:
+            self._fit_table_height(model.rowCount())
 
     def _fit_table_height(self, rows: int) -> None:
         """Give the table just its rows (up to six) and the graph everything else."""
         table = self.table
         chrome = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth() + 2
         row = table.verticalHeader().defaultSectionSize()
-        wanted = chrome + min(max(rows, 1), 6) * row
+        heights = [table.rowHeight(r) for r in range(min(rows, 6))] or [row]
+        wanted = chrome + sum(heights)
         # A scroll area's own minimum is taller than one row: one row is the least it needs.
-        table.setMinimumHeight(chrome + row)
+        table.setMinimumHeight(chrome + heights[0])
         total = sum(self.splitter.sizes()) or self.height()
         self.splitter.setSizes([wanted, max(total - wanted, self.graph.minimumHeight())])
 

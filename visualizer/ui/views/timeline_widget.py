@@ -187,11 +187,6 @@ class TimelineWidget(QWidget):
             # who took part.
             if not lane.empty() or (info is not None and info.role not in ("", "setup")):
                 rows.append(ident)
-        # Too many rows to read (a name is taller than its row): the threads with
-        # nothing in the window, such as producers of a lock-free queue, step aside.
-        if len(rows) * QFontMetrics(self.name_font).height() > self._row_space():
-            busy = [ident for ident in rows if not self._lanes[ident].empty()]
-            rows = busy or rows
         if len(rows) != len(self._rows):
             self._fit_rows(len(rows))
         self._rows = rows
@@ -200,9 +195,10 @@ class TimelineWidget(QWidget):
 
     def _fit_rows(self, count: int) -> None:
         """Never so short that two thread names overlap: every row at least a name high."""
-        row = QFontMetrics(self.name_font).height() + 2
+        row = QFontMetrics(self.name_font).height()
         axis = QFontMetrics(self.axis_font).height() + 8
-        self.setMinimumHeight(max(MIN_HEIGHT, round(2 * row + axis + count * row + 8)))
+        legend = self._legend_height()
+        self.setMinimumHeight(max(MIN_HEIGHT, round(legend + axis + count * row + 6)))
 
     @staticmethod
     def _fold_new(lane: _Lane, segments: list) -> None:
@@ -262,7 +258,7 @@ class TimelineWidget(QWidget):
         return self.height() - axis_h - self._legend_height() - 4
 
     def _legend_items(self) -> list[str]:
-        return ["working (task id)", "waiting for a lock", "asleep on a condition", "CPU %"]
+        return ["working (task id)", "waiting for a lock", "asleep (condition)", "CPU %"]
 
     def _legend_height(self) -> float:
         """One line of legend, or two where the width does not hold it."""
