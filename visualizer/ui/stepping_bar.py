@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -35,8 +36,7 @@ from visualizer.engine import RunState
 from visualizer.engine.host import RemoteRun, SchedulerMirror
 from visualizer.engine.scenarios import Scenario
 from visualizer.engine.scheduler import Control, Schedule
-from visualizer.ui.flow_layout import FlowLayout
-from visualizer.ui.theme import styled
+from visualizer.ui.theme import view_font
 
 if TYPE_CHECKING:
     from visualizer.ui.main_window import MainWindow
@@ -71,9 +71,8 @@ class SteppingBar(QObject):
         self.widget = QWidget()
         column = QVBoxLayout(self.widget)
         column.setContentsMargins(0, 0, 0, 0)
-        # One flow for every control: a row at the desk, two or three on a projector.
-        flow = QWidget()
-        row = FlowLayout(flow)
+        row = QHBoxLayout()
+        row.setSpacing(4)
         self.show_bug = self._button("Show me the bug", "Play the schedule that breaks it")
         self.show_good = self._button("Show a good order", "Play an order that stays correct")
         self.show_bug.clicked.connect(lambda: self.show(bug=True))
@@ -92,20 +91,13 @@ class SteppingBar(QObject):
         self.model_box.activated.connect(self._model_chosen)
         for widget in (self.show_bug, self.show_good):
             row.addWidget(widget)
-        # Undo, redo and copy by short names (the full ones in their tooltips).
-        for action, symbol in (
-            (self.undo_action, "\u21b6 Undo"),
-            (self.redo_action, "\u21b7 Redo"),
-            (self.copy_action, "Copy"),
-        ):
+        for action in (self.undo_action, self.redo_action, self.copy_action):
             button = QToolButton()
             button.setDefaultAction(action)
-            button.setText(symbol)
-            action.changed.connect(lambda b=button, t=symbol: b.setText(t))
             row.addWidget(button)
-        switch = QWidget()
-        model_row = QHBoxLayout(switch)
-        model_row.setContentsMargins(0, 0, 0, 0)
+        row.addStretch(1)
+        column.addLayout(row)
+        model_row = QHBoxLayout()
         model_row.addWidget(QLabel("Switch points:"))
         model_row.addWidget(self.model_box)
         self.pause_at_bug = QCheckBox("Pause at the bug")
@@ -114,14 +106,15 @@ class SteppingBar(QObject):
             "When the checker finds a violation in a scheduled run, stop there so the class "
             "can look at it, step back and forth"
         )
-        row.addWidget(switch)
-        row.addWidget(self.pause_at_bug)
+        model_row.addWidget(self.pause_at_bug)
+        model_row.addStretch(1)
         self.where = QLabel()
-        styled(self.where, small=True)
+        self.where.setFont(view_font(small=True))
         self.where.setWordWrap(False)
+        self.where.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        row.addWidget(self.where)  # the step count: on the row if it fits, else below
-        column.addWidget(flow)
+        model_row.addWidget(self.where, 1)
+        column.addLayout(model_row)
         self.set_scenario(None)
 
     def _button(self, text: str, tip: str) -> QToolButton:
@@ -266,9 +259,8 @@ class SteppingBar(QObject):
         if run.state is not RunState.PAUSED:
             return
         name = self.redo_steps.pop()
-        runner = next((r for r in scheduler.runners if r.name == name), None)
-        if name in scheduler.movable() and runner is not None and runner.ident is not None:
-            run.step(runner.ident)  # as a step button does: marked, so the clock runs for it
+        if name in scheduler.movable():
+            scheduler.move(name)
         else:
             self.redo_steps.clear()
 

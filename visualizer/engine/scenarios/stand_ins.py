@@ -26,8 +26,7 @@ class Database:
         with self._guard:
             if self.open >= self.limit:
                 raise TooManyConnections(
-                    f"connection {self.open + 1} refused: the database allows at most "
-                    f"{self.limit} at once, and {self.open} are open"
+                    f"refused: the limit of {self.limit} connections is reached"
                 )
             self.open += 1
 
