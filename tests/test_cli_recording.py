@@ -171,7 +171,8 @@ def make_wrong_version(good: Path, bad: Path) -> None:
 
 
 def make_huge(good: Path, bad: Path) -> None:
-    """Over the 1 GiB limit without using the disk: a sparse file, refused by its size."""
+    """A good log followed by 1 GiB of zero bytes (a sparse file: no disk used): refused at
+    the first line over the length limit, without reading the rest."""
     bad.write_bytes(good.read_bytes())
     with open(bad, "r+b") as file:
         file.truncate((1 << 30) + 1)
@@ -201,7 +202,7 @@ BAD_FILES = {
     "truncated": (make_truncated, "cut short"),
     "malformed": (make_malformed, "malformed JSON"),
     "wrong-version": (make_wrong_version, "version 99 is newer"),
-    "huge": (make_huge, "over the 1073.7 MB limit"),
+    "huge": (make_huge, "longer than 8388608 bytes (the limit)"),
     "not-a-log": (make_not_a_log, "not a queue-visualizer log"),
     "empty": (make_empty, "the file is empty"),
     "corrupt-gzip": (make_corrupt_gzip, "gzip"),

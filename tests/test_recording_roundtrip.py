@@ -157,7 +157,7 @@ def test_value_mapping(tmp_path):
 
     values = [
         (None, True, False),
-        (0, -7, 2**70),
+        (0, -7, 2**63 - 1),
         (1.5, -0.0, 1e-300),
         ("", 'é ü \n "quoted"', "x" * 1000),
         ((1, "a"), ((1, 2), (None,)), ()),

@@ -192,14 +192,14 @@ def test_a_bad_file_ends_in_a_dialog(qtbot, window, warnings, log_path, tmp_path
     assert title == "Opening recording" and "Cannot open bad.jsonl" in text and words in text
 
 
-def test_a_huge_file_is_refused_at_once(qtbot, window, warnings, tmp_path):
+def test_a_huge_file_of_nothing_is_refused_at_once(qtbot, window, warnings, tmp_path):
     huge = tmp_path / "huge.jsonl"
     with open(huge, "wb") as file:
         file.truncate((1 << 30) + 1)  # sparse: no disk used
     window.file_actions.open_recording(str(huge))
     qtbot.waitUntil(lambda: window.file_actions.task is None, timeout=WAIT_MS)
     [(_title, text)] = warnings
-    assert "over the 1073.7 MB limit" in text
+    assert "not a queue-visualizer log" in text
 
 
 def test_a_cut_short_log_opens_with_a_warning(qtbot, window, warnings, log_path, tmp_path):

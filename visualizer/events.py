@@ -121,6 +121,18 @@ READ = "r"
 WRITE = "w"
 PERMIT = "s"  # a semaphore permit
 
+MAX_TEXT = 4096
+"""Longest string an event may carry: what a log reader accepts (see recording/schema.py).
+
+Names and labels are far shorter; only text the run composes from an exception
+could be longer, and :func:`clip_text` shortens that before it is recorded."""
+
+
+def clip_text(text: str) -> str:
+    """``text`` cut to :data:`MAX_TEXT` characters (marked with an ellipsis when cut)."""
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "\u2026"
+
+
 KIND_FIELDS: dict[Kind, tuple[str, str, str]] = {
     Kind.THREAD_STARTED: ("thread name", "role", "-"),
     Kind.THREAD_ENDED: ("thread name", "role", "CPU seconds or None"),

@@ -54,6 +54,11 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _is_finite_number(value: object) -> bool:
+    """A number that is not NaN or infinite (an int of any size is finite: no float overflow)."""
+    return _is_number(value) and (isinstance(value, int) or math.isfinite(value))
+
+
 @dataclass(frozen=True)
 class Workload:
     """What a run does: how many threads, how fast, how long, with which strategy.
@@ -103,9 +108,12 @@ class Workload:
                 QueueRef.parse(self.queue)
             except UserQueueError as exc:
                 raise ValueError(f"queue: {exc}") from None
-        elif self.strategy not in STRATEGIES:
+        # Type first: a value from a file (a settings store, a log's header) may be a
+        # list or a dict, which a membership test would answer with a TypeError.
+        elif not isinstance(self.strategy, str) or self.strategy not in STRATEGIES:
             choices = ", ".join(sorted(STRATEGIES))
-            raise ValueError(f"strategy: unknown {self.strategy!r} (choose from: {choices})")
+            shown = repr(self.strategy)[:60]
+            raise ValueError(f"strategy: unknown {shown} (choose from: {choices})")
         for name, (low, high) in _WHOLE_BOUNDS.items():
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
@@ -114,7 +122,7 @@ class Workload:
                 raise ValueError(f"{name}: must be between {_shown(low)} and {_shown(high)}")
         for name, (low, high) in _NUMBER_BOUNDS.items():
             value = getattr(self, name)
-            if not _is_number(value) or not math.isfinite(value):
+            if not _is_finite_number(value):
                 raise ValueError(f"{name}: must be a number")
             if not low <= value <= high:
                 raise ValueError(f"{name}: must be between {_shown(low)} and {_shown(high)}")
@@ -122,13 +130,15 @@ class Workload:
             value = getattr(self, name)
             if value is None:
                 continue
-            if not _is_number(value) or not math.isfinite(value):
+            if not _is_finite_number(value):
                 raise ValueError(f"{name}: must be a number of seconds or None")
             if not low < value <= high:
                 raise ValueError(
                     f"{name}: must be more than {_shown(low)} and at most {_shown(high)} {unit}"
                 )
-        if self.work_distribution not in WORK_DISTRIBUTIONS:
+        if not isinstance(self.work_distribution, str) or (
+            self.work_distribution not in WORK_DISTRIBUTIONS
+        ):
             raise ValueError(f"work_distribution: must be one of {', '.join(WORK_DISTRIBUTIONS)}")
 
     @property

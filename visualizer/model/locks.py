@@ -13,6 +13,7 @@ lock, one per permit for a semaphore.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -197,38 +198,42 @@ class LockTable:
         first = waiting_on.get(start)
         if first is None or not any(h == start or h in waiting_on for h in first.holders):
             return None  # the usual case, decided without a search: no holder in the way waits
-        path: list[int | str] = []
-        on_path: set[int] = set()
-        cleared: set[int] = set()
+        # Depth-first, with an explicit stack: a log can hold a wait-for chain thousands
+        # of threads long, deeper than Python's recursion limit.  ``path`` holds
+        # thread, lock pairs; ``stack`` the holders still to try from each thread.
+        path: list[int | str] = [start, first.name]
+        on_path: set[int] = {start}
+        cleared: set[int] = set()  # threads from which no way leads back to start
+        stack: list[Iterator[int]] = [iter(self._blocked_by(start))]
+        while stack:
+            holder = next(stack[-1], None)
+            if holder is None:  # every way on from this thread is a dead end
+                stack.pop()
+                thread = path[-2]
+                del path[-2:]
+                on_path.discard(thread)  # type: ignore[arg-type]
+                cleared.add(thread)  # type: ignore[arg-type]
+                continue
+            if holder == start:
+                return path
+            if holder in on_path or holder in cleared or holder not in waiting_on:
+                continue
+            path += [holder, waiting_on[holder].name]
+            on_path.add(holder)
+            stack.append(iter(self._blocked_by(holder)))
+        return None
 
-        def blocked_by(ident: int) -> list[int]:
-            state = waiting_on[ident]
-            holders = list(state.holders)
-            # Any one permit coming back frees a semaphore's waiter: it is stuck only
-            # if every holder is itself blocked (or is the waiter).
-            if (
-                state.mode == PERMIT
-                and len(holders) > 1
-                and not all(h == ident or h in waiting_on for h in holders)
-            ):
-                return []
-            return holders
-
-        def visit(ident: int) -> bool:
-            if ident not in waiting_on:
-                return False
-            path.append(ident)
-            path.append(waiting_on[ident].name)
-            on_path.add(ident)
-            for holder in blocked_by(ident):
-                if holder == start:
-                    return True
-                if holder not in on_path and holder not in cleared and visit(holder):
-                    return True
-            path.pop()
-            path.pop()
-            on_path.discard(ident)
-            cleared.add(ident)
-            return False
-
-        return path if visit(start) else None
+    def _blocked_by(self, ident: int) -> list[int]:
+        """The holders whose release ``ident`` (a waiting thread) needs."""
+        state = self.waiting_on[ident]
+        holders = list(state.holders)
+        # Any one permit coming back frees a semaphore's waiter: it is stuck only
+        # if every holder is itself blocked (or is the waiter).
+        waiting_on = self.waiting_on
+        if (
+            state.mode == PERMIT
+            and len(holders) > 1
+            and not all(h == ident or h in waiting_on for h in holders)
+        ):
+            return []
+        return holders

@@ -1,124 +1,97 @@
-"""Load an event log into a :class:`RecordedRun`, refusing anything that is not one.
+"""Read an event log as a stream, refusing anything that is not one.
 
-A log may come from anywhere (a colleague, a bug report), so loading it must never
-run code (only ``json`` parses it: no pickle, no eval), never crash on bad input
-and never hang the window: the file is read as a stream, line by line, with a
-progress callback that can cancel, and with limits on size, line length and
-event count.  Every problem becomes one :class:`LogError` whose message names
-the line; the caller decides whether a cut-off log is still worth replaying.
+A log may come from anywhere (a colleague, a bug report), so reading it must
+never run code (only ``json`` parses it: no pickle, no eval), never crash on bad
+input and never hang the window: the file is read line by line, with a progress
+callback that can cancel, and with limits on every line and value
+(:mod:`~visualizer.recording.schema`).  Every problem becomes one
+:class:`LogError` whose message names the line.
+
+A log can be as long as the run that made it, so nothing here keeps events:
+:class:`LogStream` hands them over a line at a time (the command line folds and
+exports that way, in constant memory), and :meth:`LogReader.load` keeps them in a
+compact :class:`~visualizer.recording.recorded.RecordedRun` for the window,
+refusing only a log it estimates would not fit in the memory that is free.
 """
 
 from __future__ import annotations
 
-import gc
 import gzip
 import json
 import os
 import zlib
 from array import array
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import IO, Any
 
-from visualizer.events import THREAD_STARTED, Batch
-from visualizer.queues.speedups import load_native
+from visualizer.events import Batch
+from visualizer.recording.recorded import BLOCK_EVENTS, RecordedRun
 from visualizer.recording.schema import (
     FORMAT_TAG,
-    KIND_BY_NAME,
-    MAX_NESTING,
+    INT_MAX,
+    MAX_LINE_BYTES,
+    MAX_TEXT,
+    MAX_THREADS,
     VERSION,
     LogCancelled,
     LogError,
 )
+from visualizer.recording.validate import LineParser, has_surrogates, lone_surrogate
 
-DEFAULT_MAX_BYTES = 1 << 30
-"""1 GiB of (uncompressed) log: about 15 million events."""
-DEFAULT_MAX_EVENTS = 5_000_000
-"""About 1 GB of memory once loaded (roughly 180 bytes per event)."""
-DEFAULT_MAX_LINE_BYTES = 64 << 20
-"""A writer's line holds at most 1024 events; anything near this is not ours."""
 PROGRESS_EVERY_BYTES = 1 << 20
+MEMORY_SHARE = 0.5
+"""A loaded log may take at most this share of the memory free when loading began."""
 
 _GZIP_MAGIC = b"\x1f\x8b"
-
-native, PATH = load_native("visualizer.recording._speedups")
-"""The optional C fast path for converting events (``_speedups.c``), and which path runs."""
-_SCALARS = frozenset((type(None), bool, int, float, str))
 
 Progress = Callable[[float], object]
 """Called with the fraction read (0..1); returning ``False`` cancels the load."""
 
 
-class _BadRow(Exception):
-    """Internal: the fast path met something it will not accept; diagnose it."""
-
-
-def _decode(value: Any, depth: int = 0) -> Any:
-    """JSON value of an event field -> Python (arrays become tuples)."""
-    kind = type(value)
-    if kind in _SCALARS:
-        return value
-    if kind is list and depth < MAX_NESTING:
-        return tuple([_decode(item, depth + 1) for item in value])
-    raise _BadRow
-
-
-def _field_problem(name: str, value: Any, depth: int = 0) -> str | None:
-    """Why ``value`` is not allowed in an event field, or None if it is."""
-    kind = type(value)
-    if kind in _SCALARS:
+def available_memory() -> int | None:
+    """Bytes of memory free for this process to use (None if the system will not say)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
         return None
-    if kind is list:
-        if depth >= MAX_NESTING:
-            return f"{name} has arrays nested more than {MAX_NESTING} deep"
-        for item in value:
-            problem = _field_problem(name, item, depth + 1)
-            if problem:
-                return problem
-        return None
-    return f"{name} holds a JSON object; event fields may only hold values and arrays"
-
-
-def _row_problem(row: Any, last_seq: int) -> str:
-    """Say precisely what is wrong with an event the fast path refused."""
-    if type(row) is not list:
-        return f"an event must be a JSON array, not {json.dumps(row)[:60]}"
-    if len(row) != 7:
-        return f"an event has 7 fields (seq, t_ns, thread, kind, subject, a, b), not {len(row)}"
-    seq, t_ns, thread, kind, subject, a, b = row
-    for name, value in (("seq", seq), ("t_ns", t_ns), ("thread", thread)):
-        if type(value) is not int:
-            return f"{name} must be an integer, not {json.dumps(value)[:40]}"
-    if seq <= last_seq:
-        return f"seq {seq} does not follow seq {last_seq}: sequence numbers must increase"
-    if type(kind) is not str:
-        return f"kind must be a kind name (a string), not {json.dumps(kind)[:40]}"
-    if kind not in KIND_BY_NAME:
-        return f"unknown event kind {kind!r}"
-    for name, value in (("subject", subject), ("a", a), ("b", b)):
-        problem = _field_problem(name, value)
-        if problem:
-            return problem
-    return "invalid event"
 
 
 def _ident_table(value: Any, what: str, line: int) -> dict[int, str]:
     """Validate a ``{"<ident>": "<name>"}`` object."""
     if type(value) is not dict:
         raise LogError(f"{what} must be a JSON object (ident -> name)", line)
+    if len(value) > MAX_THREADS:
+        raise LogError(f"{what} names more than {MAX_THREADS} threads (the limit)", line)
     table: dict[int, str] = {}
     for key, name in value.items():
-        try:
-            ident = int(key)
-        except ValueError:
-            raise LogError(f"{what}: {key!r} is not a thread ident", line) from None
-        if str(ident) != key:
-            raise LogError(f"{what}: {key!r} is not a thread ident", line)
+        digits = len(key) <= 19 and key.isascii() and key.isdigit()
+        if not (digits and str(int(key)) == key and int(key) <= INT_MAX):
+            raise LogError(f"{what}: {key[:40]!r} is not a thread ident", line)
         if type(name) is not str:
             raise LogError(f"{what}: the name of thread {key} must be a string", line)
-        table[ident] = name
+        if len(name) > MAX_TEXT:
+            raise LogError(f"{what}: the name of thread {key} is over {MAX_TEXT} characters", line)
+        table[int(key)] = name
     return table
+
+
+def scenario_of(header: dict[str, Any]) -> dict[str, Any] | None:
+    """The teaching scenario the run was (name, fixed, params), if the header says so.
+
+    Optional (logs from before it was written have none); one that is not an
+    object with a string ``name`` is ignored like any unknown header key.
+    """
+    value = header.get("scenario")
+    if type(value) is dict and type(value.get("name")) is str:
+        return value
+    return None
 
 
 def _check_header(header: Any) -> None:
@@ -144,142 +117,274 @@ def _check_header(header: Any) -> None:
     ):
         if type(header.get(key)) is not kind:
             raise LogError(f'the header\'s "{key}" must be {label}', 1)
+    for key in ("strategy", "created"):
+        if len(header[key]) > MAX_TEXT:
+            raise LogError(f'the header\'s "{key}" is over {MAX_TEXT} characters (the limit)', 1)
 
 
-@dataclass
-class RecordedRun:
-    """A loaded log: its header, its events as raw tuples in stream order, and names.
+def _check_end(value: dict[str, Any], count: int, line_no: int) -> dict[int, str]:
+    """The end line's counts and names; returns its thread table."""
+    for key in ("events", "dropped"):
+        number = value.get(key)
+        if type(number) is not int or not 0 <= number <= INT_MAX:
+            raise LogError(f'the end line\'s "{key}" must be a whole number', line_no)
+    if value["events"] != count:
+        raise LogError(
+            f"the end line counts {value['events']} events but the log holds {count}", line_no
+        )
+    return _ident_table(value.get("threads"), "the end line's threads", line_no)
 
-    ``events[i]`` is the raw tuple ``(t_ns, thread, kind, subject, a, b)`` exactly
-    as the recorder held it (``kind`` an int again); ``seqs[i]`` its sequence
-    number.  ``complete`` is False when the file was cut short and loaded anyway
-    (``problem`` then says where and why).
+
+class LogStream:
+    """An open log: its header at once, then its events a line at a time.
+
+    Use as a context manager (it holds the file open).  Iterating :meth:`lines`
+    or :meth:`batches` validates every line and raises :class:`LogError` at the
+    first bad one; once the iteration is over, :attr:`complete`, :attr:`problem`,
+    :attr:`dropped`, :attr:`events` (the count) and :attr:`thread_names` describe
+    the whole log.  A log that was cut short (last line incomplete, or no end
+    line) is an error unless ``allow_truncated``; then the complete lines before
+    the cut are delivered and ``complete`` is False.
     """
 
-    path: str
-    header: dict[str, Any]
-    events: list[tuple] = field(default_factory=list)
-    seqs: array = field(default_factory=lambda: array("q"))
-    thread_names: dict[int, str] = field(default_factory=dict)
-    dropped: int = 0
-    complete: bool = True
-    problem: str | None = None
-    until_ns: int | None = None  # the end line's: the recording reaches past its last event
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        progress: Progress | None = None,
+        *,
+        allow_truncated: bool = False,
+        max_bytes: int | None = None,
+        max_line_bytes: int = MAX_LINE_BYTES,
+    ) -> None:
+        self.path = os.fspath(path)
+        self.progress = progress
+        self.allow_truncated = allow_truncated
+        self.max_bytes = max_bytes
+        self.max_line_bytes = max_line_bytes
+        self.complete = True
+        self.problem: str | None = None
+        self.events = 0
+        self.dropped = 0
+        self.until_ns: int | None = None  # the end line's: the recording reaches past its end
+        self.last_seq = -1
+        self.line_no = 0
+        self._read_bytes = 0
+        self._next_report = PROGRESS_EVERY_BYTES
+        self._parser = LineParser()
+        self._end_names: dict[int, str] = {}
+        try:
+            raw = open(self.path, "rb")  # noqa: SIM115 -- closed by close()
+        except OSError as exc:
+            raise LogError(f"cannot open the file: {exc.strerror or exc}") from None
+        self._raw = raw
+        try:
+            self._size = os.fstat(raw.fileno()).st_size
+            if self._size == 0:
+                raise LogError("the file is empty: not a queue-visualizer log")
+            if max_bytes is not None and self._size > max_bytes:
+                raise LogError(
+                    f"the file is {self._size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB "
+                    "limit for logs"
+                )
+            self._stream: IO[bytes] | gzip.GzipFile = raw
+            if raw.read(2) == _GZIP_MAGIC:
+                self._stream = gzip.GzipFile(fileobj=raw, mode="rb")
+            raw.seek(0)
+            self.header = self._read_header()
+        except BaseException:
+            raw.close()
+            raise
+        self.header_names = _ident_table(self.header["threads"], "the header's threads", 1)
 
-    @property
-    def version(self) -> int:
-        return self.header["version"]
+    def __enter__(self) -> LogStream:
+        return self
 
-    @property
-    def settings(self) -> dict[str, Any]:
-        return self.header["settings"]
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._raw.close()
 
     @property
     def strategy(self) -> str:
         return self.header["strategy"]
 
     @property
-    def created(self) -> str:
-        return self.header["created"]
-
-    @property
     def scenario(self) -> dict[str, Any] | None:
-        """The teaching scenario the run was (name, fixed, params), if the header says so.
-
-        Optional (logs from before it was written have none); one that is not an
-        object with a string ``name`` is ignored like any unknown header key.
-        """
-        value = self.header.get("scenario")
-        if type(value) is dict and type(value.get("name")) is str:
-            return value
-        return None
+        return scenario_of(self.header)
 
     @property
-    def subject(self) -> dict[str, Any] | None:
-        """What ran (``stepping.Subject.to_data``), if the log says: a saved counterexample."""
-        value = self.header.get("subject")
-        return value if type(value) is dict else None
+    def thread_names(self) -> dict[int, str]:
+        """Header, then the end line's table, then each thread's own word (as far as read)."""
+        names = dict(self.header_names)
+        names.update(self._end_names)
+        names.update(self._parser.started)
+        return names
+
+    # --- reading lines ----------------------------------------------------------
+    def _readline(self) -> bytes | None:
+        """The next line (None at the end of the file); a cut gzip stream ends it too."""
+        try:
+            line = self._stream.readline(self.max_line_bytes + 1)
+        except EOFError:
+            self.line_no += 1
+            self._cut("the compressed data ends mid-stream")
+            return None
+        except (gzip.BadGzipFile, zlib.error) as exc:
+            raise LogError(f"corrupt gzip data ({exc})", self.line_no + 1) from None
+        except OSError as exc:
+            raise LogError(f"cannot read the file: {exc}", self.line_no + 1) from None
+        if not line:
+            return None
+        self.line_no += 1
+        self._read_bytes += len(line)
+        if self.max_bytes is not None and self._read_bytes > self.max_bytes:
+            raise LogError(
+                f"the log holds more than {self.max_bytes / 1e6:.1f} MB of text, over the "
+                "limit for logs",
+                self.line_no,
+            )
+        if not line.endswith(b"\n") and len(line) > self.max_line_bytes:
+            if self.line_no == 1:
+                raise LogError("not a queue-visualizer log (line 1 is not a header)", 1)
+            raise LogError(
+                f"the line is longer than {self.max_line_bytes} bytes (the limit)", self.line_no
+            )
+        return line
+
+    def _cut(self, reason: str) -> None:
+        """The file ends early: an error, or the end of the stream if allowed."""
+        if not self.allow_truncated:
+            raise LogError(f"{reason}; the log was cut short", self.line_no)
+        self.complete = False
+        self.problem = f"line {self.line_no}: {reason}; loaded the {self.events} events before it"
+
+    def _read_header(self) -> dict[str, Any]:
+        line = self._readline()
+        if line is None:
+            raise LogError("the file is empty: not a queue-visualizer log")
+        try:
+            header = json.loads(line)
+        except (ValueError, RecursionError):
+            raise LogError("not a queue-visualizer log (line 1 is not JSON)", 1) from None
+        _check_header(header)
+        if has_surrogates(line) and lone_surrogate(header):
+            raise LogError("the header holds text that is not valid Unicode", 1)
+        return header
+
+    def _report(self) -> None:
+        if self.progress is not None and self._read_bytes >= self._next_report:
+            self._next_report = self._read_bytes + PROGRESS_EVERY_BYTES
+            if self.progress(min(1.0, self._raw.tell() / self._size)) is False:
+                raise LogCancelled(f"loading {self.path} was cancelled")
+
+    def lines(self) -> Iterator[tuple[bytes, list[tuple], array]]:
+        """``(raw line, events, sequence numbers)`` for each line of events, validated."""
+        parser = self._parser
+        end: dict[str, Any] | None = None
+        while True:
+            line = self._readline()
+            if line is None:
+                break
+            line_no = self.line_no
+            try:
+                value = json.loads(line)
+            except (ValueError, RecursionError) as exc:
+                if not line.endswith(b"\n"):
+                    self._cut("the last line is incomplete")
+                    return
+                raise LogError(f"malformed JSON ({str(exc)[:100]})", line_no) from None
+            if end is not None:
+                raise LogError("there is more after the end line", line_no)
+            if type(value) is list:
+                events: list[tuple] = []
+                seqs = array("q")
+                parser.parse(value, line_no, events, seqs, has_surrogates(line))
+                if seqs:
+                    self.last_seq = seqs[-1]
+                    self.events += len(events)
+                    yield line, events, seqs
+            elif type(value) is dict and value.get("type") == "end":
+                self._end_names = _check_end(value, self.events, line_no)
+                end = value
+                until = value.get("until_ns")
+                self.until_ns = until if type(until) is int and 0 <= until <= INT_MAX else None
+            else:
+                raise LogError(
+                    f"expected an array of events or the end line, found {json.dumps(value)[:60]}",
+                    line_no,
+                )
+            self._report()
+        if end is None:
+            self.line_no += 1
+            self._cut("the end line is missing")
+        if self.progress is not None and self.progress(1.0) is False:
+            raise LogCancelled(f"loading {self.path} was cancelled")
+        self.dropped = max(self.missing, end["dropped"] if end is not None else 0)
 
     @property
-    def schedule(self) -> str | None:
-        """The schedule text the run followed, if the log says (see ``subject``)."""
-        value = self.header.get("schedule")
-        return value if type(value) is str else None
+    def missing(self) -> int:
+        """Events the sequence numbers skip (recording starts at seq 0: the first one's
+        seq counts the events dropped before it)."""
+        return self.last_seq + 1 - self.events
 
-    def thread_name(self, ident: int) -> str:
-        """Same contract as ``Recorder.thread_name``, so models can use either."""
-        return self.thread_names.get(ident) or f"thread-{ident}"
+    def batches(self) -> Iterator[Batch]:
+        """The log's events as recorder batches (one or more a line), for ``model.apply``.
 
-    def numbered(self) -> Iterator[tuple[int, tuple]]:
-        """``(seq, raw_event)`` pairs in stream order."""
-        return zip(self.seqs, self.events, strict=True)
-
-    def batches(self, size: int = 4096, start: int = 0, stop: int | None = None) -> Iterator[Batch]:
-        """Replay events ``start`` to ``stop`` (indices) as recorder batches, for ``model.apply``.
-
-        A batch ends where the sequence numbers jump, and the next one carries the
-        jump as ``dropped``, as the recorder's own batch would have; drops from
-        before the first event written go with the first batch, so the batches of
-        the whole log have ``dropped`` adding up to :attr:`dropped`.  A replay that
-        folds the log piece by piece (a scrubber) gets the same batches' worth of
-        drops as one that folds it in one go.
+        Each batch ends where the sequence numbers jump and the next carries the
+        jump as ``dropped``, as the recorder's batch would have (the first carries
+        its seq: the events dropped before it).  If the end line counts more drops
+        than the numbers show, a last, empty batch carries the rest, so a model fed
+        these batches counts exactly :attr:`dropped`.
         """
-        if size < 1:
-            raise ValueError("batch size must be at least 1")
-        events, seqs = self.events, self.seqs
-        stop = len(events) if stop is None else min(stop, len(events))
-        if start >= stop:
-            return
-        if start == 0:
-            # Seqs strictly increase, so the gaps inside the log add up in O(1).
-            gaps = seqs[-1] - seqs[0] + 1 - len(seqs)
-            dropped = max(0, self.dropped - gaps)
-        else:
-            dropped = seqs[start] - seqs[start - 1] - 1
-        while start < stop:
-            first = seqs[start]
-            end = min(start + size, stop)
-            for i in range(start + 1, end):
-                if seqs[i] != seqs[i - 1] + 1:
-                    end = i
-                    break
-            yield Batch(first, events[start:end], dropped)
-            if end < stop:
-                dropped = seqs[end] - seqs[end - 1] - 1
-            start = end
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a log loads.
-
-    ``json`` parses a line into a thousand small lists that stay alive while they
-    are converted, and every few hundred allocations the collector would scan
-    them all again (a third of the load's time, for nothing: a log's values hold
-    no cycles).  Reference counting still frees everything as usual.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+        previous = -1
+        for _line, events, seqs in self.lines():
+            low = 0
+            count = len(events)
+            while low < count:
+                high = count
+                if seqs[high - 1] - seqs[low] != high - 1 - low:
+                    high = next(i for i in range(low + 1, count) if seqs[i] != seqs[i - 1] + 1)
+                yield Batch(seqs[low], events[low:high], seqs[low] - previous - 1)
+                previous = seqs[high - 1]
+                low = high
+        if self.dropped > self.missing:
+            yield Batch(self.last_seq + 1, [], self.dropped - self.missing)
 
 
 class LogReader:
-    """Streams a log file into a :class:`RecordedRun`, within the given limits."""
+    """Loads a whole log into a compact :class:`RecordedRun` (the window's replay)."""
 
     def __init__(
         self,
         *,
-        max_bytes: int = DEFAULT_MAX_BYTES,
-        max_events: int = DEFAULT_MAX_EVENTS,
-        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        max_bytes: int | None = None,
+        max_events: int | None = None,
+        max_line_bytes: int = MAX_LINE_BYTES,
+        max_memory: int | None = -1,
     ) -> None:
+        """``max_memory``: bytes the loaded events may take; -1 (the default) means
+        :data:`MEMORY_SHARE` of the memory free when a load begins, None no limit."""
         self.max_bytes = max_bytes
         self.max_events = max_events
         self.max_line_bytes = max_line_bytes
+        self.max_memory = max_memory
+
+    def stream(
+        self,
+        path: str | os.PathLike[str],
+        progress: Progress | None = None,
+        *,
+        allow_truncated: bool = False,
+    ) -> LogStream:
+        """Open ``path`` for reading line by line (raises :class:`LogError` if it is not a log)."""
+        return LogStream(
+            path,
+            progress,
+            allow_truncated=allow_truncated,
+            max_bytes=self.max_bytes,
+            max_line_bytes=self.max_line_bytes,
+        )
 
     def load(
         self,
@@ -290,216 +395,59 @@ class LogReader:
     ) -> RecordedRun:
         """Read and validate the whole log.
 
-        Raises :class:`LogError` for anything that is not a valid log, and
-        :class:`LogCancelled` when ``progress`` returns False.  A log that was cut
-        short (last line incomplete, or no end line) is an error unless
-        ``allow_truncated``; then the complete lines before the cut are returned
-        with ``complete=False`` and ``problem`` set.
+        Raises :class:`LogError` for anything that is not a valid log (or one
+        over ``max_events`` or the memory budget), and :class:`LogCancelled` when
+        ``progress`` returns False.
         """
-        path = os.fspath(path)
-        try:
-            raw = open(path, "rb")  # noqa: SIM115 -- closed below, gzip wraps it
-        except OSError as exc:
-            raise LogError(f"cannot open the file: {exc.strerror or exc}") from None
-        with raw:
-            size = os.fstat(raw.fileno()).st_size
-            if size == 0:
-                raise LogError("the file is empty: not a queue-visualizer log")
-            if size > self.max_bytes:
-                raise LogError(
-                    f"the file is {size / 1e6:.1f} MB, over the {self.max_bytes / 1e6:.1f} MB "
-                    "limit for logs"
-                )
-            stream: IO[bytes] | gzip.GzipFile = raw
-            if raw.read(2) == _GZIP_MAGIC:
-                stream = gzip.GzipFile(fileobj=raw, mode="rb")
-            raw.seek(0)
-            with _collector_paused():
-                return self._read(path, stream, raw, size, progress, allow_truncated)
-
-    def _read(
-        self,
-        path: str,
-        stream: IO[bytes] | gzip.GzipFile,
-        raw: IO[bytes],
-        size: int,
-        progress: Progress | None,
-        allow_truncated: bool,
-    ) -> RecordedRun:
-        max_line, max_bytes, max_events = self.max_line_bytes, self.max_bytes, self.max_events
-        run: RecordedRun | None = None
-        events: list[tuple] = []
-        seqs = array("q")
-        started: dict[int, str] = {}
-        cache: dict[Any, Any] = {}
-        end: dict[str, Any] | None = None
-        line_no = 0
-        read_bytes = 0
-        next_report = PROGRESS_EVERY_BYTES
-        last_seq = -1
-
-        def cut(reason: str) -> RecordedRun:
-            """The file ends early: an error, or the complete prefix if allowed."""
-            if run is None or not allow_truncated:
-                raise LogError(f"{reason}; the log was cut short", line_no)
-            run.complete = False
-            run.problem = f"line {line_no}: {reason}; loaded the {len(events)} events before it"
+        budget = available_memory() if self.max_memory == -1 else self.max_memory
+        if budget is not None and self.max_memory == -1:
+            budget = int(budget * MEMORY_SHARE)
+        with self.stream(path, progress, allow_truncated=allow_truncated) as stream:
+            run = RecordedRun(stream.path, stream.header)
+            clock = run.clock
+            latest = None
+            pending: list[bytes] = []
+            count = 0
+            first_seq = last_seq = 0
+            for line, events, seqs in stream.lines():
+                if not pending:
+                    first_seq = seqs[0]
+                pending.append(line)
+                count += len(events)
+                last_seq = seqs[-1]
+                for event in events:
+                    t = event[0]
+                    if latest is None or t > latest:
+                        latest = t
+                    clock.append(latest)
+                if self.max_events is not None and run.total > self.max_events:
+                    raise LogError(
+                        f"the log holds more than {self.max_events} events, the limit for loading",
+                        stream.line_no,
+                    )
+                if count >= BLOCK_EVENTS:
+                    run.add_block(pending, count, first_seq, last_seq)
+                    pending, count = [], 0
+                    self._check_size(run, stream.line_no, budget)
+            if pending:
+                run.add_block(pending, count, first_seq, last_seq)
+                self._check_size(run, stream.line_no, budget)
+            run.thread_names = stream.thread_names
+            run.dropped = stream.dropped
+            run.complete = stream.complete
+            run.problem = stream.problem
+            run.until_ns = stream.until_ns
             return run
 
-        while True:
-            try:
-                line = stream.readline(max_line + 1)
-            except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-                line_no += 1
-                if isinstance(exc, EOFError):
-                    return self._finish(cut("the compressed data ends mid-stream"), started, end)
-                raise LogError(f"corrupt gzip data ({exc})", line_no) from None
-            except OSError as exc:
-                raise LogError(f"cannot read the file: {exc}", line_no + 1) from None
-            if not line:
-                break
-            line_no += 1
-            read_bytes += len(line)
-            if read_bytes > max_bytes:
-                raise LogError(
-                    f"the log holds more than {max_bytes / 1e6:.1f} MB of text, over the "
-                    "limit for logs",
-                    line_no,
-                )
-            complete_line = line.endswith(b"\n")
-            if not complete_line and len(line) > max_line:
-                if line_no == 1:
-                    raise LogError("not a queue-visualizer log (line 1 is not a header)", 1)
-                raise LogError(f"the line is longer than {max_line} bytes", line_no)
-            try:
-                value = json.loads(line)
-            except (ValueError, RecursionError) as exc:
-                if line_no == 1:
-                    raise LogError("not a queue-visualizer log (line 1 is not JSON)", 1) from None
-                if not complete_line:
-                    return self._finish(cut("the last line is incomplete"), started, end)
-                raise LogError(f"malformed JSON ({exc})", line_no) from None
-
-            if run is None:
-                _check_header(value)
-                run = RecordedRun(path, value, events, seqs)
-                run.thread_names.update(_ident_table(value["threads"], "the header's threads", 1))
-            elif end is not None:
-                raise LogError("there is more after the end line", line_no)
-            elif type(value) is list:
-                if len(events) + len(value) > max_events:
-                    raise LogError(
-                        f"the log holds more than {max_events} events, the limit for loading",
-                        line_no,
-                    )
-                last_seq = self._read_events(value, events, seqs, started, cache, last_seq, line_no)
-            elif type(value) is dict and value.get("type") == "end":
-                end = self._check_end(value, len(events), line_no)
-            else:
-                raise LogError(
-                    f"expected an array of events or the end line, found {json.dumps(value)[:60]}",
-                    line_no,
-                )
-
-            if progress is not None and read_bytes >= next_report:
-                next_report = read_bytes + PROGRESS_EVERY_BYTES
-                if progress(min(1.0, raw.tell() / size)) is False:
-                    raise LogCancelled(f"loading {path} was cancelled")
-        if run is None:
-            raise LogError("the file is empty: not a queue-visualizer log")
-        if end is None:
-            line_no += 1
-            return self._finish(cut("the end line is missing"), started, end)
-        if progress is not None and progress(1.0) is False:
-            raise LogCancelled(f"loading {path} was cancelled")
-        return self._finish(run, started, end)
-
     @staticmethod
-    def _read_events(
-        rows: list[Any],
-        events: list[tuple],
-        seqs: array,
-        started: dict[int, str],
-        cache: dict[Any, Any],
-        last_seq: int,
-        line_no: int,
-    ) -> int:
-        """Validate and convert one line of events; return the last seq seen.
-
-        The fast path checks just enough to guarantee the result is well typed;
-        anything unexpected goes to :func:`_row_problem` for a precise message.
-        Repeated idents and strings are shared through ``cache`` (one per load),
-        which saves about a third of the memory of a large log.
-        """
-        if native is not None:  # the C fast path takes the plain leading events
-            done, last_seq, packed = native.convert(
-                rows, events, started, cache, KIND_BY_NAME, THREAD_STARTED, last_seq
-            )
-            seqs.frombytes(packed)
-            if done == len(rows):
-                return last_seq
-            rows = rows[done:]
-        kinds = KIND_BY_NAME
-        scalars = _SCALARS
-        remember = cache.setdefault
-        add_event, add_seq = events.append, seqs.append
-        row: Any = None
-        try:
-            for row in rows:
-                seq, t_ns, thread, name, subject, a, b = row
-                if type(seq) is not int or type(t_ns) is not int or type(thread) is not int:
-                    raise _BadRow
-                if seq <= last_seq:
-                    raise _BadRow
-                last_seq = seq
-                kind = kinds[name]
-                thread = remember(thread, thread)
-                if type(subject) is str:
-                    subject = remember(subject, subject)
-                elif type(subject) not in scalars:
-                    subject = _decode(subject)
-                if type(a) is str:
-                    a = remember(a, a)
-                elif type(a) not in scalars:
-                    a = _decode(a)
-                if type(b) not in scalars:
-                    b = _decode(b)
-                if kind == THREAD_STARTED:
-                    started[thread] = subject if type(subject) is str else str(subject)
-                add_event((t_ns, thread, kind, subject, a, b))
-                add_seq(seq)
-        except (_BadRow, ValueError, TypeError, KeyError):
-            raise LogError(_row_problem(row, seqs[-1] if seqs else -1), line_no) from None
-        return last_seq
-
-    @staticmethod
-    def _check_end(value: dict[str, Any], count: int, line_no: int) -> dict[str, Any]:
-        for key in ("events", "dropped"):
-            number = value.get(key)
-            if type(number) is not int or number < 0:
-                raise LogError(f'the end line\'s "{key}" must be a whole number', line_no)
-        if value["events"] != count:
+    def _check_size(run: RecordedRun, line_no: int, budget: int | None) -> None:
+        if budget is not None and run.memory_bytes > budget:
             raise LogError(
-                f"the end line counts {value['events']} events but the log holds {count}",
+                f"the log does not fit in the memory free here ({run.total:,} events took "
+                f"{run.memory_bytes / 1e6:.0f} MB so far, {budget / 1e6:.0f} MB allowed); "
+                "replay or export it on the command line, which streams it",
                 line_no,
             )
-        value["threads"] = _ident_table(value.get("threads"), "the end line's threads", line_no)
-        return value
-
-    @staticmethod
-    def _finish(
-        run: RecordedRun, started: dict[int, str], end: dict[str, Any] | None
-    ) -> RecordedRun:
-        """Names: header, then the end line's table, then each thread's own word."""
-        if end is not None:
-            run.thread_names.update(end["threads"])
-            run.dropped = end["dropped"]
-            until = end.get("until_ns")
-            run.until_ns = until if type(until) is int else None
-        else:
-            run.dropped = sum(run.seqs[i] - run.seqs[i - 1] - 1 for i in range(1, len(run.seqs)))
-        run.thread_names.update(started)
-        return run
 
 
 def load_log(
@@ -507,9 +455,9 @@ def load_log(
     progress: Progress | None = None,
     *,
     allow_truncated: bool = False,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_events: int = DEFAULT_MAX_EVENTS,
+    max_bytes: int | None = None,
+    max_events: int | None = None,
 ) -> RecordedRun:
-    """One-call form of :meth:`LogReader.load` for the command line and tests."""
+    """One-call form of :meth:`LogReader.load` for tests and scripts."""
     reader = LogReader(max_bytes=max_bytes, max_events=max_events)
     return reader.load(path, progress, allow_truncated=allow_truncated)

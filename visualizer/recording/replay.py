@@ -15,22 +15,18 @@ from where the model is just folds the difference.
 Checkpoints are pickles of this process's own models, made and read in memory:
 nothing read from a file is ever unpickled (a log itself is parsed by ``json``
 only).  Pickled bytes take a tenth of the memory of a deep copy and restore in a
-fraction of its time, and compressed (zlib, level 1) a tenth again.  Making one
-costs more the bigger the model, so the interval between checkpoints grows with
-that cost (dumping should take at most :data:`DUMP_SHARE` of the time spent
-folding towards it), up to what folds in :data:`MAX_SEEK_FOLD_S`, which bounds
-how long a seek takes; but checkpoints never keep more than
-:data:`CHECKPOINT_BYTES_PER_EVENT` per event folded, so a log's checkpoints grow
-no faster than the log, however big its model gets (a seek may then fold longer).
+fraction of its time.  Making one costs more the bigger the model, so the
+interval between checkpoints grows with that cost (dumping should take at most
+:data:`DUMP_SHARE` of the time spent folding towards it), up to what folds in
+:data:`MAX_SEEK_FOLD_S`, which bounds how long any seek takes.
 """
 
 from __future__ import annotations
 
 import gc
 import pickle
-import zlib
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from time import perf_counter
 from typing import Any
@@ -38,9 +34,10 @@ from typing import Any
 import numpy as np
 
 from visualizer.engine import RunState, Workload, run_label
-from visualizer.events import MARK, VIOLATION, WORKER_ERROR
+from visualizer.events import MARK, VIOLATION, WORKER_ERROR, Batch
 from visualizer.model import RunModel, Violation
-from visualizer.recording.reader import RecordedRun
+from visualizer.recording.reader import LogStream
+from visualizer.recording.recorded import RecordedRun
 from visualizer.recording.schema import LogCancelled, LogError
 
 FOLD_BATCH = 4096
@@ -50,11 +47,7 @@ MIN_INTERVAL = 20_000
 DUMP_SHARE = 0.5
 """Making a checkpoint should cost at most this share of the folding since the last one..."""
 MAX_SEEK_FOLD_S = 0.25
-"""...but a seek should fold at most about this long after restoring one..."""
-CHECKPOINT_BYTES_PER_EVENT = 16
-"""...and checkpoints may keep at most this much memory per event folded (this wins)."""
-CHECKPOINT_LEVEL = 1
-"""zlib level of a checkpoint: a model's pickle shrinks about tenfold at level 1."""
+"""...but a seek should fold at most about this long after restoring one (this wins)."""
 
 _FINAL_MARKS = {f"run {state.value}": state for state in (RunState.FINISHED, RunState.STOPPED)}
 _START_MARK = "run started"
@@ -105,16 +98,16 @@ class LoggedRun:
         return (self.ended_ns - self.started_ns) / 1e9
 
 
-def workload_of(recorded: RecordedRun) -> Workload:
-    """The header's settings as a validated :class:`Workload`.
+def workload_of(header: dict[str, Any]) -> Workload:
+    """A log header's settings as a validated :class:`Workload`.
 
     Keys this version does not know are ignored (a newer program may add
     settings); a known key with a bad value makes the log unusable for a
     summary, so it is a :class:`LogError` like any other bad header.
     """
     known = {f.name for f in fields(Workload)}
-    values: dict[str, Any] = {k: v for k, v in recorded.settings.items() if k in known}
-    values.setdefault("strategy", recorded.strategy)
+    values: dict[str, Any] = {k: v for k, v in header["settings"].items() if k in known}
+    values.setdefault("strategy", header["strategy"])
     workload = Workload(**values)
     try:
         workload.validate()
@@ -123,45 +116,59 @@ def workload_of(recorded: RecordedRun) -> Workload:
     return workload
 
 
-def title_of(recorded: RecordedRun) -> str:
+def title_of(recorded: RecordedRun | LogStream) -> str:
     """What the log recorded, named as the window named the run (scenario or strategy)."""
     return run_label(recorded.strategy, recorded.scenario)
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    state: RunState
-    started_ns: int | None
-    ended_ns: int | None
-    errors: list[str]
+class Outcome:
+    """The run's state, start, end and errors, read from its marks as events go by.
+
+    Fed every event once (:meth:`see`, batch by batch), in stream order, so the
+    command line can learn it while it streams a log it does not keep.
+    """
+
+    def __init__(self) -> None:
+        self.state = RunState.RUNNING
+        self.errors: list[str] = []
+        self.started_ns: int | None = None
+        self.ended_ns: int | None = None
+        self.first_ns: int | None = None
+        self.last_ns: int | None = None
+
+    def see(self, events: Iterable[tuple]) -> None:
+        for t_ns, _ident, kind, subject, _a, b in events:
+            if self.first_ns is None:
+                self.first_ns = t_ns
+            self.last_ns = t_ns
+            if kind == MARK:
+                if subject == _START_MARK and self.started_ns is None:
+                    self.started_ns = t_ns
+                elif type(subject) is str and subject in _FINAL_MARKS:
+                    self.state, self.ended_ns = _FINAL_MARKS[subject], t_ns
+            elif kind == VIOLATION and subject == WORKER_ERROR and len(self.errors) < MAX_ERRORS:
+                self.errors.append(str(b))
+
+    def logged_run(self, header: dict[str, Any]) -> LoggedRun:
+        """The run as the log tells it; raises :class:`LogError` for unusable settings."""
+        started = self.first_ns if self.started_ns is None else self.started_ns
+        ended = self.last_ns if self.ended_ns is None else self.ended_ns
+        return LoggedRun(workload_of(header), self.state, self.errors, started, ended)
 
 
-def _outcome(recorded: RecordedRun) -> _Outcome:
-    """The run's state, start, end and errors, from its marks (one pass over the events)."""
-    started = ended = None
-    state = RunState.RUNNING
-    errors: list[str] = []
-    for t_ns, _ident, kind, subject, _a, b in recorded.events:
-        if kind == MARK:
-            if subject == _START_MARK and started is None:
-                started = t_ns
-            elif subject in _FINAL_MARKS:
-                state, ended = _FINAL_MARKS[subject], t_ns
-        elif kind == VIOLATION and subject == WORKER_ERROR:
-            errors.append(str(b))
-    events = recorded.events
-    if events:
-        started = events[0][0] if started is None else started
-        ended = events[-1][0] if ended is None else ended
-    return _Outcome(state, started, ended, errors)
+MAX_ERRORS = 1000
+"""Run-thread errors a summary keeps the text of (it prints the first few)."""
+
+
+def _outcome(recorded: RecordedRun) -> Outcome:
+    outcome = Outcome()
+    outcome.see(recorded.events)
+    return outcome
 
 
 def logged_run(recorded: RecordedRun) -> LoggedRun:
     """The run as the log tells it; raises :class:`LogError` for unusable settings."""
-    outcome = _outcome(recorded)
-    return LoggedRun(
-        workload_of(recorded), outcome.state, outcome.errors, outcome.started_ns, outcome.ended_ns
-    )
+    return _outcome(recorded).logged_run(recorded.header)
 
 
 def _restore(blob: bytes) -> RunModel:
@@ -169,7 +176,7 @@ def _restore(blob: bytes) -> RunModel:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return pickle.loads(zlib.decompress(blob))
+        return pickle.loads(blob)
     finally:
         if was_enabled:
             gc.enable()
@@ -192,9 +199,9 @@ class Replay:
         self.recorded = recorded
         self.checkpoint_every = checkpoint_every  # None: adapt to what checkpoints cost
         self.window_s = window_s
-        self.total = len(recorded.events)
+        self.total = recorded.total
         self.names = ThreadNames(recorded.thread_names)
-        self.drained = False  # the log shows the run ended FINISHED: lost tasks are real
+        self.drained = False  # the log shows the run ended FINISHED: lost tasks are real (build)
         self.final_anomalies: list[Violation] = []  # the checker's verdict on the whole log
         self.model = self._new_model()
         self.position = 0
@@ -202,9 +209,9 @@ class Replay:
         self.checkpoint_seconds = 0.0
         self._marks: list[int] = [0]
         self._blobs: list[bytes | None] = [None]  # None: a fresh model
-        ends = np.fromiter((event[0] for event in recorded.events), np.int64, self.total)
-        # Stamps can be a hair out of order across threads; a running maximum can be bisected.
-        self._times = np.maximum.accumulate(ends) if self.total else ends
+        # Stamps can be a hair out of order across threads; the clock's running maximum
+        # can be bisected.  A view of the log's own array: no copy.
+        self._times = np.frombuffer(recorded.clock, dtype=np.int64) if self.total else np.zeros(0)
         self.t0_ns = int(self._times[0]) if self.total else 0
 
     @property
@@ -226,7 +233,7 @@ class Replay:
         ``checkpoints`` the fold is cheaper, for a caller that needs only the end
         (the command line).
         """
-        self.drained = _outcome(self.recorded).state is RunState.FINISHED
+        outcome = Outcome()
         model = self.model = self._new_model()
         self.position = 0
         self._marks, self._blobs = [0], [None]
@@ -234,16 +241,15 @@ class Replay:
         while self.position < self.total:
             stop = min(self.position + interval, self.total)
             started = perf_counter()
-            self._fold(model, stop)
+            self._fold(model, stop, outcome)
             folded = perf_counter() - started
             self.fold_seconds += folded
             if progress is not None and progress(stop / self.total) is False:
                 raise LogCancelled("replay was cancelled")
             if checkpoints and stop < self.total:
                 started = perf_counter()
-                blob = zlib.compress(pickle.dumps(model, pickle.HIGHEST_PROTOCOL), CHECKPOINT_LEVEL)
                 self._marks.append(stop)
-                self._blobs.append(blob)
+                self._blobs.append(pickle.dumps(model, pickle.HIGHEST_PROTOCOL))
                 dumped = perf_counter() - started
                 self.checkpoint_seconds += dumped
                 if self.checkpoint_every is None:
@@ -251,17 +257,17 @@ class Replay:
                     cheap = dumped / DUMP_SHARE * rate
                     longest = MAX_SEEK_FOLD_S * rate
                     interval = max(MIN_INTERVAL, int(min(cheap, longest, self.total)))
-                    # Memory wins over seek time: a model that keeps growing (a deep
-                    # queue) makes checkpoints rarer rather than memory run out.
-                    interval = max(interval, len(blob) // CHECKPOINT_BYTES_PER_EVENT)
+        self.drained = outcome.state is RunState.FINISHED
         model.finish(drained=self.drained)
         self.final_anomalies = list(model.anomalies)
         return model
 
-    def _fold(self, model: RunModel, stop: int) -> None:
-        """Fold events ``self.position`` .. ``stop`` into ``model``."""
+    def _fold(self, model: RunModel, stop: int, outcome: Outcome | None = None) -> None:
+        """Fold events ``self.position`` .. ``stop`` into ``model`` (and ``outcome``)."""
         for batch in self.recorded.batches(FOLD_BATCH, self.position, stop):
             model.apply(batch)
+            if outcome is not None:
+                outcome.see(batch.events)
         self.position = stop
 
     def seek(self, position: int) -> RunModel:
@@ -297,7 +303,6 @@ class Replay:
         # round, not int: time_at's seconds come back a hair under the nanosecond they
         # were made from (0.3 * 1e9 is 299999999.99...), which would lose that event.
         target = self.t0_ns + round(seconds * 1e9)
-
         return int(np.searchsorted(self._times, target, side="right"))
 
     @property
@@ -307,5 +312,36 @@ class Replay:
 
 
 def fold_log(recorded: RecordedRun, *, window_s: float = 30.0) -> RunModel:
-    """The model at the end of the log, finished as the run was: for ``replay`` and exports."""
+    """The model at the end of a loaded log, finished as the run was."""
     return Replay(recorded, window_s=window_s).build(checkpoints=False)
+
+
+def fold_stream(
+    stream: LogStream, *, window_s: float = 30.0, also: Callable[[Batch], object] | None = None
+) -> tuple[RunModel, LoggedRun]:
+    """Fold a log as it is read, keeping no event: the model at its end and the run it tells.
+
+    ``also`` sees every batch too (an export built in the same pass).  Raises
+    :class:`LogError` for a bad line or unusable settings; the model is finished
+    as the run was (a run that ended FINISHED is checked for lost tasks).
+    """
+    outcome = Outcome()
+    model = RunModel(thread_name=_StreamNames(stream), window_s=window_s)
+    for batch in stream.batches():
+        outcome.see(batch.events)
+        model.apply(batch)
+        if also is not None:
+            also(batch)
+    run = outcome.logged_run(stream.header)
+    model.finish(drained=run.state is RunState.FINISHED)
+    return model, run
+
+
+class _StreamNames:
+    """Thread names of a log being streamed: as far as it has been read, asked each time."""
+
+    def __init__(self, stream: LogStream) -> None:
+        self.stream = stream
+
+    def __call__(self, ident: int) -> str:
+        return self.stream.thread_names.get(ident) or f"thread-{ident}"

@@ -32,7 +32,9 @@ array of exactly seven fields:
 
 =========  ==================================================================
 seq        integer; strictly increasing through the file.  A gap of k means
-           the recorder dropped k events there (the consumer fell behind).
+           the recorder dropped k events there (the consumer fell behind);
+           recording starts at seq 0, so a first seq of k counts the events
+           dropped before the first one written.
 t_ns       integer; ``time.perf_counter_ns()`` when it happened (arbitrary
            origin, only differences mean anything).
 thread     integer; the thread ident (``threading.get_ident()``).
@@ -65,10 +67,47 @@ anything else               string: its ``repr()``       str (lossy)
 
 Every array inside a field reads back as a tuple: the event kinds that carry
 several values (the holders of a read-write lock, a gate's ``(file, line)``)
-use tuples, and tuples keep events hashable.  Arrays nest at most
-:data:`MAX_NESTING` deep; JSON objects are not allowed in events.  Non-finite
-floats are written as ``NaN`` / ``Infinity`` / ``-Infinity`` (as Python's ``json``
-does), which strict JSON readers reject; the recorder's events never hold one.
+use tuples, and tuples keep events hashable.  JSON objects are not allowed in
+events.  Non-finite floats are written as ``NaN`` / ``Infinity`` / ``-Infinity``
+(as Python's ``json`` does), which strict JSON readers reject; the recorder's
+events never hold one.
+
+What some kinds promise about their fields (the model relies on it):
+
+=============================================  ===================================
+kinds                                          rule
+=============================================  ===================================
+``LOCK_*``, ``COND_*``                         subject (the lock) is a string
+``THREAD_STARTED``, ``THREAD_ENDED``,          subject (the thread's name) is a
+``THREAD_CPU``                                 string
+``TASK_*``, ``HEAP_DISCARDED``                 subject (the task id) is an integer
+                                               or a string
+``TASK_ADDED``                                 ``a`` (the priority) is an integer
+=============================================  ===================================
+
+Limits.  A reader holds every log to these while it reads, so that no file,
+however made, can cost more than a bounded amount of memory per event or make
+the model track an unbounded number of locks or threads; a file over one is
+refused with a message naming the limit.  Logs this program writes stay within
+them (it shortens longer error messages before it records them).
+
+==========================  ===========================================================
+:data:`MAX_TEXT`            characters in any one string of an event (4096)
+:data:`MAX_ITEMS`           values in the arrays of one field, nested ones included (256)
+:data:`MAX_NESTING`         depth of arrays inside one field (8)
+:data:`CHUNK`               events on one line (1024)
+:data:`MAX_LINE_BYTES`      bytes on one line, the header included (8 MiB)
+:data:`MAX_THREADS`         distinct thread idents in one log (4096)
+:data:`MAX_LOCKS`           distinct lock and condition names in one log (10 000)
+header, end line            their strings and thread tables keep to the same limits
+integers                    every integer is a signed 64-bit one (``-2**63 .. 2**63-1``);
+                            ``seq`` and ``thread`` are not negative
+text                        valid Unicode: a lone UTF-16 surrogate (``"\\ud800"``) is refused
+==========================  ===========================================================
+
+There is no limit on the number of events: readers stream the file (the
+command line keeps nothing per event; the window keeps about 20 bytes per event,
+compressed, and refuses a log it estimates would not fit in memory).
 
 End line (a JSON object): ``type`` is ``"end"``; ``events`` is the number of
 events in the file; ``dropped`` the number of events the recorder dropped while
@@ -88,6 +127,7 @@ marks where the ident changes hands, and a per-ident name table keeps the latest
 
 from __future__ import annotations
 
+from visualizer.events import MAX_TEXT as MAX_TEXT  # defined there: the engine keeps to it
 from visualizer.events import Kind
 
 FORMAT_TAG = "queue-visualizer-log"
@@ -95,11 +135,48 @@ VERSION = 1
 CHUNK = 1024
 """Most events on one line: bounds a line's size and what a cut-off line loses."""
 MAX_NESTING = 8
+"""Deepest arrays nest inside one field."""
+MAX_ITEMS = 256
+"""Most values the arrays of one field hold, nested ones included."""
+MAX_LINE_BYTES = 8 << 20
+"""Longest line: CHUNK events of a few kilobytes each, with room to spare."""
+MAX_THREADS = 4096
+"""Most distinct thread idents in one log (a run has at most 64 + 64 threads and a few more)."""
+MAX_LOCKS = 10_000
+"""Most distinct lock and condition names in one log (a run has a handful)."""
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+"""Integers anywhere in an event: what a C ``int64`` (Qt, numpy) can hold."""
+SEQ_MAX = THREAD_MAX = TIME_MAX = INT_MAX
+TIME_MIN = INT_MIN
 FIELDS = ("seq", "t_ns", "thread", "kind", "subject", "a", "b")
 CLOCK = "time.perf_counter_ns (arbitrary origin)"
 
 KIND_NAMES: dict[int, str] = {int(kind): kind.name for kind in Kind}
 KIND_BY_NAME: dict[str, int] = {kind.name: int(kind) for kind in Kind}
+
+RULE_LOCK, RULE_THREAD, RULE_TASK, RULE_PRIORITY = 1, 2, 3, 4
+KIND_RULES: dict[str, int] = {
+    **dict.fromkeys(
+        (
+            "LOCK_CREATED",
+            "LOCK_REQUESTED",
+            "LOCK_ACQUIRED",
+            "LOCK_RELEASED",
+            "LOCK_TIMED_OUT",
+            "COND_WAIT",
+            "COND_WOKEN",
+            "COND_NOTIFY",
+        ),
+        RULE_LOCK,
+    ),
+    **dict.fromkeys(("THREAD_STARTED", "THREAD_ENDED", "THREAD_CPU"), RULE_THREAD),
+    **dict.fromkeys(
+        ("TASK_POPPED", "TASK_STARTED", "TASK_COMPLETED", "TASK_CANCELLED", "HEAP_DISCARDED"),
+        RULE_TASK,
+    ),
+    "TASK_ADDED": RULE_PRIORITY,
+}
+"""Kind name -> the rule its fields follow (the table above); kinds not listed take any values."""
 
 
 class LogError(Exception):
