@@ -64,7 +64,7 @@ def refusal(path) -> str:
         (row(0, "LOCK_ACQUIRED", 5, "x", 1), "subject must be a lock name (a string)"),
         (row(0, "COND_WAIT", ["q"], None), "subject must be a lock name"),
         (row(0, "THREAD_STARTED", 3, "worker"), "subject must be a thread name"),
-        (row(0, "TASK_ADDED", 1, "high", 1), "priority must be an integer, not \"high\""),
+        (row(0, "TASK_ADDED", 1, "high", 1), 'priority must be an integer, not "high"'),
         (row(0, "TASK_ADDED", 1, 2.5, 1), "priority must be an integer"),
         (row(0, "TASK_COMPLETED", [1, 2], "processing"), "task id must be an integer or a string"),
         (row(0, "TASK_POPPED", None, 1), "task id must be an integer or a string"),
@@ -91,21 +91,27 @@ def test_a_lone_surrogate_is_refused_but_a_pair_is_text(tmp_path):
     assert load_log(path).events[0][3] == "\U0001f600 ok"
     lone = tmp_path / "lone.jsonl"
     lone.write_text(
-        json.dumps(header()) + '\n[[0,1,7,"MARK","\\ud800 alone",null,null]]\n'
-        + json.dumps(end(1)) + "\n",
+        json.dumps(header())
+        + '\n[[0,1,7,"MARK","\\ud800 alone",null,null]]\n'
+        + json.dumps(end(1))
+        + "\n",
         encoding="utf-8",
     )
     assert "not valid Unicode (a lone surrogate)" in refusal(lone)
     raw = tmp_path / "raw.jsonl"
     raw.write_bytes(
-        json.dumps(header()).encode() + b'\n[[0,1,7,"MARK","\xed\xa0\x80",null,null]]\n'
-        + json.dumps(end(1)).encode() + b"\n"
+        json.dumps(header()).encode()
+        + b'\n[[0,1,7,"MARK","\xed\xa0\x80",null,null]]\n'
+        + json.dumps(end(1)).encode()
+        + b"\n"
     )
     assert "lone surrogate" in refusal(raw)
     in_header = tmp_path / "header.jsonl"
     in_header.write_text(
-        json.dumps(header()).replace('"global-lock"', '"\\udc00"') + "\n[]\n"
-        + json.dumps(end(0)) + "\n",
+        json.dumps(header()).replace('"global-lock"', '"\\udc00"')
+        + "\n[]\n"
+        + json.dumps(end(0))
+        + "\n",
         encoding="utf-8",
     )
     assert "not valid Unicode" in refusal(in_header)
@@ -149,8 +155,13 @@ def test_bad_headers_are_one_line(tmp_path, changes, words):
 
 @pytest.mark.parametrize(
     "settings",
-    [{"strategy": ["global-lock"]}, {"strategy": {"a": 1}}, {"rate": 10**400},
-     {"work_distribution": []}, {"workers": "4"}],
+    [
+        {"strategy": ["global-lock"]},
+        {"strategy": {"a": 1}},
+        {"rate": 10**400},
+        {"work_distribution": []},
+        {"workers": "4"},
+    ],
     ids=str,
 )
 def test_a_header_whose_settings_are_not_a_workload_is_a_log_error(tmp_path, settings):
