@@ -60,6 +60,9 @@ _FRAGILE = frozenset((LOST_TASK, ILLEGAL_TRANSITION, ORPHANED_LOCK, DEADLOCK))
 _RING = 4096
 """How many recent counter writes are remembered by writer, to name both sides of a lost update."""
 
+COUNTER_WINDOW = 1 << 20
+"""Most added-counter values remembered one by one (a byte each), the newest ones."""
+
 Handler = Callable[[int, int, int, Any, Any, Any], None]
 """``handler(seq, t, ident, subject, a, b)``: the last three carry what the event's kind
 says (see :class:`~visualizer.events.Kind`), so each handler types them for its kind."""
@@ -126,12 +129,12 @@ class InvariantChecker:
         self._names: dict[int, str] = {}
         self._last_seq = -1
         self._last_t = 0
-        self._flagged: set[Hashable] = set()
         self._cycles: set[frozenset[int | str]] = set()
         self._orphans: set[tuple[str, int]] = set()
         self._finished = False
         # Lost updates: which added-counter values were written, and recently by whom.
-        self._counter_seen = bytearray()
+        self._counter_seen = bytearray()  # 1 for each value seen, from _counter_base on
+        self._counter_base = 0
         self._counted_adds = 0
         self._highest_counter = 0  # below the number of adds only if an increment was lost
         self._ring_counter: list[int] = [-1] * _RING
@@ -257,7 +260,7 @@ class InvariantChecker:
         if self.dropped and kind in _FRAGILE:
             return
         if task is not None:
-            self._flagged.add(task)
+            self.tasks.flagged.add(task)
         self.violation_counts[kind] += 1
         if len(self.violations) < self.max_violations:
             names = tuple(self.name_of(ident) for ident in threads)
@@ -272,7 +275,7 @@ class InvariantChecker:
         self, seq: int, t: int, ident: int, task: Hashable, priority: int, counter: object
     ) -> None:
         before = self.tasks.add(t, ident, task, priority)
-        if before is not None and task not in self._flagged:
+        if before is not None and not self.tasks.is_flagged(task):
             self._report(
                 DUPLICATE_ID,
                 seq,
@@ -285,17 +288,33 @@ class InvariantChecker:
             self._check_counter(seq, t, ident, task, counter)
 
     def _check_counter(self, seq: int, t: int, ident: int, task: Hashable, counter: int) -> None:
-        """Two adds that leave the same counter value mean one increment was lost."""
+        """Two adds that leave the same counter value mean one increment was lost.
+
+        The values seen are kept for the last :data:`COUNTER_WINDOW` or so values
+        (one byte each): two racing adds write the same value within moments of
+        each other, and an increment lost longer ago still shows at the end, as a
+        counter short of the adds.
+        """
         self._counted_adds += 1
         if counter > self._highest_counter:
             self._highest_counter = counter
         seen = self._counter_seen
-        if counter >= len(seen):
-            if counter > 2 * self._counted_adds + len(seen) + 65_536:
+        offset = counter - self._counter_base
+        if offset < 0:
+            return  # older than the window: only the end-of-run comparison covers it
+        if offset >= len(seen):
+            if counter > 2 * self._counted_adds + len(seen) + self._counter_base + 65_536:
                 return  # not a counter of adds: do not let it size our memory
-            seen.extend(bytes(counter + 1 - len(seen) + 4096))
+            seen.extend(bytes(offset + 1 - len(seen) + 4096))
+            if len(seen) > COUNTER_WINDOW:
+                forget = len(seen) - COUNTER_WINDOW // 2
+                del seen[:forget]
+                self._counter_base += forget
+                offset -= forget
+                if offset < 0:
+                    return
         slot = counter % _RING
-        if seen[counter]:
+        if seen[offset]:
             other = self._ring_ident[slot] if self._ring_counter[slot] == counter else None
             me = self.name_of(ident)
             threads: tuple[int, ...]
@@ -313,7 +332,7 @@ class InvariantChecker:
                 "one of the two increments was lost.",
             )
         else:
-            seen[counter] = 1
+            seen[offset] = 1
         self._ring_counter[slot] = counter
         self._ring_ident[slot] = ident
         self._ring_task[slot] = task
@@ -324,7 +343,7 @@ class InvariantChecker:
         tasks = self.tasks
         previous_worker = tasks.worker_of.get(task)
         before = tasks.pop(t, ident, task)
-        if before == QUEUED or task in self._flagged:
+        if before == QUEUED or tasks.is_flagged(task):
             return
         me = self.name_of(ident)
         if before is None:
@@ -368,21 +387,21 @@ class InvariantChecker:
         self, seq: int, t: int, ident: int, task: Hashable, a: object, b: object
     ) -> None:
         before = self.tasks.complete(t, ident, task)
-        if before != PROCESSING and task not in self._flagged:
+        if before != PROCESSING and not self.tasks.is_flagged(task):
             self._illegal(seq, t, ident, task, COMPLETED, before)
 
     def _on_cancelled(
         self, seq: int, t: int, ident: int, task: Hashable, a: object, b: object
     ) -> None:
         before = self.tasks.cancel(t, ident, task)
-        if before != QUEUED and task not in self._flagged:
+        if before != QUEUED and not self.tasks.is_flagged(task):
             self._illegal(seq, t, ident, task, CANCELLED, before)
 
     def _on_started(
         self, seq: int, t: int, ident: int, task: Hashable, a: object, b: object
     ) -> None:
         status = self.tasks.status.get(task)
-        if status != PROCESSING and task not in self._flagged:
+        if status != PROCESSING and not self.tasks.is_flagged(task):
             self._illegal(seq, t, ident, task, "started work on", status)
 
     def _illegal(
@@ -403,7 +422,9 @@ class InvariantChecker:
     ) -> None:
         """Only a cancelled task's heap entry may be thrown away; any other is lost with it."""
         status = self.tasks.status.get(task)
-        if status != CANCELLED and task not in self._flagged:
+        if status != CANCELLED:  # a task cancelled long ago may leave the heap only now
+            status = self.tasks.status_of(task)
+        if status != CANCELLED and not self.tasks.is_flagged(task):
             self._report(
                 LOST_TASK,
                 seq,
@@ -419,7 +440,7 @@ class InvariantChecker:
         tasks = self.tasks
         seq, t = self._last_seq, self._last_t
         for task, status in tasks.status.items():
-            if (status != QUEUED and status != PROCESSING) or task in self._flagged:
+            if (status != QUEUED and status != PROCESSING) or tasks.is_flagged(task):
                 continue
             history = tasks.history(task)
             if status == QUEUED:

@@ -24,7 +24,9 @@ found by a walk from the root over the entries ahead of it (only their children
 can be ahead too), which stops after :data:`MAX_AHEAD` of them, never by a
 search of the whole array.  An entry further down than that is out of step: in a
 small heap it is looked up and removed at once; in a large one it is marked and
-dropped when it surfaces at the root, as the queue drops a cancelled task.
+dropped when it surfaces at the root, as the queue drops a cancelled task.  The
+pops and pushes still to be matched are bounded too (:data:`MAX_PENDING`): with
+events dropped, some are never matched.
 """
 
 from __future__ import annotations
@@ -35,6 +37,15 @@ MAX_AHEAD = 32
 """Most pops whose events may still be on their way (about the number of getters)."""
 SCAN_LIMIT = 4096
 """Largest heap searched slot by slot for an entry removed out of turn."""
+MAX_PENDING = 4096
+"""Most early pops and unpushed pops remembered (the oldest are forgotten first)."""
+
+
+def _remember(pending: dict[Hashable, None], task_id: Hashable) -> None:
+    """Add to an insertion-ordered set, forgetting the oldest beyond :data:`MAX_PENDING`."""
+    pending[task_id] = None
+    if len(pending) > MAX_PENDING:
+        del pending[next(iter(pending))]
 
 
 class HeapSlots(Sequence):
@@ -71,8 +82,8 @@ class HeapMirror:
         self.last_task: Hashable | None = None
         self.reordered = 0  # pops replayed before their (overtaken) events arrived
         self.resyncs = 0  # entries removed out of turn, or pops of entries never pushed
-        self._early: set[Hashable] = set()  # popped ahead of their events
-        self._unpushed: set[Hashable] = set()  # popped before their pushes were recorded
+        self._early: dict[Hashable, None] = {}  # popped ahead of their events
+        self._unpushed: dict[Hashable, None] = {}  # popped before their pushes were recorded
         self._keys: dict[Hashable, tuple[int, int, Hashable]] = {}  # task -> its entry's key
         self._stale: set[Hashable] = set()  # removed out of turn, dropped when at the root
 
@@ -92,7 +103,7 @@ class HeapMirror:
     def push(self, task_id: Hashable, priority: int) -> None:
         """Replay ``heapq.heappush``: append, then sift the new entry up."""
         if task_id in self._unpushed:  # its pop came first: the entry has come and gone
-            self._unpushed.discard(task_id)
+            del self._unpushed[task_id]
             return
         heap = self._heap
         key = (-priority, self._order, task_id)
@@ -118,14 +129,14 @@ class HeapMirror:
             self._pop_root()
             return
         if task_id in self._early:
-            self._early.discard(task_id)  # replayed already, when a later pop overtook it
+            del self._early[task_id]  # replayed already, when a later pop overtook it
             self.last_path = []
             return
         key = self._keys.get(task_id)
         if key is None:
             # Never pushed (yet): a racing add may record its push after this pop.
             self.resyncs += 1
-            self._unpushed.add(task_id)
+            _remember(self._unpushed, task_id)
             self.last_path = []
             return
         index, ahead = self._find(key)
@@ -142,7 +153,7 @@ class HeapMirror:
             return
         self.reordered += ahead
         for _ in range(ahead):  # the entries ahead leave in key order, as heappop takes them
-            self._early.add(self._pop_root()[2])
+            _remember(self._early, self._pop_root()[2])
         self._pop_root()
 
     def _find(self, key: tuple[int, int, Hashable]) -> tuple[int | None, int]:

@@ -10,14 +10,19 @@ Ordering: a larger ``priority`` number is served first; among equal priorities,
 the task added first is served first (the insertion counter breaks ties).
 Cancelled tasks stay in the heap until they reach the top (lazy deletion): removing
 from the middle of a heap costs O(n), skipping at pop time costs nothing extra.
+
+The status table forgets a task :data:`FINISHED_KEPT` tasks after it is done with
+the queue (completed, or its cancelled entry thrown away), so a run that never
+ends holds its live tasks plus a constant; ``get_status`` then says None.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+from collections import deque
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple, Protocol
 
 from visualizer.events import (
@@ -31,6 +36,7 @@ from visualizer.events import (
     TASK_CANCELLED,
     TASK_COMPLETED,
     TASK_POPPED,
+    TERMINAL,
 )
 from visualizer.queues.gate import skip_frames_of
 from visualizer.queues.tracer import Tracer
@@ -38,6 +44,9 @@ from visualizer.queues.tracer import Tracer
 # The unlocked operations below are shared plumbing; a thread stepped while it records
 # a task event is shown at the strategy's line that called them, in the strategy's file.
 skip_frames_of(__file__)
+
+FINISHED_KEPT = 10_000
+"""Finished tasks whose status the table still answers for (see the module docstring)."""
 
 
 class QueueShutDown(RuntimeError):
@@ -78,13 +87,16 @@ class Snapshot:
     """A consistent copy of a queue's state, taken under its lock(s)."""
 
     heap: list[HeapEntry]  # in heap-array order: children of i are 2i+1, 2i+2
-    statuses: dict[Hashable, str]
+    statuses: dict[Hashable, str]  # live and recently finished tasks
     added: int  # the queue's own counter of adds (lost updates make it fall short)
+    forgotten: dict[str, int] = field(default_factory=dict)  # finished tasks no longer listed
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)
         for status in self.statuses.values():
             counts[status] += 1
+        for status, count in self.forgotten.items():
+            counts[status] += count
         return counts
 
 
@@ -126,6 +138,8 @@ class TaskTable:
         self._traced = self.tracer.traced
         self._heap: list[tuple[int, int, Task]] = []
         self._status: dict[Hashable, str] = {}
+        self._finished: deque[Hashable] = deque()  # done with the queue, oldest first
+        self._forgotten = {COMPLETED: 0, CANCELLED: 0}  # finished and no longer in _status
         self._order = itertools.count()
         self._added = 0
         self._queued = 0
@@ -152,7 +166,7 @@ class TaskTable:
             task = heapq.heappop(heap)[2]
             task_id = task.task_id
             if status[task_id] == CANCELLED:
-                self._record(HEAP_DISCARDED, task_id)
+                self._discard(task_id)
                 continue
             status[task_id] = PROCESSING
             self._queued -= 1
@@ -176,6 +190,23 @@ class TaskTable:
         statuses[task_id] = COMPLETED
         if self._traced:
             self._record(TASK_COMPLETED, task_id, status)
+        self._forget_later(task_id)
+
+    def _discard(self, task_id: Hashable) -> None:
+        """A cancelled task's entry came off the heap: it is done with the queue."""
+        self._record(HEAP_DISCARDED, task_id)
+        self._forget_later(task_id)
+
+    def _forget_later(self, task_id: Hashable) -> None:
+        """Forget the status of the task that finished :data:`FINISHED_KEPT` tasks ago."""
+        finished = self._finished
+        finished.append(task_id)
+        if len(finished) > FINISHED_KEPT:
+            old = finished.popleft()
+            status = self._status.get(old)
+            if status in TERMINAL:  # not moved again (the unsafe queue might)
+                del self._status[old]
+                self._forgotten[status] += 1
 
     def _cancel(self, task_id: Hashable) -> bool:
         status = self._require(task_id)
@@ -192,4 +223,4 @@ class TaskTable:
             HeapEntry(task.priority, task.task_id, status[task.task_id])
             for _, _, task in self._heap
         ]
-        return Snapshot(heap, dict(status), self._added)
+        return Snapshot(heap, dict(status), self._added, dict(self._forgotten))

@@ -34,7 +34,7 @@ import queue
 from collections.abc import Hashable
 from typing import Any
 
-from visualizer.events import CANCELLED, HEAP_DISCARDED, PROCESSING, QUEUED, TASK_ADDED, TASK_POPPED
+from visualizer.events import CANCELLED, PROCESSING, QUEUED, TASK_ADDED, TASK_POPPED
 from visualizer.queues.base import QueueShutDown, Task, TaskTable, new_task
 from visualizer.queues.tracer import Tracer
 
@@ -125,7 +125,7 @@ class PriorityQueueStrategy(TaskTable):
             task = entry[2]
             with self._table:
                 if self._status[task.task_id] == CANCELLED:
-                    self._record(HEAP_DISCARDED, task.task_id)
+                    self._discard(task.task_id)
                     continue
                 self._status[task.task_id] = PROCESSING
                 self._queued -= 1

@@ -26,7 +26,7 @@ import time
 from collections.abc import Hashable
 from typing import Any
 
-from visualizer.events import CANCELLED, HEAP_DISCARDED, PROCESSING, QUEUED, TASK_ADDED, TASK_POPPED
+from visualizer.events import CANCELLED, PROCESSING, QUEUED, TASK_ADDED, TASK_POPPED
 from visualizer.queues.base import QueueShutDown, Task, TaskTable, new_task
 from visualizer.queues.tracer import Tracer
 
@@ -95,7 +95,7 @@ class UnsafeQueue(TaskTable):
             except IndexError:
                 return None
             if self._status[task.task_id] == CANCELLED:
-                self._record(HEAP_DISCARDED, task.task_id)
+                self._discard(task.task_id)
                 continue
             self._status[task.task_id] = PROCESSING
             self._queued -= 1

@@ -88,7 +88,7 @@ class AnomalyTableModel(QAbstractTableModel):
             if column == THREADS:
                 return [(name, self._colors.get(name, thread_color(0))) for name in v.threads]
             if column == TASK and v.task is not None and self._model is not None:
-                return [(str(v.task), status_color(self._model.tasks.status.get(v.task)))]
+                return [(str(v.task), status_color(self._model.tasks.status_of(v.task)))]
             return None
         if role == Qt.ItemDataRole.ForegroundRole and column == KIND:
             return ALERT_COLOR

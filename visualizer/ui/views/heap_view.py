@@ -349,13 +349,13 @@ class HeapView(RunView):
             self._set_caption(["No run yet: press Start to fill the heap"])
             return
         heap = model.heap
-        status = model.tasks.status
+        status_of = model.tasks.status_of  # a cancelled entry may outlive the task's details
         if self.truth is not None:
             self._show_truth(self.truth, heap)
             return
         total = len(heap)
         entries = model.heap.slots[:SNAPSHOT_SLOTS]
-        statuses = [status.get(task) for _priority, task in entries]
+        statuses = [status_of(task) for _priority, task in entries]
         for picture in (self.tree, self.strip):
             picture.set_state(entries, statuses, total, heap.last_path, self.selected)
         self._set_caption(self._caption(heap, total))
@@ -370,7 +370,7 @@ class HeapView(RunView):
     def _show_truth(self, truth: list[Entry], heap: HeapMirror) -> None:
         """The real heap, with the slots where the replica built from events differs lit up."""
         assert self.model is not None
-        status = self.model.tasks.status
+        status_of = self.model.tasks.status_of
         replica = heap.slots[:]
         differ = [
             i
@@ -378,7 +378,7 @@ class HeapView(RunView):
             if i >= len(truth) or i >= len(replica) or truth[i] != replica[i]
         ]
         entries = truth[:SNAPSHOT_SLOTS]
-        statuses = [status.get(task) for _priority, task in entries]
+        statuses = [status_of(task) for _priority, task in entries]
         for picture in (self.tree, self.strip):
             picture.set_state(entries, statuses, len(truth), differ, self.selected)
         noun = "entry" if len(truth) == 1 else "entries"

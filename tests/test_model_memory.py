@@ -1,0 +1,126 @@
+"""An endless run keeps bounded memory: finished tasks past a horizon are folded into
+counts, and the checker still catches a task handed out again long after it finished."""
+
+from __future__ import annotations
+
+from visualizer.events import (
+    HEAP_DISCARDED,
+    TASK_ADDED,
+    TASK_CANCELLED,
+    TASK_COMPLETED,
+    TASK_POPPED,
+    Batch,
+)
+from visualizer.model import RunModel
+from visualizer.model.heap import MAX_PENDING, HeapMirror
+from visualizer.model.tasks import RetiredIds
+from visualizer.queues import GlobalLockQueue
+from visualizer.queues.base import FINISHED_KEPT
+
+
+def cycle(task: int, t: int) -> list[tuple]:
+    """A task's whole life: added by thread 1, delivered to and completed by thread 2."""
+    return [
+        (t, 1, TASK_ADDED, task, task % 7, task),
+        (t + 1, 2, TASK_POPPED, task, task % 7, None),
+        (t + 2, 2, TASK_COMPLETED, task, "processing", None),
+    ]
+
+
+def test_retired_ids_keep_two_bits_an_id_and_drop_what_is_all_done():
+    ids = RetiredIds()
+    for task in range(1, 200_001):  # numbering from 1: id 0 never comes
+        ids.add(task, "completed" if task % 5 else "cancelled")
+    assert ids.get(199_999) == "completed" and ids.get(200_000) == "cancelled"
+    assert ids.get(200_001) is None and ids.get("a string id") is None
+    assert len(ids) < 4 * RetiredIds.KEEP  # the leading, all-finished bytes were dropped
+    assert ids.get(1) is None  # long gone: an event about it reads as about an unknown task
+
+
+def test_retired_ids_grow_down_and_refuse_ids_too_far_apart():
+    ids = RetiredIds()
+    assert ids.add(1000, "completed") and ids.add(10, "cancelled")
+    assert ids.get(10) == "cancelled" and ids.get(1000) == "completed" and ids.get(11) is None
+    assert not ids.add(10 + RetiredIds.SPAN, "completed")  # the caller keeps that one
+    assert not ids.add(-(2**62), "completed")
+
+
+def test_an_endless_stream_keeps_a_bounded_model(monkeypatch):
+    monkeypatch.setattr("visualizer.model.checker.COUNTER_WINDOW", 8192)
+    model = RunModel(keep_finished=1000)
+    for start in range(1, 150_001, 3000):
+        events = [e for task in range(start, start + 3000) for e in cycle(task, 10 * task)]
+        model.apply(Batch(3 * (start - 1), events, 0))
+    tasks = model.tasks
+    assert tasks.counts()["completed"] == tasks.added == 150_000 and tasks.reconciled()
+    assert len(tasks.status) == 1000 and len(tasks.worker_of) <= 1000
+    assert len(tasks.retired) < 4 * RetiredIds.KEEP
+    assert len(model.checker._counter_seen) <= 8192 + 4096  # the added-counter's window
+    # A lost increment in the window is still named; the end-of-run count catches any.
+    model.apply(Batch(450_000, [(10**7, 1, TASK_ADDED, 150_001, 0, 150_000)], 0))
+    assert [v.kind for v in model.anomalies] == ["lost-update"]
+    model.finish(drained=False)
+    assert [v.kind for v in model.anomalies] == ["lost-update", "lost-update"]
+
+
+def test_a_task_handed_out_again_long_after_it_finished_is_still_caught():
+    model = RunModel(keep_finished=10)
+    events = [e for task in range(1, 101) for e in cycle(task, 10 * task)]
+    events += [
+        (5000, 3, TASK_POPPED, 5, 5, None),  # task 5 finished 95 tasks ago
+        (5001, 1, TASK_ADDED, 6, 1, None),  # and task 6 is added again
+    ]
+    model.apply(Batch(0, events[:-2], 0))
+    assert 5 not in model.tasks.status and model.tasks.status_of(5) == "completed"  # folded
+    model.apply(Batch(len(events) - 2, events[-2:], 0))
+    kinds = [(v.kind, v.task) for v in model.anomalies]
+    assert kinds == [("double-delivery", 5), ("duplicate-id", 6)]
+
+
+def test_a_task_cancelled_long_ago_may_leave_the_heap_late_without_a_report():
+    model = RunModel(keep_finished=10)
+    events = [
+        (0, 1, TASK_ADDED, 1000, 0, None),
+        (1, 1, TASK_CANCELLED, 1000, "queued", None),
+    ]
+    events += [e for task in range(1, 101) for e in cycle(task, 10 * task)]
+    events += [(5000, 2, HEAP_DISCARDED, 1000, None, None)]  # lazy deletion, much later
+    model.apply(Batch(0, events, 0))
+    assert model.tasks.status_of(1000) == "cancelled" and 1000 not in model.tasks.status
+    assert model.anomalies == []
+    model.finish(drained=True)
+    assert model.anomalies == []
+
+
+def test_the_heap_replica_does_bounded_work_per_pop_and_bounded_pending_sets():
+    heap = HeapMirror()
+    for task in range(20_000):
+        heap.push(task, 0)  # equal priorities: task 0 at the root, 19 999 last
+    for task in range(19_999, 19_000, -1):  # popped from the wrong end: out of step
+        heap.pop(task)
+    assert heap.resyncs == 999 and len(heap._stale) == 999
+    for task in range(19_001):  # the ones in turn; the stale ones drop once at the root
+        heap.pop(task)
+    assert len(heap) == 0 and not heap._stale
+    for task in range(MAX_PENDING * 2):
+        heap.pop(f"never pushed {task}")  # pops whose pushes never come (dropped events)
+    assert len(heap._unpushed) == MAX_PENDING
+
+
+def test_the_queue_forgets_finished_tasks_past_a_horizon_and_still_reconciles():
+    queue = GlobalLockQueue()
+    total = FINISHED_KEPT + 500
+    for task in range(total):
+        queue.add_task(task, task % 3)
+    cancelled = {task for task in range(0, total, 10) if queue.cancel_task(task)}
+    while (task := queue.get_next_task()) is not None:
+        queue.complete_task(task.task_id)
+    snap = queue.snapshot()
+    assert snap.counts() == {
+        "queued": 0,
+        "processing": 0,
+        "completed": total - len(cancelled),
+        "cancelled": len(cancelled),
+    }
+    assert len(snap.statuses) == FINISHED_KEPT and sum(snap.forgotten.values()) == 500
+    assert queue.get_status(total - 1) in ("completed", "cancelled")
