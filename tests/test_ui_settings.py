@@ -174,3 +174,27 @@ def test_screenshot_measured_and_fresh_runs_neither_read_nor_write_settings(
     measured = _app("--strategy", "rlock", "--measure-latency", "--quit-after", "0.5", env=env)
     assert measured.returncode == 0, measured.stderr
     assert not private_settings.exists()
+
+
+@pytest.mark.parametrize(
+    "workload",
+    [
+        '{"strategy": ["global-lock"]}',
+        '{"strategy": {"name": "global-lock"}}',
+        '{"rate": 1e999, "seed": 1' + "0" * 400 + "}",
+        "[" * 5000 + "]" * 5000,
+        '{"workers": ' + "[" * 5000 + "]" * 5000 + "}",
+    ],
+    ids=["list-strategy", "dict-strategy", "huge-numbers", "nested-5000", "nested-value"],
+)
+def test_corrupt_settings_never_stop_the_window_from_starting(private_settings: Path, workload):
+    """Item 5: a list or dict as strategy, or JSON nested 5000 deep, raised at startup."""
+    settings = QSettings(str(private_settings), QSettings.Format.IniFormat)
+    settings.setValue("controls/workload", workload)
+    settings.setValue("controls/pace", "nan")
+    settings.sync()
+    assert saved_workload(settings, Workload()) == Workload()
+    assert saved_pace(settings) is None
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    started = _app("--quit-after", "0.5", env=env)
+    assert started.returncode == 0 and "Traceback" not in started.stderr, started.stderr

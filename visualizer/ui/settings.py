@@ -19,6 +19,7 @@ to undo it in the window.
 from __future__ import annotations
 
 import json
+import math
 import os
 from typing import TYPE_CHECKING
 
@@ -73,7 +74,7 @@ def saved_workload(settings: QSettings, base: Workload) -> Workload:
     text = settings.value(_WORKLOAD)
     try:
         saved = json.loads(text) if isinstance(text, str) else {}
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python recurses
         return base
     if not isinstance(saved, dict):
         return base
@@ -81,7 +82,7 @@ def saved_workload(settings: QSettings, base: Workload) -> Workload:
     workload = base.replace(**changes)
     try:
         workload.validate()
-    except ValueError:
+    except (ValueError, TypeError):  # any type at all can come out of a hand-edited file
         return base
     return workload
 
@@ -89,10 +90,13 @@ def saved_workload(settings: QSettings, base: Workload) -> Workload:
 def saved_pace(settings: QSettings) -> float | None:
     """The speed slider's last value (operations per second), None for full speed."""
     value = settings.value(_PACE)
-    try:
-        return float(value) if value not in (None, "", "full") else None
-    except (TypeError, ValueError):
+    if not isinstance(value, str | int | float) or value in ("", "full"):
         return None
+    try:
+        pace = float(value)
+    except ValueError:
+        return None
+    return pace if math.isfinite(pace) and pace > 0 else None
 
 
 def saved_engine_python(settings: QSettings) -> tuple[str | None, str]:
