@@ -89,6 +89,11 @@ def test_multi_line_story_text_reads_as_one_paragraph(tmp_path):
             "[detect]: give exactly one of",
         ),
         (("[story]", "[story"), "not valid TOML: "),
+        # Item 6: these raised TypeError and RecursionError, crashing the menu at start.
+        (('violations = ["lost-update"]', "figure = []"), "[detect] figure: must be one of"),
+        (('violations = ["lost-update"]', "figure = {a = 1}"), "[detect] figure: must be one"),
+        (("threads = 2", "threads = " + "[" * 5000 + "]" * 5000), "nested too deep"),
+        (("threads = 2", "threads = " + "{a=" * 3000 + "1" + "}" * 3000), "nested too deep"),
     ],
 )
 def test_broken_files_name_the_file_and_the_field(tmp_path, change, message):
@@ -138,3 +143,22 @@ def test_detect_names_are_the_shared_kinds_and_the_models_figures():
     expected = {kind for scenario in scenarios for kind in scenario.expect_violations}
     assert DEADLOCK in expected and expected <= set(VIOLATION_KINDS)
     assert set(FIGURE_NAMES) == set(FIGURES)
+
+
+def test_a_broken_file_among_the_resources_is_listed_with_its_error(tmp_path, monkeypatch):
+    """Item 6: a broken file in resources/scenarios/ crashed `scenarios` and the window."""
+    import io
+
+    from visualizer.cli_scenarios import list_scenarios
+    from visualizer.engine.scenarios import load_all, loader
+
+    write(tmp_path, GOOD)
+    write(tmp_path, GOOD.replace('violations = ["lost-update"]', "figure = []"), "bad.toml")
+    write(tmp_path, "x = " + "[" * 5000 + "]" * 5000, "deep.toml")
+    monkeypatch.setattr(loader, "scenario_dir", lambda: tmp_path)
+    scenarios, errors = load_all()
+    assert [s.name for s in scenarios] == ["lost-update"]
+    assert sorted(str(e).split(":")[0] for e in errors) == ["bad.toml", "deep.toml"]
+    out, err = io.StringIO(), io.StringIO()
+    assert list_scenarios(out, err) == 2
+    assert out.getvalue().startswith("lost-update") and len(err.getvalue().splitlines()) == 2

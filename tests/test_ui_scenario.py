@@ -283,3 +283,19 @@ def test_a_saved_recording_keeps_the_steps_and_steps_on_from_there(window, qtbot
     assert [r.position.what for r in again.gate.runners] == [
         r.position.what for r in run.gate.runners
     ]
+
+
+def test_a_broken_scenario_file_is_listed_as_broken_and_the_window_opens(
+    open_window, tmp_path, monkeypatch
+):
+    """Item 6: a file with ``figure = []`` or deep nesting in the resources crashed the window."""
+    from visualizer.engine.scenarios import loader
+
+    for scenario in load_all()[0][:2]:
+        (tmp_path / scenario.path.name).write_bytes(scenario.path.read_bytes())
+    (tmp_path / "broken.toml").write_text("x = " + "[" * 5000 + "]" * 5000, encoding="utf-8")
+    monkeypatch.setattr(loader, "scenario_dir", lambda: tmp_path)
+    window = open_window()
+    texts = [action.text() for action in window.scenarios.menu.actions()]
+    assert any(text.startswith("\u26a0 broken.toml (broken)") for text in texts), texts
+    assert len(window.scenarios.actions) == 2

@@ -173,6 +173,8 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path.name}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses once per level of nesting
+        raise ScenarioError(f"{path.name}: not valid TOML: nested too deep") from None
     try:
         return _parse(data, path)
     except _FieldError as exc:
@@ -257,7 +259,7 @@ def _parse(data: dict[str, Any], path: Path) -> Scenario:
         expect = tuple(kinds)
     else:
         figure = detect["figure"]
-        if figure not in FIGURES:
+        if not isinstance(figure, str) or figure not in FIGURES:
             raise _FieldError(f"[detect] figure: must be one of {', '.join(FIGURES)}")
 
     bug_schedule = good_schedule = None
