@@ -239,9 +239,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         saved_engine_python,
         saved_workload,
     )
+    from visualizer.ui.signals import SignalWatcher
 
     # instance() is typed as the QCoreApplication base; here it can only be a QApplication.
     app = cast(QApplication, QApplication.instance()) or QApplication(qt_argv())
+    # Ctrl-C or kill close the window like its close button (run stopped, layout saved),
+    # from the first moment: signals that come while it is being built wait in a socket.
+    signals = SignalWatcher()
+    interrupted: list[int] = []
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName("Queue Visualizer")
     app.setApplicationVersion(__version__)
@@ -283,6 +288,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     gen0, gen1, _gen2 = gc.get_threshold()
     gc.set_threshold(gen0, gen1, FULL_COLLECTION_THRESHOLD)
     app.aboutToQuit.connect(window.shutdown)
+
+    def quit_on_signal(number: int) -> None:
+        interrupted.append(number)
+        window.close()
+        app.quit()
+
+    signals.received.connect(quit_on_signal)
     screen = app.primaryScreen().availableGeometry()
     small = screen.width() < window.width() or screen.height() < window.height()
     if small and not args.screenshot:  # screenshots are always 1280x800, for the README
@@ -346,10 +358,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = app.exec()
     finally:
         reporter.uninstall()
+        signals.uninstall()
     for message in messages:
         print(message)
     for failure in failures:
         print(failure, file=sys.stderr)
+    if interrupted:
+        return 128 + interrupted[0]  # the shell's convention for "ended by signal N"
     return 1 if failures and not status else status
 
 
