@@ -149,7 +149,7 @@ def test_a_broken_file_among_the_resources_is_listed_with_its_error(tmp_path, mo
     """Item 6: a broken file in resources/scenarios/ crashed `scenarios` and the window."""
     import io
 
-    from visualizer.cli_scenarios import list_scenarios
+    from visualizer.cli.scenarios import list_scenarios
     from visualizer.engine.scenarios import load_all, loader
 
     write(tmp_path, GOOD)

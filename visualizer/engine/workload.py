@@ -56,7 +56,9 @@ def _is_number(value: object) -> bool:
 
 def _is_finite_number(value: object) -> bool:
     """A number that is not NaN or infinite (an int of any size is finite: no float overflow)."""
-    return _is_number(value) and (isinstance(value, int) or math.isfinite(value))
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return isinstance(value, int) or math.isfinite(value)
 
 
 @dataclass(frozen=True)

@@ -211,8 +211,9 @@ class LockTable:
                 stack.pop()
                 thread = path[-2]
                 del path[-2:]
-                on_path.discard(thread)  # type: ignore[arg-type]
-                cleared.add(thread)  # type: ignore[arg-type]
+                assert isinstance(thread, int)  # path alternates thread, lock
+                on_path.discard(thread)
+                cleared.add(thread)
                 continue
             if holder == start:
                 return path

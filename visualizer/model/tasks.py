@@ -101,9 +101,8 @@ class RetiredIds:
         bits = self.bits
         marks = bits.translate(self._FULL)
         done = marks.find(0)
-        if done == 0 and all(
-            self.base + k < self.lowest or (bits[0] >> (2 * k)) & 3 for k in range(4)
-        ):
+        lowest = self.base if self.lowest is None else self.lowest
+        if done == 0 and all(self.base + k < lowest or (bits[0] >> (2 * k)) & 3 for k in range(4)):
             done = marks.find(0, 1)
         if done == -1:
             done = len(bits)
@@ -226,7 +225,7 @@ class TaskBoard:
         self.worker_of.pop(old, None)
         self.priority.pop(old, None)
         self.adopted.discard(old)
-        if self.retired.add(old, status):  # type: ignore[arg-type]
+        if self.retired.add(old, status):
             del self.status[old]
             self.retired_count += 1
             self.flagged.discard(old)

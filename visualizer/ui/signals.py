@@ -21,6 +21,7 @@ import signal
 import socket
 from collections.abc import Sequence
 from types import FrameType
+from typing import Any
 
 from PySide6.QtCore import QObject, QSocketNotifier, Signal, Slot
 
@@ -46,7 +47,9 @@ class SignalWatcher(QObject):
         self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._drain)
         self._previous_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
-        self._previous = {number: signal.signal(number, _ignore) for number in signals}
+        self._previous: dict[int, Any] | None = {
+            number: signal.signal(number, _ignore) for number in signals
+        }
 
     @Slot()
     def _drain(self) -> None:
