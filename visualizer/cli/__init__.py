@@ -11,13 +11,31 @@ compare, ``scenarios``); ``dispatch`` parses and hands over, ``common`` and
 ``report`` hold what several commands share.
 
 Exit status (for scripts):
-    0  success; for ``run``: no invariant violation and no error in a run thread
-    1  ``run`` only: the invariant checker found violations, or a run thread raised
-    2  invalid arguments or an unreadable event log (a one-line message on stderr)
+    0  success; for ``run`` and ``replay``: no invariant violation, no error in a run
+       thread, and every event checked
+    1  ``run``, ``replay``: the invariant checker found violations, or a run thread raised
+    2  invalid arguments, an unreadable event log, or a log that could not be written
+       (a one-line message on stderr)
     3  the window could not be opened (the GUI is not installed or failed to load)
+    4  ``run``, ``replay``: no violation found, but events were dropped, so the checker
+       could not verify the run (the summary's last line says so)
 """
 
-from visualizer.cli.common import EXIT_NO_GUI, EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
+from visualizer.cli.common import (
+    EXIT_NO_GUI,
+    EXIT_OK,
+    EXIT_UNVERIFIED,
+    EXIT_USAGE,
+    EXIT_VIOLATIONS,
+)
 from visualizer.cli.dispatch import build_parser, main
 
-__all__ = ["EXIT_NO_GUI", "EXIT_OK", "EXIT_USAGE", "EXIT_VIOLATIONS", "build_parser", "main"]
+__all__ = [
+    "EXIT_NO_GUI",
+    "EXIT_OK",
+    "EXIT_UNVERIFIED",
+    "EXIT_USAGE",
+    "EXIT_VIOLATIONS",
+    "build_parser",
+    "main",
+]

@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="visualizer",
         description="Watch a priority task queue under different locking strategies.",
         epilog="Without a sub-command the window opens. Exit status: 0 ok, 1 violations "
-        "found (run), 2 invalid arguments, 3 the window could not be opened.",
+        "found (run, replay), 2 invalid arguments or a file that cannot be read or written, "
+        "3 the window could not be opened, 4 events were dropped, so the run is unverified.",
     )
     parser.add_argument("--version", action="version", version=f"queue-visualizer {__version__}")
     commands = parser.add_subparsers(
@@ -44,13 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run one workload headless and print a summary",
         description="Run one workload without a window, then print throughput, lock wait "
-        "and hold times, contention and invariant violations. Exit status 1 if the checker "
-        "found violations or a run thread raised.",
+        "and hold times, contention and invariant violations. Ctrl-C, SIGTERM and SIGHUP "
+        "stop the run and still print the summary and finish the log. Exit status 1 if the "
+        "checker found violations or a run thread raised, 2 if the log could not be "
+        "written, 4 if events were dropped (the run is unverified).",
     )
     what = run.add_mutually_exclusive_group()
     what.add_argument(
         "--strategy",
-        default=defaults["strategy"],
         metavar="NAME",
         help=f"one of: {', '.join(STRATEGIES)} (default: {defaults['strategy']})",
     )

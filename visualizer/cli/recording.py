@@ -18,7 +18,7 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from visualizer.cli.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
+from visualizer.cli.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, run_status
 from visualizer.cli.report import format_summary
 from visualizer.engine.options import add_workload_options, option_message, workload_changes
 
@@ -146,70 +146,105 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 # --- replay and export -------------------------------------------------------------
-def _load(command: str, path: str, allow_truncated: bool) -> Any:
-    """The log, or a one-line error on stderr (returned as an int status)."""
-    from visualizer.recording import LogCancelled, LogError, load_log
+def _stream(command: str, path: str, allow_truncated: bool) -> Any:
+    """The log opened for streaming, or a one-line error on stderr (returned as an int)."""
+    from visualizer.recording import LogError, LogReader
 
     try:
-        recorded = load_log(path, allow_truncated=allow_truncated)
+        return LogReader().stream(path, allow_truncated=allow_truncated)
     except LogError as exc:
         return _error(command, f"{path}: {exc}")
-    except LogCancelled:
-        return _error(command, f"{path}: loading was interrupted")
-    except MemoryError:
-        return _error(command, f"{path}: the log does not fit in memory")
-    if not recorded.complete:
-        print(f"visualizer {command}: warning: {path}: {recorded.problem}", file=sys.stderr)
-    return recorded
+
+
+def _warn_if_cut(command: str, path: str, stream: Any) -> None:
+    if not stream.complete:
+        print(f"visualizer {command}: warning: {path}: {stream.problem}", file=sys.stderr)
 
 
 def _replay(args: argparse.Namespace) -> int:
+    """Fold the log as it is read (a log of any length replays in constant memory)."""
     from visualizer.recording import LogError
-    from visualizer.recording.replay import fold_log, logged_run
+    from visualizer.recording.replay import StreamFold
 
-    recorded = _load("replay", args.log, args.allow_truncated)
-    if isinstance(recorded, int):
-        return recorded
-    try:
-        run = logged_run(recorded)
-    except LogError as exc:
-        return _error("replay", f"{args.log}: {exc}")
-    model = fold_log(recorded)
+    stream = _stream("replay", args.log, args.allow_truncated)
+    if isinstance(stream, int):
+        return stream
+    with stream:
+        try:
+            fold = StreamFold(stream)
+            fold.fold()
+            model, run = fold.finish()
+        except LogError as exc:
+            return _error("replay", f"{args.log}: {exc}")
+    _warn_if_cut("replay", args.log, stream)
     print(format_summary(run, model))
-    return EXIT_VIOLATIONS if model.anomalies or run.errors else EXIT_OK
+    return run_status(model, run.errors)
+
+
+def _same_file(one: str, other: str) -> bool:
+    """Do two paths name one file (the same path, a symlink to it, or a hard link)?"""
+    try:
+        return os.path.samefile(one, other)
+    except OSError:  # one of them does not exist (yet): compare where they would be
+        return os.path.realpath(one) == os.path.realpath(other)
 
 
 def _export(args: argparse.Namespace) -> int:
+    """Stream the log once into the trace and the model (constant memory per event)."""
     from visualizer.export import export_anomalies_csv, export_chrome_trace
-    from visualizer.recording.replay import fold_log, title_of
+    from visualizer.recording import LogError
+    from visualizer.recording.replay import StreamFold, StreamNames, title_of
 
-    outputs = [path for path in (args.chrome_trace, args.anomalies_csv) if path]
+    given = (("--chrome-trace", args.chrome_trace), ("--anomalies-csv", args.anomalies_csv))
+    outputs = [(flag, path) for flag, path in given if path is not None]
     if not outputs:
         return _error("export", "give --chrome-trace OUT.json and/or --anomalies-csv OUT.csv")
-    for path in outputs:
+    for flag, path in outputs:
+        if not path.strip():
+            return _error("export", f"{flag}: give a file name")
+        if _same_file(path, args.log):
+            return _error("export", f"{flag}: {path} is the log being read; choose another file")
         problem = _writable(path)
         if problem:
             return _error("export", f"cannot write {path}: {problem}")
-    recorded = _load("export", args.log, args.allow_truncated)
-    if isinstance(recorded, int):
-        return recorded
-    anomalies = fold_log(recorded).anomalies  # the trace shows them too
+    if len(outputs) == 2 and _same_file(outputs[0][1], outputs[1][1]):
+        return _error("export", "--chrome-trace and --anomalies-csv name the same file")
+    # Two passes over the file, neither keeping the events: the first finds the checker's
+    # violations (the trace shows them on the threads they name) and where the recording
+    # ends; the second feeds the trace.
+    stream = _stream("export", args.log, args.allow_truncated)
+    if isinstance(stream, int):
+        return stream
+    with stream:
+        try:
+            fold = StreamFold(stream)
+            fold.fold()
+            model, _run = fold.finish()
+        except LogError as exc:
+            return _error("export", f"{args.log}: {exc}")
+    _warn_if_cut("export", args.log, stream)
     try:
         if args.chrome_trace:
-            count = export_chrome_trace(
-                recorded.events,
-                recorded.thread_name,
-                args.chrome_trace,
-                title=title_of(recorded),
-                violations=anomalies,
-                end_ns=recorded.until_ns,
-            )
+            again = _stream("export", args.log, args.allow_truncated)
+            if isinstance(again, int):
+                return again
+            with again:
+                count = export_chrome_trace(
+                    (event for batch in again.batches() for event in batch.events),
+                    StreamNames(again),
+                    args.chrome_trace,
+                    title=title_of(again),
+                    violations=model.anomalies,
+                    end_ns=stream.until_ns,
+                )
             print(f"wrote {count} trace events to {args.chrome_trace}")
         if args.anomalies_csv:
-            count = export_anomalies_csv(anomalies, args.anomalies_csv)
+            count = export_anomalies_csv(model.anomalies, args.anomalies_csv)
             print(f"wrote {count} anomalies to {args.anomalies_csv}")
+    except LogError as exc:  # the file changed between the two passes
+        return _error("export", f"{args.log}: {exc}")
     except OSError as exc:
-        return _error("export", f"cannot write: {exc}")
+        return _error("export", f"cannot write: {exc.strerror or exc}")
     return EXIT_OK
 
 

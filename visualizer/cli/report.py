@@ -87,6 +87,7 @@ def format_summary(run: Any, model: Any) -> str:
             lines.append(f"  ... and {len(run.errors) - 5} more")
     else:
         lines.append("errors caught in run threads: none")
-    if summary.dropped:
-        lines.append(f"warning: the recorder dropped {summary.dropped} events; figures are partial")
+    unverified = model.unverified()
+    if unverified:
+        lines.append(f"verdict: {unverified}; the figures are partial")
     return "\n".join(lines)

@@ -1,15 +1,26 @@
 """``python -m visualizer run``: one workload headless, its events drained into the same
 model the window folds, then a summary (``run --scenario`` hands over to
-:mod:`visualizer.cli.scenarios`)."""
+:mod:`visualizer.cli.scenarios`).
+
+Ending it: the workload's own limit, or Ctrl-C, ``kill`` (SIGTERM) or a closed
+terminal (SIGHUP), which all stop the run the same way: every thread ends, the
+last events are drained, the log gets its end line and the summary is printed.
+A log that cannot be written (a full disk) stops the run too, at once, with one
+line saying so; the exit status is then 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from time import monotonic
 from typing import Any, TextIO
 
-from visualizer.cli.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, usage_error
+from visualizer.cli.common import EXIT_USAGE, run_status, usage_error
 from visualizer.cli.recording import close_recording, open_recording
 from visualizer.cli.report import format_summary
 from visualizer.cli.scenarios import read_schedule, run_scenario_command
@@ -21,10 +32,17 @@ from visualizer.engine.userqueue.probe import probe
 from visualizer.model import RunModel
 from visualizer.stepping import play
 
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
 
 def _workload_from(args: argparse.Namespace) -> Any:
     queue = QueueRef.parse(args.queue).text() if args.queue is not None else None
-    workload = Workload(strategy=args.strategy, queue=queue, **workload_changes(args))
+    changes = workload_changes(args)
+    if args.strategy is not None:  # given: a scenario may not take one (see scenarios.py)
+        changes["strategy"] = args.strategy
+    workload = Workload(queue=queue, **changes)
     try:
         workload.validate()
     except ValueError as exc:
@@ -32,10 +50,32 @@ def _workload_from(args: argparse.Namespace) -> Any:
     return workload
 
 
+@contextlib.contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """While inside, Ctrl-C, SIGTERM and SIGHUP only set ``stop`` (no KeyboardInterrupt).
+
+    An exception raised at an arbitrary point of the shutdown (a second Ctrl-C
+    while the log is being finished) could leave the log without its end line;
+    a flag the main loop polls cannot.  Only the main thread may set handlers:
+    elsewhere (an embedding program's thread) the signals stay as they were.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.signal(number, lambda *_: stop.set()) for number in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Run the workload the options describe (or a scenario) and print its summary."""
     if args.scenario is not None or args.fixed or args.free:
         return run_scenario_command(args)
+    if args.record is not None and not args.record.strip():
+        return usage_error("run", "--record: give a file name (an empty one would record nothing)")
     try:
         workload = _workload_from(args)
         schedule = read_schedule(args)
@@ -56,38 +96,59 @@ def run_command(args: argparse.Namespace) -> int:
     model = RunModel(thread_name=run.recorder.thread_name)
     progress = Progress(sys.stderr, run, model)
     recording = None
-    if args.record:
+    if args.record is not None:
         try:
             recording = open_recording(args.record, workload, run.recorder)
         except OSError as exc:
-            return usage_error("run", f"--record: cannot write {args.record}: {exc}")
+            return usage_error("run", f"--record: cannot write {args.record}: {_reason(exc)}")
+    stop = threading.Event()
+    failures: list[str] = []
 
     def on_batch(batch: Any) -> None:
+        nonlocal recording
         if recording is not None:
-            recording.write_batch(batch)  # keeps the batch; encoding waits for close()
+            try:
+                recording.write_batch(batch)  # keeps the batch; encoding waits for close()
+            except OSError as exc:  # the disk is full: stop, rather than lose events silently
+                failures.append(
+                    f"--record: writing {recording.path} failed ({_reason(exc)}); the run was "
+                    f"stopped and the log keeps the first {recording.events_written} events"
+                )
+                recording.abandon()
+                recording = None
+                stop.set()
         model.apply(batch)
         progress.show()
 
     drainer = Drainer(run.recorder, on_batch)
-    drainer.start()
-    run.start()
-    if not workload.tasks and workload.duration is None:
-        print("running until Ctrl-C ...", file=sys.stderr)
-    try:
-        while not run.wait(0.25):
-            pass
-    except KeyboardInterrupt:
-        run.stop()
-    finally:
-        drainer.stop()
-        progress.clear()
-        recorded = recording is None or close_recording(recording)
+    with stop_on_signals(stop):
+        drainer.start()
+        run.start()
+        if not workload.tasks and workload.duration is None:
+            print("running until Ctrl-C ...", file=sys.stderr)
+        try:
+            while not run.wait(0.1):
+                if stop.is_set():
+                    if failures:
+                        progress.clear()
+                        print(f"visualizer run: error: {failures[0]}", file=sys.stderr, flush=True)
+                    run.stop()
+        except KeyboardInterrupt:  # only where handlers could not be set (not the main thread)
+            run.stop()
+        finally:
+            drainer.stop()
+            progress.clear()
+            recorded = recording is None or close_recording(recording)
     # Tasks left queued after a Stop are not lost: only a drained run is checked for them.
     model.finish(drained=run.state is RunState.FINISHED)
     print(format_summary(run, model))
-    if not recorded:
+    if failures or not recorded:
         return EXIT_USAGE
-    return EXIT_VIOLATIONS if model.anomalies or run.errors else EXIT_OK
+    return run_status(model, run.errors)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 def _run_schedule(workload: Workload, schedule: Schedule) -> int:
@@ -101,8 +162,7 @@ def _run_schedule(workload: Workload, schedule: Schedule) -> int:
     ending = "then every thread ended" if played.outcome == "finished" else played.detail
     print(f"played {len(played.schedule)} steps ({ending})")
     print(format_summary(played.run, played.model))
-    broken = played.model.anomalies or played.run.errors
-    return EXIT_VIOLATIONS if broken else EXIT_OK
+    return run_status(played.model, played.run.errors)
 
 
 class Progress:

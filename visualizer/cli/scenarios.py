@@ -98,7 +98,9 @@ def run_scenario_command(args: Namespace) -> int:
         )
         return _usage(f"{option}: only with --scenario NAME")
     given = [flag(field) for field in workload_changes(args) if field != "seed"]
-    if args.record:
+    if getattr(args, "strategy", None) is not None:
+        given.insert(0, "--strategy")  # a scenario runs its own program, not a strategy
+    if args.record is not None:
         given.append("--record")
     if given:
         return _usage(f"{given[0]}: a scenario sets its own parameters (give only --fixed, --seed)")

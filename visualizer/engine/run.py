@@ -40,6 +40,7 @@ from visualizer.events import (
     VIOLATION,
     WORKER_ERROR,
     Recorder,
+    clip_text,
 )
 from visualizer.queues import STRATEGIES, Gate, RunStopped, Tracer
 from visualizer.queues.gate import skip_frames_of
@@ -380,7 +381,7 @@ class Run:
     # --- called from run threads -----------------------------------------------
     def report_error(self, exc: BaseException, task_id: object) -> None:
         """Keep and record an exception a run thread caught, naming the thread."""
-        message = f"{threading.current_thread().name}: {type(exc).__name__}: {exc}"
+        message = clip_text(f"{threading.current_thread().name}: {type(exc).__name__}: {exc}")
         self.errors.append(message)
         self.recorder.record(VIOLATION, WORKER_ERROR, task_id, message)
 
@@ -433,7 +434,8 @@ class Run:
                 self._producers_left -= 1
                 if not self._producers_left:
                     self.producers_done.set()
-                    self.recorder.record(MARK, "producers done")
+                    # With the count, so the checker can tell a task that never showed up.
+                    self.recorder.record(MARK, "producers done", self.produced)
             self._live -= 1
             if not self._live and self.state in (RunState.RUNNING, RunState.PAUSED):
                 self._conclude(RunState.FINISHED)

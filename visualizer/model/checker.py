@@ -38,6 +38,7 @@ from visualizer.events import (
     LOCK_TIMED_OUT,
     LOST_TASK,
     LOST_UPDATE,
+    MARK,
     ORPHANED_LOCK,
     PROCESSING,
     QUEUED,
@@ -59,6 +60,9 @@ _FRAGILE = frozenset((LOST_TASK, ILLEGAL_TRANSITION, ORPHANED_LOCK, DEADLOCK))
 
 _RING = 4096
 """How many recent counter writes are remembered by writer, to name both sides of a lost update."""
+
+PRODUCERS_DONE = "producers done"
+"""The mark a run records when its last producer ends, with how many tasks they added."""
 
 COUNTER_WINDOW = 1 << 20
 """Most added-counter values remembered one by one (a byte each), the newest ones."""
@@ -132,6 +136,7 @@ class InvariantChecker:
         self._cycles: set[frozenset[int | str]] = set()
         self._orphans: set[tuple[str, int]] = set()
         self._finished = False
+        self._produced: int | None = None  # adds the producers made, once they are done
         # Lost updates: which added-counter values were written, and recently by whom.
         self._counter_seen = bytearray()  # 1 for each value seen, from _counter_base on
         self._counter_base = 0
@@ -170,6 +175,7 @@ class InvariantChecker:
             THREAD_STARTED: self._on_thread_started,
             THREAD_ENDED: self._on_thread_ended,
             VIOLATION: self._on_violation,
+            MARK: self._on_mark,
         }
 
     def __getstate__(self) -> dict[str, object]:
@@ -224,6 +230,18 @@ class InvariantChecker:
         mark = len(self.violations)
         if drained:
             self._report_unfinished()
+        produced, added = self._produced, self.tasks.added
+        if produced is not None and produced > added:
+            missing = produced - added
+            self._report(
+                LOST_TASK,
+                self._last_seq,
+                self._last_t,
+                (),
+                f"The producers added {produced} tasks, but the stream shows only {added} "
+                f"adds: {missing} {'task' if missing == 1 else 'tasks'} vanished without a "
+                "single event (the queue dropped them without a trace).",
+            )
         adds, counter = self._counted_adds, self._highest_counter
         if counter < adds:
             self._report(
@@ -521,6 +539,13 @@ class InvariantChecker:
                 "every thread that needs it will wait forever.",
                 lock=lock,
             )
+
+    def _on_mark(
+        self, seq: int, t: int, ident: int, text: object, count: object, b: object
+    ) -> None:
+        """The run's "producers done" mark carries how many adds the producers made."""
+        if text == PRODUCERS_DONE and type(count) is int:
+            self._produced = count
 
     def _on_violation(
         self, seq: int, t: int, ident: int, kind: object, target: object, detail: object

@@ -182,6 +182,21 @@ class RunModel:
         self.timeline.prune(now_ns)
         self.version += 1
 
+    def unverified(self) -> str | None:
+        """Why the checker could not verify the whole run, in one line (None if it could).
+
+        A dropped event could hide any broken invariant, and could fake some
+        (a missing pop looks like a lost task), so those checks were switched off
+        at the first drop: a run with drops is neither clean nor broken, but
+        unverified, whatever else it shows.
+        """
+        if not self.dropped:
+            return None
+        return (
+            f"unverified: {self.dropped:,} events were dropped (the consumer fell behind), so "
+            "lost tasks, illegal transitions, deadlocks and orphaned locks went unchecked"
+        )
+
     def finish(self, drained: bool = True) -> list[Violation]:
         """The run is over: close the last bucket and run the end-of-run checks.
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import gc
 import pickle
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields
 from time import perf_counter
 from typing import Any
@@ -316,29 +316,53 @@ def fold_log(recorded: RecordedRun, *, window_s: float = 30.0) -> RunModel:
     return Replay(recorded, window_s=window_s).build(checkpoints=False)
 
 
-def fold_stream(
-    stream: LogStream, *, window_s: float = 30.0, also: Callable[[Batch], object] | None = None
-) -> tuple[RunModel, LoggedRun]:
-    """Fold a log as it is read, keeping no event: the model at its end and the run it tells.
+class StreamFold:
+    """A log folded as it is read, keeping no event: for ``replay`` and ``export``.
 
-    ``also`` sees every batch too (an export built in the same pass).  Raises
-    :class:`LogError` for a bad line or unusable settings; the model is finished
-    as the run was (a run that ended FINISHED is checked for lost tasks).
+    The header's settings are checked at once (:class:`LogError`), before a
+    long log is read in vain.  Fold it all with :meth:`fold`, or iterate
+    :meth:`events` to feed an export in the same pass; then :meth:`finish`
+    gives the model at the end (finished as the run was: a run that ended
+    FINISHED is checked for lost tasks) and the run the log tells.
     """
-    outcome = Outcome()
-    model = RunModel(thread_name=_StreamNames(stream), window_s=window_s)
-    for batch in stream.batches():
-        outcome.see(batch.events)
-        model.apply(batch)
-        if also is not None:
-            also(batch)
-    run = outcome.logged_run(stream.header)
-    model.finish(drained=run.state is RunState.FINISHED)
-    return model, run
+
+    def __init__(self, stream: LogStream, *, window_s: float = 30.0) -> None:
+        self.stream = stream
+        workload_of(stream.header)
+        self.names = StreamNames(stream)
+        self.outcome = Outcome()
+        self.model = RunModel(thread_name=self.names, window_s=window_s)
+
+    def _take(self, batch: Batch) -> None:
+        self.outcome.see(batch.events)
+        self.model.apply(batch)
+
+    def fold(self) -> None:
+        for batch in self.stream.batches():
+            self._take(batch)
+
+    def events(self) -> Iterator[tuple]:
+        """Every event in stream order, each batch folded as it goes by."""
+        for batch in self.stream.batches():
+            self._take(batch)
+            yield from batch.events
+
+    def finish(self) -> tuple[RunModel, LoggedRun]:
+        run = self.outcome.logged_run(self.stream.header)
+        self.model.finish(drained=run.state is RunState.FINISHED)
+        return self.model, run
 
 
-class _StreamNames:
-    """Thread names of a log being streamed: as far as it has been read, asked each time."""
+def fold_stream(stream: LogStream, *, window_s: float = 30.0) -> tuple[RunModel, LoggedRun]:
+    """Fold a whole log as it is read: the model at its end and the run it tells."""
+    fold = StreamFold(stream, window_s=window_s)
+    fold.fold()
+    return fold.finish()
+
+
+class StreamNames:
+    """Thread names of a log being streamed: as far as it has been read, asked each time
+    (an export names its tracks at the end, when the end line's table is in too)."""
 
     def __init__(self, stream: LogStream) -> None:
         self.stream = stream

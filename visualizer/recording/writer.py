@@ -20,6 +20,7 @@ The price of deferring: events not yet flushed are lost if the program dies.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -135,7 +136,14 @@ class LogWriter:
         self.events_written = 0
         self.dropped = 0
         self.closed = False
-        self._file.write(header_line + "\n")
+        try:
+            # Out to the OS at once: a full disk or a device that takes nothing
+            # (``/dev/full``) fails here, before the run starts, not minutes later.
+            self._file.write(header_line + "\n")
+            self._file.flush()
+        except OSError:
+            self.abandon()
+            raise
 
     def write_batch(self, batch: Batch) -> None:
         """Take one drained batch (events in stream order, numbered from ``first_seq``).
@@ -217,6 +225,18 @@ class LogWriter:
         try:
             self._file.write(json.dumps(end, separators=(",", ":")) + "\n")
         finally:
+            self._file.close()
+
+    def abandon(self) -> None:
+        """Stop writing after a write failed: close the file without an end line.
+
+        Readers will call the log cut short (which it is); the events not yet
+        written are dropped.  Errors closing it are ignored: it failed already.
+        """
+        self.closed = True
+        self._pending.clear()
+        self.pending = 0
+        with contextlib.suppress(OSError):
             self._file.close()
 
     def __enter__(self) -> LogWriter:
