@@ -292,7 +292,10 @@ def test_dropped_events_are_shown_in_the_status_bar(window, qtbot):
     )
     window.stop_run()
     qtbot.waitUntil(lambda: window.dropped_label.isVisible(), timeout=2000)
+    # Item 9: a run with drops is unverified, not clean, and the status bar says so.
+    assert "unverified" in window.dropped_label.text()
     assert "events dropped" in window.dropped_label.text()
+    assert window.model.unverified().startswith("unverified:")
 
 
 def test_thread_errors_and_unexpected_errors_reach_the_status_bar(window, qtbot):

@@ -41,6 +41,11 @@ def _writable(path: str) -> str | None:
 
 
 # --- recording a run ---------------------------------------------------------------
+RUN_MAX_PENDING = 200_000
+"""Events ``run --record`` leaves unencoded: what is left to write once the run stops
+(Ctrl-C, a signal) takes a fraction of a second, so ``run`` ends within 2 s."""
+
+
 def open_recording(path: str, workload: Any, recorder: Any) -> Any:
     """A :class:`LogWriter` for ``run --record``: the workload's settings in the header.
 
@@ -57,6 +62,7 @@ def open_recording(path: str, workload: Any, recorder: Any) -> Any:
         settings=asdict(workload),
         strategy=workload.strategy,
         thread_name=recorder.thread_name,
+        max_pending=RUN_MAX_PENDING,
     )
 
 

@@ -275,7 +275,9 @@ class MainWindow(QMainWindow):
         self.dropped_label = QLabel()
         self.dropped_label.setToolTip(
             "Events the recorder discarded because the window could not keep up. "
-            "The views miss them, so counts may not reconcile."
+            "The views miss them, so counts may not reconcile, and the checker could "
+            "not verify the run: lost tasks, illegal transitions, deadlocks and orphaned "
+            "locks went unchecked."
         )
         self.dropped_label.setStyleSheet(
             "background: #c62828; color: white; font-weight: bold; padding: 0 6px;"
@@ -642,7 +644,8 @@ class MainWindow(QMainWindow):
         self._update_counts()
         self.rate_label.setText(f"{self.bridge.events_per_second():,.0f} events/s")
         dropped = self.model.dropped if self.model is not None else 0
-        self.dropped_label.setText(f"{dropped:,} events dropped")
+        # A run with drops is neither clean nor broken: the checker could not see it all.
+        self.dropped_label.setText(f"\u26a0 unverified: {dropped:,} events dropped")
         self.dropped_label.setVisible(dropped > 0)
         self._update_errors(run)
         self._update_actions()
