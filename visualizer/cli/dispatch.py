@@ -24,6 +24,7 @@ _OWN_FLAGS = ("-h", "--help", "--version")
 def build_parser() -> argparse.ArgumentParser:
     from visualizer.bench import SECTIONS
     from visualizer.cli.explore import add_command as add_explore_command
+    from visualizer.cli.fuzz import add_command as add_fuzz_command
     from visualizer.cli.recording import add_commands as add_recording_commands
     from visualizer.engine import Workload
     from visualizer.queues import STRATEGIES
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"queue-visualizer {__version__}")
     commands = parser.add_subparsers(
-        dest="command", metavar="{run,explore,bench,scenarios,replay,export,compare,gui}"
+        dest="command", metavar="{run,explore,bench,scenarios,replay,export,compare,fuzz,gui}"
     )
 
     defaults = {f.name: f.default for f in fields(Workload)}
@@ -123,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_explore_command(commands)
     add_recording_commands(commands)
+    add_fuzz_command(commands)
     # Listed for --help only: main() hands "gui ..." to the window's own parser untouched.
     commands.add_parser("gui", help="open the window (the default); takes the window's options")
     return parser
@@ -164,6 +166,10 @@ def _dispatch(args_list: list[str]) -> int:
         from visualizer.cli.bench import bench_command
 
         return bench_command(args)
+    if args.command == "fuzz":
+        from visualizer.cli.fuzz import fuzz_command
+
+        return fuzz_command(args)
     if args.command == "scenarios":
         from visualizer.cli.scenarios import list_scenarios
 

@@ -61,6 +61,9 @@ _FRAGILE = frozenset((LOST_TASK, ILLEGAL_TRANSITION, ORPHANED_LOCK, DEADLOCK))
 _RING = 4096
 """How many recent counter writes are remembered by writer, to name both sides of a lost update."""
 
+NAMED_IN_CYCLE = 12
+"""Threads a deadlock's report names one by one; a longer cycle is summed up."""
+
 PRODUCERS_DONE = "producers done"
 """The mark a run records when its last producer ends, with how many tasks they added."""
 
@@ -513,9 +516,13 @@ class InvariantChecker:
                 f"{waiter} waits for lock '{lock}' held by {holder}"
                 for waiter, lock, holder in zip(names, cycle[1::2], holders, strict=True)
             ]
+            if len(waits) > NAMED_IN_CYCLE:  # a log can hold a cycle of thousands
+                more = len(waits) - NAMED_IN_CYCLE
+                waits = [*waits[:NAMED_IN_CYCLE], f"... and {more} more threads in the cycle"]
             detail = "; ".join(waits) + ": none of them can ever go on (deadlock)."
         waited = tuple(str(lock) for lock in cycle[1::2])  # threads[i] waits for waited[i]
-        self._report(DEADLOCK, seq, t, threads, detail, lock=waited[0], locks=waited)
+        named = slice(0, NAMED_IN_CYCLE)  # a cycle of thousands names its first few
+        self._report(DEADLOCK, seq, t, threads[named], detail, lock=waited[0], locks=waited[named])
 
     def _on_thread_started(
         self, seq: int, t: int, ident: int, name: object, role: object, b: object

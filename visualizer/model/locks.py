@@ -179,11 +179,18 @@ class LockTable:
         ]
 
     def deadlock_cycle(self) -> list[int | str] | None:
-        """Some current cycle ``[thread, lock, thread, lock, ...]``, or None."""
+        """Some current cycle ``[thread, lock, thread, lock, ...]``, or None.
+
+        One walk over all waiting threads, each left behind once it is known to
+        lead to no cycle: a view asks this every frame, and a long wait-for chain
+        searched afresh from each of its threads cost seconds.
+        """
+        cleared: set[int] = set()
         for ident in list(self.waiting_on):
-            cycle = self.cycle_through(ident)
-            if cycle is not None:
-                return cycle
+            if ident not in cleared:
+                cycle = self._walk(ident, cleared, any_cycle=True)
+                if cycle is not None:
+                    return cycle
         return None
 
     def cycle_through(self, start: int) -> list[int | str] | None:
@@ -198,12 +205,20 @@ class LockTable:
         first = waiting_on.get(start)
         if first is None or not any(h == start or h in waiting_on for h in first.holders):
             return None  # the usual case, decided without a search: no holder in the way waits
-        # Depth-first, with an explicit stack: a log can hold a wait-for chain thousands
-        # of threads long, deeper than Python's recursion limit.  ``path`` holds
-        # thread, lock pairs; ``stack`` the holders still to try from each thread.
-        path: list[int | str] = [start, first.name]
-        on_path: set[int] = {start}
-        cleared: set[int] = set()  # threads from which no way leads back to start
+        return self._walk(start, set(), any_cycle=False)
+
+    def _walk(self, start: int, cleared: set[int], any_cycle: bool) -> list[int | str] | None:
+        """Depth-first from ``start`` for a cycle back to it (or, with ``any_cycle``, to any
+        thread on the way), as ``[thread, lock, ...]``.
+
+        An explicit stack: a log can hold a wait-for chain thousands of threads long,
+        deeper than Python's recursion limit.  ``path`` holds thread, lock pairs,
+        ``stack`` the holders still to try from each thread on it; ``cleared`` gets
+        the threads from which no way leads to such a cycle.
+        """
+        waiting_on = self.waiting_on
+        path: list[int | str] = [start, waiting_on[start].name]
+        place = {start: 0}  # thread -> its index in path
         stack: list[Iterator[int]] = [iter(self._blocked_by(start))]
         while stack:
             holder = next(stack[-1], None)
@@ -212,15 +227,15 @@ class LockTable:
                 thread = path[-2]
                 del path[-2:]
                 assert isinstance(thread, int)  # path alternates thread, lock
-                on_path.discard(thread)
+                del place[thread]
                 cleared.add(thread)
                 continue
-            if holder == start:
-                return path
-            if holder in on_path or holder in cleared or holder not in waiting_on:
+            if holder == start or (any_cycle and holder in place):
+                return path[place[holder] :]
+            if holder in place or holder in cleared or holder not in waiting_on:
                 continue
+            place[holder] = len(path)
             path += [holder, waiting_on[holder].name]
-            on_path.add(holder)
             stack.append(iter(self._blocked_by(holder)))
         return None
 

@@ -65,6 +65,7 @@ CHIP_COLUMNS = (HELD, WAITING)
 DROP_ORDER = (HOLD, TYPE, ACQUIRED, WAIT)
 """Columns hidden first when the dock is too narrow (name, holders, waiters and contention stay)."""
 
+MEASURED_ROWS = 200
 COLUMN_CHECK_EVERY = 15
 """Refreshes between checks that the columns are still wide enough (4 a second at 60 Hz)."""
 
@@ -270,6 +271,8 @@ class LocksView(RunView):
         self.table.verticalHeader().hide()
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         header = self.table.horizontalHeader()
+        # Columns are measured on at most this many rows (a log may name thousands of locks).
+        header.setResizeContentsPrecision(MEASURED_ROWS)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header.setHighlightSections(False)
         self.table.viewport().installEventFilter(self)
