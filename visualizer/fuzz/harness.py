@@ -84,8 +84,7 @@ class Child:
     def _start(self) -> subprocess.Popen[str]:
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QUEUE_VISUALIZER_NO_DIALOGS="1")
         env["PYTHONFAULTHANDLER"] = "1"  # a crash prints the Python stack to stderr
-        errors = open(self.stderr, "a") if self.stderr else subprocess.DEVNULL  # noqa: SIM115
-        try:
+        with open(self.stderr or os.devnull, "a") as errors:  # the child keeps its own copy
             process = subprocess.Popen(
                 self.argv,
                 stdin=subprocess.PIPE,
@@ -95,9 +94,6 @@ class Child:
                 env=env,
                 bufsize=1,
             )
-        finally:
-            if errors is not subprocess.DEVNULL:
-                errors.close()  # the child has its own copy
         self._answers = queue.Queue()
         answers = self._answers
 
