@@ -16,7 +16,7 @@ from visualizer.fuzz.seeds import record_seed_logs
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI_CASES = 300
-WINDOW_CASES = 60
+WINDOW_CASES = 40
 
 
 @pytest.fixture(scope="module")
