@@ -66,6 +66,10 @@ DROP_ORDER = (HOLD, TYPE, ACQUIRED, WAIT)
 """Columns hidden first when the dock is too narrow (name, holders, waiters and contention stay)."""
 
 MEASURED_ROWS = 200
+GRAPH_NODES = 48
+"""Most threads (and most locks) the wait-for graph draws."""
+CYCLE_NAMED = 12
+"""Threads a deadlock's line names before it sums up the rest."""
 COLUMN_CHECK_EVERY = 15
 """Refreshes between checks that the columns are still wide enough (4 a second at 60 Hz)."""
 
@@ -213,7 +217,12 @@ class LockTableModel(QAbstractTableModel):
 
 
 def graph_state(model: RunModel | None) -> GraphState:
-    """Nodes and edges of the wait-for graph, with the deadlock cycle's edges marked."""
+    """Nodes and edges of the wait-for graph, with the deadlock cycle's edges marked.
+
+    At most :data:`GRAPH_NODES` threads and as many locks are drawn, those on the
+    cycle first, then those waiting or holding: a log can make thousands, which
+    no one could read and which took seconds to paint.
+    """
     if model is None:
         return GraphState()
     table = model.locks
@@ -241,9 +250,17 @@ def graph_state(model: RunModel | None) -> GraphState:
         names = [
             # even places hold thread idents, odd ones lock names
             thread_label(model, int(node)) if i % 2 == 0 else f"'{node}'"
-            for i, node in enumerate(cycle)
+            for i, node in enumerate(cycle[: 2 * CYCLE_NAMED])
         ]
-        text = "DEADLOCK: " + " \u2192 ".join([*names, names[0]])
+        more = f" \u2192 \u2026 ({len(cycle) // 2} threads)" if len(cycle) > 2 * CYCLE_NAMED else ""
+        text = "DEADLOCK: " + " \u2192 ".join([*names, names[0]] if not more else names) + more
+    note = ""
+    if len(threads) > GRAPH_NODES or len(locks) > GRAPH_NODES:
+        threads, locks, note = _fewer_nodes(threads, locks, waits, holds, cycle or [])
+        shown = {ident for _index, ident, _name in threads}
+        drawn = set(locks)
+        waits = [(ident, lock) for ident, lock in waits if ident in shown and lock in drawn]
+        holds = [(lock, ident) for lock, ident in holds if ident in shown and lock in drawn]
     return GraphState(
         threads=tuple((ident, name, thread_color(index)) for index, ident, name in threads),
         locks=tuple(locks),
@@ -251,7 +268,38 @@ def graph_state(model: RunModel | None) -> GraphState:
         holds=tuple(holds),
         cycle_edges=frozenset(edges),
         cycle_text=text,
+        note=note,
     )
+
+
+def _fewer_nodes(
+    threads: list[tuple[int, int, str]],
+    locks: list[str],
+    waits: list[tuple[int, str]],
+    holds: list[tuple[str, int]],
+    cycle: list[int | str],
+) -> tuple[list[tuple[int, int, str]], list[str], str]:
+    """The threads and locks worth drawing (cycle first, then busy ones), and a note."""
+    busy_threads = [ident for ident, _lock in waits] + [ident for _lock, ident in holds]
+    wanted_threads = list(dict.fromkeys([*cycle[0::2], *busy_threads]))[:GRAPH_NODES]
+    keep = set(wanted_threads)
+    for _index, ident, _name in threads:
+        if len(keep) >= GRAPH_NODES:
+            break
+        keep.add(ident)
+    busy_locks = [lock for _ident, lock in waits] + [lock for lock, _ident in holds]
+    wanted_locks = set(list(dict.fromkeys([*cycle[1::2], *busy_locks]))[:GRAPH_NODES])
+    for lock in locks:
+        if len(wanted_locks) >= GRAPH_NODES:
+            break
+        wanted_locks.add(lock)
+    kept_threads = [entry for entry in threads if entry[1] in keep]
+    kept_locks = [lock for lock in locks if lock in wanted_locks]
+    note = (
+        f"showing {len(kept_threads)} of {len(threads)} threads and "
+        f"{len(kept_locks)} of {len(locks)} locks"
+    )
+    return kept_threads, kept_locks, note
 
 
 class LocksView(RunView):

@@ -33,6 +33,8 @@ from visualizer.ui.views.labels import task_from_label
 
 SPAN_NS = 10_000_000_000
 """The scrolling window: the last ten seconds."""
+MIN_ROW_PX = 4
+"""Thinnest row drawn; threads past what fits are left out."""
 
 RESOLUTION_NS = SPAN_NS // 800
 """Segments shorter than this merge with their neighbours (about a pixel at full width)."""
@@ -158,6 +160,8 @@ class TimelineWidget(QWidget):
         if len(rows) * QFontMetrics(self.name_font).height() > self._row_space():
             busy = [ident for ident in rows if not self._lanes[ident].empty()]
             rows = busy or rows
+        # Rows thinner than a few pixels show nothing (a log can hold thousands of threads).
+        rows = rows[: max(1, int(self._row_space() // MIN_ROW_PX))]
         self._rows = rows
         self._now = now
         self.update()

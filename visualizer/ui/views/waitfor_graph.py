@@ -40,6 +40,7 @@ class GraphState:
     holds: Sequence[tuple[str, int]] = ()  # lock held by thread
     cycle_edges: frozenset[tuple[object, object]] = frozenset()
     cycle_text: str = ""
+    note: str = ""  # what was left out, in place of the legend
 
 
 class WaitForGraph(QWidget):
@@ -200,7 +201,9 @@ class WaitForGraph(QWidget):
         painter.setPen(muted(self, 0.8))
         _top, bottom = self._bands()
         painter.drawText(
-            QRectF(6, bottom + 2, width, metrics.height()), Qt.AlignmentFlag.AlignLeft, LEGEND
+            QRectF(6, bottom + 2, width, metrics.height()),
+            Qt.AlignmentFlag.AlignLeft,
+            f"{LEGEND}     ({self.state.note})" if self.state.note else LEGEND,
         )
 
     def _lock_ports(
