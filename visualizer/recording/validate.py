@@ -65,17 +65,25 @@ def has_surrogates(line: bytes) -> bool:
 
 
 def lone_surrogate(value: Any) -> bool:
-    """Does ``value`` (a decoded JSON value) hold a string that is not valid Unicode?"""
-    if type(value) is str:
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if type(value) is list:
-        return any(lone_surrogate(item) for item in value)
-    if type(value) is dict:
-        return any(lone_surrogate(k) or lone_surrogate(v) for k, v in value.items())
+    """Does ``value`` (a decoded JSON value) hold a string that is not valid Unicode?
+
+    A walk with a list for a stack, not recursion: this runs before the nesting
+    limit is checked, on values as deep as ``json`` could parse.
+    """
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        kind = type(item)
+        if kind is str:
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif kind is list:
+            todo.extend(item)
+        elif kind is dict:
+            todo.extend(item.keys())
+            todo.extend(item.values())
     return False
 
 
