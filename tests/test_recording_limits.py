@@ -248,7 +248,7 @@ def test_a_deep_value_with_a_lone_surrogate_is_refused_not_a_recursion_error(tmp
     deep = "[" * 900 + '"\\ud800"' + "]" * 900
     path = tmp_path / "deep-surrogate.jsonl"
     head = json.dumps(header())
-    path.write_text(f"{head}\n[[0,1,7,\"MARK\",{deep},null,null]]\n{json.dumps(end(1))}\n")
+    path.write_text(f'{head}\n[[0,1,7,"MARK",{deep},null,null]]\n{json.dumps(end(1))}\n')
     assert "lone surrogate" in refusal(path)
     path.write_text(head.replace('"settings": {}', f'"settings": {{"x": {deep}}}') + "\n")
     assert "not valid Unicode" in refusal(path)
