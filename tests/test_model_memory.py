@@ -3,6 +3,8 @@ counts, and the checker still catches a task handed out again long after it fini
 
 from __future__ import annotations
 
+import pytest
+
 from visualizer.events import (
     HEAP_DISCARDED,
     TASK_ADDED,
@@ -13,9 +15,9 @@ from visualizer.events import (
 )
 from visualizer.model import RunModel
 from visualizer.model.heap import MAX_PENDING, HeapMirror
-from visualizer.model.tasks import RetiredIds
 from visualizer.queues import GlobalLockQueue
 from visualizer.queues.base import FINISHED_KEPT
+from visualizer.queues.finished import FinishedIds
 
 
 def cycle(task: int, t: int) -> list[tuple]:
@@ -28,20 +30,20 @@ def cycle(task: int, t: int) -> list[tuple]:
 
 
 def test_retired_ids_keep_two_bits_an_id_and_drop_what_is_all_done():
-    ids = RetiredIds()
+    ids = FinishedIds()
     for task in range(1, 200_001):  # numbering from 1: id 0 never comes
         ids.add(task, "completed" if task % 5 else "cancelled")
     assert ids.get(199_999) == "completed" and ids.get(200_000) == "cancelled"
     assert ids.get(200_001) is None and ids.get("a string id") is None
-    assert len(ids) < 4 * RetiredIds.KEEP  # the leading, all-finished bytes were dropped
+    assert len(ids) < 4 * FinishedIds.KEEP  # the leading, all-finished bytes were dropped
     assert ids.get(1) is None  # long gone: an event about it reads as about an unknown task
 
 
 def test_retired_ids_grow_down_and_refuse_ids_too_far_apart():
-    ids = RetiredIds()
+    ids = FinishedIds()
     assert ids.add(1000, "completed") and ids.add(10, "cancelled")
     assert ids.get(10) == "cancelled" and ids.get(1000) == "completed" and ids.get(11) is None
-    assert not ids.add(10 + RetiredIds.SPAN, "completed")  # the caller keeps that one
+    assert not ids.add(10 + FinishedIds.SPAN, "completed")  # the caller keeps that one
     assert not ids.add(-(2**62), "completed")
 
 
@@ -54,7 +56,7 @@ def test_an_endless_stream_keeps_a_bounded_model(monkeypatch):
     tasks = model.tasks
     assert tasks.counts()["completed"] == tasks.added == 150_000 and tasks.reconciled()
     assert len(tasks.status) == 1000 and len(tasks.worker_of) <= 1000
-    assert len(tasks.retired) < 4 * RetiredIds.KEEP
+    assert len(tasks.retired) < 4 * FinishedIds.KEEP
     assert len(model.checker._counter_seen) <= 8192 + 4096  # the added-counter's window
     # A lost increment in the window is still named; the end-of-run count catches any.
     model.apply(Batch(450_000, [(10**7, 1, TASK_ADDED, 150_001, 0, 150_000)], 0))
@@ -124,3 +126,14 @@ def test_the_queue_forgets_finished_tasks_past_a_horizon_and_still_reconciles():
     }
     assert len(snap.statuses) == FINISHED_KEPT and sum(snap.forgotten.values()) == 500
     assert queue.get_status(total - 1) in ("completed", "cancelled")
+    # A task folded long ago is still answered for: too late to cancel, completed already.
+    folded = [task for task in range(total) if task not in snap.statuses]
+    assert len(folded) == 500
+    oldest = next(task for task in folded if task not in cancelled)
+    assert queue.get_status(oldest) == "completed" and queue.cancel_task(oldest) is False
+    with pytest.raises(ValueError, match="duplicate task id"):
+        queue.add_task(oldest, 1)
+    with pytest.raises(ValueError, match="is completed, not processing"):
+        queue.complete_task(oldest)
+    with pytest.raises(KeyError, match="unknown task id"):
+        queue.complete_task(10**9)

@@ -11,9 +11,11 @@ the task added first is served first (the insertion counter breaks ties).
 Cancelled tasks stay in the heap until they reach the top (lazy deletion): removing
 from the middle of a heap costs O(n), skipping at pop time costs nothing extra.
 
-The status table forgets a task :data:`FINISHED_KEPT` tasks after it is done with
-the queue (completed, or its cancelled entry thrown away), so a run that never
-ends holds its live tasks plus a constant; ``get_status`` then says None.
+The status table moves a task into two bits (:class:`StatusTable`) once
+:data:`FINISHED_KEPT` more tasks have finished after it (completed, or its
+cancelled entry thrown away), so a run that never ends holds its live tasks plus
+a constant; every operation still answers for such a task as before, and only
+snapshots no longer list it (they count it).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from visualizer.events import (
     TASK_POPPED,
     TERMINAL,
 )
+from visualizer.queues.finished import FinishedIds
 from visualizer.queues.gate import skip_frames_of
 from visualizer.queues.tracer import Tracer
 
@@ -115,6 +118,35 @@ class TaskQueue(Protocol):
     def __len__(self) -> int: ...
 
 
+class StatusTable(dict[Hashable, str]):
+    """Task id -> status, where tasks long finished live on in two bits each.
+
+    Lookups (``table[id]``, ``get``, ``in``) answer for them too, so every
+    operation on a task finished thousands of tasks ago (``get_status``, a late
+    ``cancel_task``, an add of the same id again) behaves as it always did;
+    only iteration and ``len`` (snapshots) see just the tasks still listed.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.folded = FinishedIds()
+
+    def __missing__(self, task_id: Hashable) -> str:
+        status = self.folded.get(task_id)
+        if status is None:
+            raise KeyError(task_id)
+        return status
+
+    def get(self, task_id: Hashable, default: str | None = None) -> str | None:  # type: ignore[override]
+        status = super().get(task_id)
+        if status is None:
+            status = self.folded.get(task_id)
+        return default if status is None else status
+
+    def __contains__(self, task_id: object) -> bool:
+        return super().__contains__(task_id) or self.folded.get(task_id) is not None
+
+
 class TaskTable:
     """Heap plus status table, with no synchronisation: callers must provide it.
 
@@ -137,7 +169,7 @@ class TaskTable:
         # each instead of a call to a no-op: the bench's baseline stays honest.
         self._traced = self.tracer.traced
         self._heap: list[tuple[int, int, Task]] = []
-        self._status: dict[Hashable, str] = {}
+        self._status = StatusTable()
         self._finished: deque[Hashable] = deque()  # done with the queue, oldest first
         self._forgotten = {COMPLETED: 0, CANCELLED: 0}  # finished and no longer in _status
         self._order = itertools.count()
@@ -203,8 +235,9 @@ class TaskTable:
         finished.append(task_id)
         if len(finished) > FINISHED_KEPT:
             old = finished.popleft()
-            status = self._status.get(old)
-            if status in TERMINAL:  # not moved again (the unsafe queue might)
+            status = dict.get(self._status, old)  # listed, not folded already
+            # Not moved again since (the unsafe queue might), and an id the bits can hold.
+            if status in TERMINAL and self._status.folded.add(old, status):
                 del self._status[old]
                 self._forgotten[status] += 1
 

@@ -1,0 +1,106 @@
+"""Ids of finished tasks in two bits each: how a long run forgets tasks without losing them.
+
+A run that never ends must not keep a table entry for every task it ever
+finished, yet a task handed out again long after it finished is still a bug
+to catch, and a late ``cancel_task`` of such a task must still be answered.
+Ids are numbered in order (the workload counts them up), so the finished ones
+pack into a bit array that keeps only the spread of ids still live.  The queue
+(:class:`~visualizer.queues.base.TaskTable`) and the model's task board both
+fold their finished tasks into one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from visualizer.events import CANCELLED, COMPLETED
+
+
+class FinishedIds:
+    """Integer ids of finished tasks and how each finished, in two bits an id.
+
+    Bits cover the ids from :attr:`base` on; ``add`` grows them as ids get
+    larger and drops the leading bytes whose four ids have all finished, so
+    memory follows the spread of the ids still live (a task starved at a low
+    priority, a producer ahead of another), a quarter of a byte each, not the
+    length of the run.  An id too far from the rest to fit within
+    :data:`SPAN` ids (a hand-made log's) is refused, and the caller keeps it.
+    """
+
+    SPAN = 1 << 26
+    """Most ids covered: 16 MB of bits at most."""
+    _CODES = {COMPLETED: 1, CANCELLED: 2}
+    _STATUS = (None, COMPLETED, CANCELLED, None)
+    _FULL = bytes(
+        int(all((value >> shift) & 3 for shift in (0, 2, 4, 6))) for value in range(256)
+    )  # translate table: 1 for a byte whose four ids have all finished
+
+    KEEP = 1024
+    """Bytes of finished ids kept before the first live one: a late duplicate still shows."""
+
+    __slots__ = ("base", "bits", "lowest", "_added")
+
+    def __init__(self) -> None:
+        self.base = 0
+        self.bits = bytearray()
+        self.lowest: int | None = None  # the smallest id ever added: none below it will come
+        self._added = 0
+
+    def __len__(self) -> int:
+        """Bytes of bits kept (a quarter of a byte per id covered)."""
+        return len(self.bits)
+
+    def get(self, task_id: Hashable) -> str | None:
+        """How the task finished, if it is here (None: not finished past the horizon)."""
+        if type(task_id) is not int:
+            return None
+        offset = task_id - self.base
+        if offset < 0 or offset >= 4 * len(self.bits):
+            return None
+        return self._STATUS[(self.bits[offset >> 2] >> ((offset & 3) << 1)) & 3]
+
+    def add(self, task_id: Hashable, status: str) -> bool:
+        """Fold a finished task in; False if its id cannot be (the caller keeps it)."""
+        if type(task_id) is not int:
+            return False
+        bits = self.bits
+        if not bits:
+            self.base = task_id & ~3
+        if self.lowest is None or task_id < self.lowest:
+            self.lowest = task_id
+        offset = task_id - self.base
+        if offset < 0:  # before the first byte: grow downwards if the span allows
+            grow = (-offset + 3) >> 2
+            if 4 * (len(bits) + grow) > self.SPAN:
+                return False
+            bits[0:0] = bytes(grow)
+            self.base -= 4 * grow
+            offset += 4 * grow
+        elif offset >= 4 * len(bits):
+            if offset >= self.SPAN:
+                return False
+            bits.extend(bytes((offset >> 2) + 1 - len(bits) + 1024))
+        bits[offset >> 2] |= self._CODES[status] << ((offset & 3) << 1)
+        self._added += 1
+        if self._added % 4096 == 0:
+            self._trim()
+        return True
+
+    def _trim(self) -> None:
+        """Drop leading bytes whose ids have all finished: nothing before them is live.
+
+        Ids below the smallest one ever added count as finished (numbering that
+        starts at 1 leaves id 0 out for good).
+        """
+        bits = self.bits
+        marks = bits.translate(self._FULL)
+        done = marks.find(0)
+        lowest = self.base if self.lowest is None else self.lowest
+        if done == 0 and all(self.base + k < lowest or (bits[0] >> (2 * k)) & 3 for k in range(4)):
+            done = marks.find(0, 1)
+        if done == -1:
+            done = len(bits)
+        if done > self.KEEP:
+            drop = done - self.KEEP
+            del bits[:drop]
+            self.base += 4 * drop
