@@ -196,7 +196,7 @@ def _same_file(one: str, other: str) -> bool:
 
 
 def _export(args: argparse.Namespace) -> int:
-    """Stream the log once into the trace and the model (constant memory per event)."""
+    """Stream the log into the model, then into the trace (nothing kept per event here)."""
     from visualizer.export import export_anomalies_csv, export_chrome_trace
     from visualizer.recording import LogError
     from visualizer.recording.replay import StreamFold, StreamNames, title_of

@@ -26,7 +26,7 @@ from __future__ import annotations
 import gc
 import pickle
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from time import perf_counter
 from typing import Any
@@ -320,10 +320,9 @@ class StreamFold:
     """A log folded as it is read, keeping no event: for ``replay`` and ``export``.
 
     The header's settings are checked at once (:class:`LogError`), before a
-    long log is read in vain.  Fold it all with :meth:`fold`, or iterate
-    :meth:`events` to feed an export in the same pass; then :meth:`finish`
-    gives the model at the end (finished as the run was: a run that ended
-    FINISHED is checked for lost tasks) and the run the log tells.
+    long log is read in vain.  Fold it all with :meth:`fold`; then
+    :meth:`finish` gives the model at the end (finished as the run was: a run
+    that ended FINISHED is checked for lost tasks) and the run the log tells.
     """
 
     def __init__(self, stream: LogStream, *, window_s: float = 30.0) -> None:
@@ -340,12 +339,6 @@ class StreamFold:
     def fold(self) -> None:
         for batch in self.stream.batches():
             self._take(batch)
-
-    def events(self) -> Iterator[tuple]:
-        """Every event in stream order, each batch folded as it goes by."""
-        for batch in self.stream.batches():
-            self._take(batch)
-            yield from batch.events
 
     def finish(self) -> tuple[RunModel, LoggedRun]:
         run = self.outcome.logged_run(self.stream.header)
