@@ -154,3 +154,22 @@ def test_plots_share_their_time_axis(qtbot):
         assert plots.plots[key].getViewBox().linkedView(0) is top.getViewBox()
     names = [label.text for _sample, label in plots.legend.items]
     assert names == ["global-lock", "condition"]
+
+
+def test_a_run_with_dropped_events_makes_the_comparison_unverified(capsys, monkeypatch):
+    """Issue 14, item 9: dropped events leave a run unchecked; compare must not say clean."""
+    import dataclasses
+
+    from visualizer import compare as compare_module
+    from visualizer.cli import EXIT_UNVERIFIED
+
+    original = compare_module.row_of
+    monkeypatch.setattr(
+        compare_module,
+        "row_of",
+        lambda run, model: dataclasses.replace(original(run, model), dropped=12),
+    )
+    argv = ["compare", "--strategies", "global-lock,rlock", *WORKLOAD]
+    assert main(argv) == EXIT_UNVERIFIED
+    verdict = capsys.readouterr().out.strip().splitlines()[-1]
+    assert verdict.startswith("verdict: unverified: events were dropped in global-lock, rlock")

@@ -240,8 +240,12 @@ def format_table(result: CompareResult) -> str:
     lines.append("lock wait p99: the most-waited-for primitive's p99 over the waits that happened")
     if result.interrupted:
         lines.append("interrupted: the table covers the runs that were done")
-    if any(row.dropped for row in result.rows):
-        lines.append("warning: a recorder dropped events; that run's figures are partial")
+    unverified = [row.strategy for row in result.rows if row.dropped]
+    if unverified:
+        lines.append(
+            f"verdict: unverified: events were dropped in {', '.join(unverified)}, so those "
+            "runs' checks were incomplete and their figures are partial"
+        )
     return "\n".join(lines)
 
 

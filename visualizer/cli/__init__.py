@@ -17,8 +17,8 @@ Exit status (for scripts):
     2  invalid arguments, an unreadable event log, or a log that could not be written
        (a one-line message on stderr)
     3  the window could not be opened (the GUI is not installed or failed to load)
-    4  ``run``, ``replay``: no violation found, but events were dropped, so the checker
-       could not verify the run (the summary's last line says so)
+    4  ``run``, ``replay``, ``compare``: no violation found, but events were dropped, so
+       the checker could not verify the run (the summary's last line says so)
 """
 
 from visualizer.cli.common import (

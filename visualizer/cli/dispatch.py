@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Watch a priority task queue under different locking strategies.",
         epilog="Without a sub-command the window opens. Exit status: 0 ok, 1 violations "
         "found (run, replay), 2 invalid arguments or a file that cannot be read or written, "
-        "3 the window could not be opened, 4 events were dropped, so the run is unverified.",
+        "3 the window could not be opened, 4 events were dropped, so a run is unverified.",
     )
     parser.add_argument("--version", action="version", version=f"queue-visualizer {__version__}")
     commands = parser.add_subparsers(

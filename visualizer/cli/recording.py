@@ -18,7 +18,13 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from visualizer.cli.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, run_status
+from visualizer.cli.common import (
+    EXIT_OK,
+    EXIT_UNVERIFIED,
+    EXIT_USAGE,
+    EXIT_VIOLATIONS,
+    run_status,
+)
 from visualizer.cli.report import format_summary
 from visualizer.engine.options import add_workload_options, option_message, workload_changes
 
@@ -303,7 +309,7 @@ def _compare(args: argparse.Namespace) -> int:
         return _error("compare", f"cannot write: {exc}")
     if any(row.violations or row.errors for row in result.rows):
         return EXIT_VIOLATIONS
-    return EXIT_OK
+    return EXIT_UNVERIFIED if any(row.dropped for row in result.rows) else EXIT_OK
 
 
 def _write_png(result: Any, path: str) -> None:
