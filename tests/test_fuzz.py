@@ -13,6 +13,7 @@ import pytest
 from visualizer.cli.fuzz import command_answer
 from visualizer.fuzz import CLEAN, OUTCOMES, Child, Mutator, Result, classify_command, harness
 from visualizer.fuzz.seeds import record_seed_logs
+from visualizer.recording import reader
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI_CASES = 300
@@ -111,3 +112,25 @@ def test_the_fuzz_command_prints_the_outcome_counts():
     assert lines[1].split() == ["target", *OUTCOMES]
     counts = lines[2].split()
     assert counts[0] == "replay" and sum(map(int, counts[1:])) == 6
+
+
+@pytest.mark.skipif(reader.native is None, reason=reader.PATH)
+def test_the_c_and_python_loaders_agree_on_every_mutated_log(mutator, tmp_path, monkeypatch):
+    """The C fast path takes plain events under the same rules and limits as the Python
+    loop: on every case both accept the same events or refuse with the same message."""
+
+    def load(path):
+        try:
+            run = reader.LogReader().load(path, allow_truncated=True)
+        except reader.LogError as exc:
+            return str(exc)
+        return list(run.events), list(run.seqs), run.thread_names, run.dropped
+
+    path = tmp_path / "case.jsonl"
+    for index in range(CLI_CASES):
+        path.write_bytes(mutator.case(index)[0])
+        with_c = load(path)
+        with monkeypatch.context() as patch:
+            patch.setattr(reader, "native", None)
+            in_python = load(path)
+        assert with_c == in_python, f"case {index}: {mutator.case(index)[1]}"

@@ -21,10 +21,11 @@ from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, overload
 
 from visualizer.events import Batch
-from visualizer.recording.validate import LineParser
+from visualizer.recording.validate import LineParser, native
 
 BLOCK_EVENTS = 4096
 """Events per compressed block: large enough to compress well, small enough to decode fast."""
@@ -44,9 +45,10 @@ class Block:
     blob: bytes  # the lines, zlib-compressed
 
 
-def decode_lines(data: bytes) -> tuple[list[tuple], array]:
-    """Events and sequence numbers of lines that were validated when the log was read."""
-    parser = LineParser()
+def decode_lines(data: bytes, fast: ModuleType | None = native) -> tuple[list[tuple], array]:
+    """Events and sequence numbers of lines that were validated when the log was read
+    (``fast``: the C converter to use, as when they were read)."""
+    parser = LineParser(fast)
     events: list[tuple] = []
     seqs = array("q")
     for line in data.splitlines():
@@ -81,6 +83,8 @@ class RecordedRun:
         default_factory=OrderedDict, repr=False, compare=False
     )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    converter: ModuleType | None = field(default=native, repr=False, compare=False)
+    """The C converter the log was read with (None: pure Python), for decoding it again."""
 
     @property
     def version(self) -> int:
@@ -105,6 +109,18 @@ class RecordedRun:
         if type(value) is dict and type(value.get("name")) is str:
             return value
         return None
+
+    @property
+    def subject(self) -> dict[str, Any] | None:
+        """What ran (``stepping.Subject.to_data``), if the log says: a saved counterexample."""
+        value = self.header.get("subject")
+        return value if type(value) is dict else None
+
+    @property
+    def schedule(self) -> str | None:
+        """The schedule text the run followed, if the log says (see ``subject``)."""
+        value = self.header.get("schedule")
+        return value if type(value) is str else None
 
     @property
     def total(self) -> int:
@@ -150,7 +166,7 @@ class RecordedRun:
             if found is not None:
                 cache.move_to_end(index)
                 return found
-        found = decode_lines(zlib.decompress(self.blocks[index].blob))
+        found = decode_lines(zlib.decompress(self.blocks[index].blob), self.converter)
         with self._lock:
             cache[index] = found
             if len(cache) > KEPT_BLOCKS:

@@ -20,7 +20,10 @@ again, for a few per cent more time, which matters on long logs (a 6-million-eve
 recording kept 140 checkpoints: 630 MB raw, about 160 MB compressed).  Making one
 costs more the bigger the model, so the interval between checkpoints grows with that
 cost (dumping should take at most :data:`DUMP_SHARE` of the time spent folding towards
-it), up to what folds in :data:`MAX_SEEK_FOLD_S`, which bounds how long any seek takes.
+it), up to what folds in :data:`MAX_SEEK_FOLD_S`, which bounds how long a seek takes;
+but checkpoints never keep more than :data:`CHECKPOINT_BYTES_PER_EVENT` per event
+folded, so a log's checkpoints grow no faster than the log, however big its model
+gets (a seek may then fold longer).
 """
 
 from __future__ import annotations
@@ -52,7 +55,9 @@ MIN_INTERVAL = 20_000
 DUMP_SHARE = 0.5
 """Making a checkpoint should cost at most this share of the folding since the last one..."""
 MAX_SEEK_FOLD_S = 0.25
-"""...but a seek should fold at most about this long after restoring one (this wins)."""
+"""...but a seek should fold at most about this long after restoring one..."""
+CHECKPOINT_BYTES_PER_EVENT = 16
+"""...and checkpoints may keep at most this much memory per event folded (this wins)."""
 
 _FINAL_MARKS = {f"run {state.value}": state for state in (RunState.FINISHED, RunState.STOPPED)}
 _START_MARK = "run started"
@@ -254,8 +259,8 @@ class Replay:
             if checkpoints and stop < self.total:
                 started = perf_counter()
                 self._marks.append(stop)
-                blob = pickle.dumps(model, pickle.HIGHEST_PROTOCOL)
-                self._blobs.append(zlib.compress(blob, CHECKPOINT_LEVEL))
+                blob = zlib.compress(pickle.dumps(model, pickle.HIGHEST_PROTOCOL), CHECKPOINT_LEVEL)
+                self._blobs.append(blob)
                 dumped = perf_counter() - started
                 self.checkpoint_seconds += dumped
                 if self.checkpoint_every is None:
@@ -263,6 +268,9 @@ class Replay:
                     cheap = dumped / DUMP_SHARE * rate
                     longest = MAX_SEEK_FOLD_S * rate
                     interval = max(MIN_INTERVAL, int(min(cheap, longest, self.total)))
+                    # Memory wins over seek time: a model that keeps growing (a deep
+                    # queue) makes checkpoints rarer rather than memory run out.
+                    interval = max(interval, len(blob) // CHECKPOINT_BYTES_PER_EVENT)
         self.drained = outcome.state is RunState.FINISHED
         model.finish(drained=self.drained)
         self.final_anomalies = list(model.anomalies)

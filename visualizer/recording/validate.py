@@ -9,7 +9,10 @@ the model track, whatever the file's size.
 
 The fast path checks just enough to guarantee the result is well typed and
 within the limits; anything unexpected goes to :func:`row_problem`, which says
-precisely what is wrong (naming the limit when one was passed).
+precisely what is wrong (naming the limit when one was passed).  Where the
+optional C extension is built (``_speedups.c``), it takes the plain leading
+events of each line under the same rules, and this loop takes over at the
+first event it leaves: both paths accept and refuse exactly the same lines.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from __future__ import annotations
 import json
 import re
 from array import array
+from types import ModuleType
 from typing import Any
 
 from visualizer.events import THREAD_STARTED
+from visualizer.queues.speedups import load_native
 from visualizer.recording.schema import (
     CHUNK,
     INT_MAX,
@@ -41,6 +46,9 @@ from visualizer.recording.schema import (
     TIME_MIN,
     LogError,
 )
+
+native, PATH = load_native("visualizer.recording._speedups")
+"""The optional C fast path for converting events, and which path runs."""
 
 _SCALARS = frozenset((type(None), bool, int, float, str))
 _CACHE_LIMIT = 1 << 16
@@ -194,7 +202,9 @@ class LineParser:
     events then cost about a third less memory).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, fast: ModuleType | None = native) -> None:
+        """``fast``: the compiled converter to use first (None: the Python loop only)."""
+        self.fast = fast
         self.last_seq = -1
         self.started: dict[int, str] = {}
         self.threads: set[int] = set()
@@ -229,9 +239,22 @@ class LineParser:
         threads, locks = self.threads, self.locks
         add_event, add_seq = events.append, seqs.append
         last_seq = self.last_seq
+        fast = self.fast
+        count = len(rows)
+        index = 0
         row: Any = None
         try:
-            for row in rows:
+            while index < count:
+                if fast is not None:  # the C path takes what it can, from here on
+                    index, last_seq, packed = fast.convert(
+                        rows, index, events, self.started, cache, kinds, THREAD_STARTED,
+                        last_seq, rules, threads, locks, MAX_TEXT, MAX_THREADS, MAX_LOCKS,
+                    )  # fmt: skip
+                    seqs.frombytes(packed)
+                    if index == count:
+                        break
+                row = rows[index]  # this event, in Python; then the C path again
+                index += 1
                 seq, t_ns, thread, name, subject, a, b = row
                 if type(seq) is not int or type(t_ns) is not int or type(thread) is not int:
                     raise BadRow
