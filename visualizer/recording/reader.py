@@ -24,7 +24,10 @@ import zlib
 from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import IO, Any
+
+import numpy as np
 
 from visualizer.events import Batch
 from visualizer.recording.recorded import BLOCK_EVENTS, RecordedRun
@@ -45,6 +48,7 @@ from visualizer.recording.validate import LineParser, has_surrogates, lone_surro
 from visualizer.recording.validate import native as native
 
 PROGRESS_EVERY_BYTES = 1 << 20
+first = itemgetter(0)
 MEMORY_SHARE = 0.5
 """A loaded log may take at most this share of the memory free when loading began."""
 
@@ -358,6 +362,15 @@ class LogStream:
             yield Batch(self.last_seq + 1, [], self.dropped - self.missing)
 
 
+def _running_maximum(times: array) -> None:
+    """Raise each time stamp to the latest before it, in place (stamps of different
+    threads can be a hair out of order; the scrubber bisects this)."""
+    if len(times):
+        view = np.frombuffer(times, dtype=np.int64)
+        np.maximum.accumulate(view, out=view)
+        del view  # the array may be resized again once no view holds its buffer
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while a log loads.
@@ -431,8 +444,7 @@ class LogReader:
             self.stream(path, progress, allow_truncated=allow_truncated) as stream,
         ):
             run = RecordedRun(stream.path, stream.header, converter=native)
-            clock = run.clock
-            latest = None
+            add_times = run.clock.extend
             pending: list[bytes] = []
             count = 0
             first_seq = last_seq = 0
@@ -442,11 +454,7 @@ class LogReader:
                 pending.append(line)
                 count += len(events)
                 last_seq = seqs[-1]
-                for event in events:
-                    t = event[0]
-                    if latest is None or t > latest:
-                        latest = t
-                    clock.append(latest)
+                add_times(map(first, events))  # made a running maximum at the end
                 if self.max_events is not None and run.total > self.max_events:
                     raise LogError(
                         f"the log holds more than {self.max_events} events, the limit for loading",
@@ -459,6 +467,7 @@ class LogReader:
             if pending:
                 run.add_block(pending, count, first_seq, last_seq)
                 self._check_size(run, stream.line_no, budget)
+            _running_maximum(run.clock)
             run.thread_names = stream.thread_names
             run.dropped = stream.dropped
             run.complete = stream.complete

@@ -79,6 +79,7 @@ class RecordedRun:
     """Per event: the latest time stamp seen up to it (stamps can be a hair out of
     order across threads; this never goes back, so it can be bisected)."""
     _starts: list[int] = field(default_factory=list, repr=False, compare=False)
+    _blob_bytes: int = field(default=0, repr=False, compare=False)
     _decoded: OrderedDict[int, tuple[list[tuple], array]] = field(
         default_factory=OrderedDict, repr=False, compare=False
     )
@@ -138,7 +139,7 @@ class RecordedRun:
     @property
     def memory_bytes(self) -> int:
         """About what the events take in memory (blocks and time stamps)."""
-        return sum(len(block.blob) for block in self.blocks) + self.clock.itemsize * self.total
+        return self._blob_bytes + self.clock.itemsize * self.total
 
     def thread_name(self, ident: int) -> str:
         """Same contract as ``Recorder.thread_name``, so models can use either."""
@@ -156,6 +157,7 @@ class RecordedRun:
         first = self.blocks[-1].first + self.blocks[-1].count if self.blocks else 0
         blob = zlib.compress(b"".join(lines), COMPRESS_LEVEL)
         self.blocks.append(Block(first, count, first_seq, last_seq, blob))
+        self._blob_bytes += len(blob)
         self._starts.append(first)
 
     def decoded(self, index: int) -> tuple[list[tuple], array]:
