@@ -11,11 +11,12 @@ the task added first is served first (the insertion counter breaks ties).
 Cancelled tasks stay in the heap until they reach the top (lazy deletion): removing
 from the middle of a heap costs O(n), skipping at pop time costs nothing extra.
 
-The status table moves a task into two bits (:class:`StatusTable`) once
+The status table moves a task into two bits (``_folded``) once
 :data:`FINISHED_KEPT` more tasks have finished after it (completed, or its
 cancelled entry thrown away), so a run that never ends holds its live tasks plus
-a constant; every operation still answers for such a task as before, and only
-snapshots no longer list it (they count it).
+a constant.  ``get_status``, ``cancel_task`` and ``complete_task`` still answer
+for such a task as before; snapshots count it without listing it, and its id may
+be added again (the invariant checker, which keeps its own bits, reports that).
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ from visualizer.queues.tracer import Tracer
 skip_frames_of(__file__)
 
 FINISHED_KEPT = 10_000
-"""Finished tasks whose status the table still answers for (see the module docstring)."""
+"""Finished tasks the status table keeps listed (see the module docstring)."""
+FOLD_BATCH = 1024
+"""Finished tasks folded at a time, so folding costs a call per thousand tasks."""
+FOLD_AT = FINISHED_KEPT + FOLD_BATCH
 
 
 class QueueShutDown(RuntimeError):
@@ -118,35 +122,6 @@ class TaskQueue(Protocol):
     def __len__(self) -> int: ...
 
 
-class StatusTable(dict[Hashable, str]):
-    """Task id -> status, where tasks long finished live on in two bits each.
-
-    Lookups (``table[id]``, ``get``, ``in``) answer for them too, so every
-    operation on a task finished thousands of tasks ago (``get_status``, a late
-    ``cancel_task``, an add of the same id again) behaves as it always did;
-    only iteration and ``len`` (snapshots) see just the tasks still listed.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.folded = FinishedIds()
-
-    def __missing__(self, task_id: Hashable) -> str:
-        status = self.folded.get(task_id)
-        if status is None:
-            raise KeyError(task_id)
-        return status
-
-    def get(self, task_id: Hashable, default: str | None = None) -> str | None:  # type: ignore[override]
-        status = super().get(task_id)
-        if status is None:
-            status = self.folded.get(task_id)
-        return default if status is None else status
-
-    def __contains__(self, task_id: object) -> bool:
-        return super().__contains__(task_id) or self.folded.get(task_id) is not None
-
-
 class TaskTable:
     """Heap plus status table, with no synchronisation: callers must provide it.
 
@@ -169,7 +144,8 @@ class TaskTable:
         # each instead of a call to a no-op: the bench's baseline stays honest.
         self._traced = self.tracer.traced
         self._heap: list[tuple[int, int, Task]] = []
-        self._status = StatusTable()
+        self._status: dict[Hashable, str] = {}  # a plain dict: the fast path of every step
+        self._folded = FinishedIds()  # finished tasks no longer listed, two bits each
         self._finished: deque[Hashable] = deque()  # done with the queue, oldest first
         self._forgotten = {COMPLETED: 0, CANCELLED: 0}  # finished and no longer in _status
         self._order = itertools.count()
@@ -207,39 +183,47 @@ class TaskTable:
             return task
         return None
 
+    def _status_of(self, task_id: Hashable) -> str | None:
+        """The task's status, listed or folded long ago; None for an id never added."""
+        status = self._status.get(task_id)
+        return self._folded.get(task_id) if status is None else status
+
     def _require(self, task_id: Hashable) -> str:
-        try:
-            return self._status[task_id]
-        except KeyError:
-            raise KeyError(f"unknown task id {task_id!r}") from None
+        status = self._status_of(task_id)
+        if status is None:
+            raise KeyError(f"unknown task id {task_id!r}")
+        return status
 
     def _complete(self, task_id: Hashable) -> None:
         statuses = self._status
         status = statuses.get(task_id)
         if status != PROCESSING:
-            self._require(task_id)  # raises KeyError for an unknown task
+            status = self._require(task_id)  # raises KeyError for an unknown task
             raise ValueError(f"task {task_id!r} is {status}, not processing")
         statuses[task_id] = COMPLETED
         if self._traced:
             self._record(TASK_COMPLETED, task_id, status)
-        self._forget_later(task_id)
+        finished = self._finished
+        finished.append(task_id)  # to fold later (no call: this is every task's path)
+        if len(finished) > FOLD_AT:
+            self._fold()
 
     def _discard(self, task_id: Hashable) -> None:
         """A cancelled task's entry came off the heap: it is done with the queue."""
         self._record(HEAP_DISCARDED, task_id)
-        self._forget_later(task_id)
+        self._finished.append(task_id)
 
-    def _forget_later(self, task_id: Hashable) -> None:
-        """Forget the status of the task that finished :data:`FINISHED_KEPT` tasks ago."""
-        finished = self._finished
-        finished.append(task_id)
-        if len(finished) > FINISHED_KEPT:
+    def _fold(self) -> None:
+        """Fold the oldest finished tasks past :data:`FINISHED_KEPT` into two bits each."""
+        finished, statuses, forgotten = self._finished, self._status, self._forgotten
+        add = self._folded.add
+        while len(finished) > FINISHED_KEPT:
             old = finished.popleft()
-            status = dict.get(self._status, old)  # listed, not folded already
+            status = statuses.get(old)
             # Not moved again since (the unsafe queue might), and an id the bits can hold.
-            if status in TERMINAL and self._status.folded.add(old, status):
-                del self._status[old]
-                self._forgotten[status] += 1
+            if status in TERMINAL and add(old, status):
+                del statuses[old]
+                forgotten[status] += 1
 
     def _cancel(self, task_id: Hashable) -> bool:
         status = self._require(task_id)

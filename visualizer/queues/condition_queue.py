@@ -76,7 +76,7 @@ class ConditionQueue(TaskTable):
 
     def get_status(self, task_id: Hashable) -> str | None:
         with self._lock:
-            return self._status.get(task_id)
+            return self._status_of(task_id)
 
     def shutdown(self) -> None:
         with self._lock:

@@ -68,7 +68,7 @@ class RLockQueue(TaskTable):
 
     def get_status(self, task_id: Hashable) -> str | None:
         with self._lock:
-            return self._status.get(task_id)
+            return self._status_of(task_id)
 
     def shutdown(self) -> None:
         with self._lock:

@@ -64,7 +64,7 @@ class RWLockQueue(TaskTable):
     # --- readers: only look, so they may overlap each other ---------------
     def get_status(self, task_id: Hashable) -> str | None:
         with self._rw.read_locked():
-            return self._status.get(task_id)
+            return self._status_of(task_id)
 
     def snapshot(self):
         with self._rw.read_locked():

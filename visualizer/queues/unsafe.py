@@ -111,7 +111,7 @@ class UnsafeQueue(TaskTable):
         return self._cancel(task_id)
 
     def get_status(self, task_id: Hashable) -> str | None:
-        return self._status.get(task_id)
+        return self._status_of(task_id)
 
     def shutdown(self) -> None:
         self._shut_down = True
