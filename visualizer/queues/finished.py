@@ -23,8 +23,10 @@ class FinishedIds:
     larger and drops the leading bytes whose four ids have all finished, so
     memory follows the spread of the ids still live (a task starved at a low
     priority, a producer ahead of another), a quarter of a byte each, not the
-    length of the run.  An id too far from the rest to fit within
-    :data:`SPAN` ids (a hand-made log's) is refused, and the caller keeps it.
+    length of the run, plus the :data:`KEEP` bytes before them: the last million
+    finished ids or so are answered for exactly; older ones are forgotten (``get``
+    says None).  An id too far from the rest to fit within :data:`SPAN` ids (a
+    hand-made log's) is refused, and the caller keeps it.
     """
 
     SPAN = 1 << 26
@@ -35,12 +37,14 @@ class FinishedIds:
         int(all((value >> shift) & 3 for shift in (0, 2, 4, 6))) for value in range(256)
     )  # translate table: 1 for a byte whose four ids have all finished
 
-    KEEP = 1024
-    """Bytes of finished ids kept before the first live one: a late duplicate still shows."""
+    KEEP = 1 << 18
+    """Bytes of finished ids kept before the first live one (256 KB: a million ids), so a
+    late cancel, status query or duplicate of any of them is still answered for."""
 
-    __slots__ = ("base", "bits", "lowest", "_added")
+    __slots__ = ("base", "bits", "lowest", "keep", "_added")
 
-    def __init__(self) -> None:
+    def __init__(self, keep: int = KEEP) -> None:
+        self.keep = keep
         self.base = 0
         self.bits = bytearray()
         self.lowest: int | None = None  # the smallest id ever added: none below it will come
@@ -100,7 +104,7 @@ class FinishedIds:
             done = marks.find(0, 1)
         if done == -1:
             done = len(bits)
-        if done > self.KEEP:
-            drop = done - self.KEEP
+        if done > self.keep:
+            drop = done - self.keep
             del bits[:drop]
             self.base += 4 * drop
