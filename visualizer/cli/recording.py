@@ -41,8 +41,11 @@ def _writable(path: str) -> str | None:
 
 
 # --- recording a run ---------------------------------------------------------------
-def open_recording(path: str, workload: Any, recorder: Any) -> Any:
-    """A :class:`LogWriter` for ``run --record``: the workload's settings in the header.
+def open_recording(
+    path: str, workload: Any, recorder: Any, scenario: dict[str, Any] | None = None
+) -> Any:
+    """A :class:`LogWriter` for ``run --record``: the workload's settings in the header
+    (and for a scenario's run its name, fix switch, parameters and steps).
 
     Raises ``OSError`` (the file cannot be created) before the run starts, so
     a typo in the path costs nothing.  ``.gz`` at the end compresses.
@@ -57,7 +60,13 @@ def open_recording(path: str, workload: Any, recorder: Any) -> Any:
         settings=asdict(workload),
         strategy=workload.strategy,
         thread_name=recorder.thread_name,
+        scenario=scenario,
     )
+
+
+def recording_problem(path: str) -> str | None:
+    """Why ``run --record PATH`` could not write there (None: it can), asked before the run."""
+    return _writable(path)
 
 
 def close_recording(writer: Any) -> bool:
@@ -175,7 +184,7 @@ def _replay(args: argparse.Namespace) -> int:
     except LogError as exc:
         return _error("replay", f"{args.log}: {exc}")
     model = fold_log(recorded)
-    print(format_summary(run, model))
+    print(format_summary(run, model, recorded.scenario))
     return EXIT_VIOLATIONS if model.anomalies or run.errors else EXIT_OK
 
 

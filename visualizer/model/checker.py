@@ -23,7 +23,9 @@ from typing import Any, cast
 
 from visualizer.events import (
     CANCELLED,
+    CAUGHT,
     COMPLETED,
+    COND_NOTIFY,
     COND_WAIT,
     COND_WOKEN,
     DEADLOCK,
@@ -38,6 +40,7 @@ from visualizer.events import (
     LOCK_TIMED_OUT,
     LOST_TASK,
     LOST_UPDATE,
+    MARK,
     ORPHANED_LOCK,
     PROCESSING,
     QUEUED,
@@ -90,6 +93,7 @@ class Violation:
     detail: str
     idents: tuple[int, ...] = ()
     locks: tuple[str, ...] = ()
+    wall_ns: int = 0  # t_ns as the events' own clock stamps it (t_ns is run time, see clock.py)
 
     def __reduce__(self) -> tuple[type[Violation], tuple[object, ...]]:
         """Pickled as its fields in order: a replay checkpoint can hold 10,000 of these,
@@ -129,7 +133,12 @@ class InvariantChecker:
         self._flagged: set[Hashable] = set()
         self._cycles: set[frozenset[int | str]] = set()
         self._orphans: set[tuple[str, int]] = set()
+        # Exceptions a thread handled (Context.caught): ident -> (time, sentence, where),
+        # where = (file, raised line, skipped line). A lock the thread has held since
+        # before that time was never given back because of it.
+        self.caught: dict[int, tuple[int, str, object]] = {}
         self._finished = False
+        self.clock_offset = 0  # wall minus run time, kept current by RunModel (clock.py)
         # Lost updates: which added-counter values were written, and recently by whom.
         self._counter_seen = bytearray()
         self._counted_adds = 0
@@ -162,11 +171,13 @@ class InvariantChecker:
             HEAP_DISCARDED: self._on_discarded,
             COND_WAIT: lambda seq, t, ident, name, a, b: locks.cond_wait(ident, name),
             COND_WOKEN: lambda seq, t, ident, name, a, b: locks.cond_woken(ident, name),
+            COND_NOTIFY: lambda seq, t, ident, name, a, b: locks.cond_notified(name, a),
             LOCK_TIMED_OUT: lambda seq, t, ident, name, a, b: locks.timed_out(ident),
             LOCK_CREATED: lambda seq, t, ident, name, label, b: locks.created(name, label),
             THREAD_STARTED: self._on_thread_started,
             THREAD_ENDED: self._on_thread_ended,
             VIOLATION: self._on_violation,
+            MARK: self._on_mark,
         }
 
     def __getstate__(self) -> dict[str, object]:
@@ -264,7 +275,18 @@ class InvariantChecker:
             if locks is None:
                 locks = () if lock is None else (lock,)
             self.violations.append(
-                Violation(kind, t, seq, names, task, lock, detail, tuple(threads), locks)
+                Violation(
+                    kind,
+                    t,
+                    seq,
+                    names,
+                    task,
+                    lock,
+                    detail,
+                    tuple(threads),
+                    locks,
+                    t + self.clock_offset,
+                )
             )
 
     # --- task events -------------------------------------------------------------
@@ -468,6 +490,7 @@ class InvariantChecker:
                 f"{names[0]} waits for lock '{cycle[1]}', which it already holds itself: "
                 "it can never go on (deadlock)."
             )
+            detail += self._why_still_held(threads[0], str(cycle[1]))
         else:
             holders = names[1:] + names[:1]
             waits = [
@@ -497,9 +520,22 @@ class InvariantChecker:
                 t,
                 (ident,),
                 f"{self.name_of(ident)} ended while still holding lock '{lock}': "
-                "every thread that needs it will wait forever.",
+                "every thread that needs it will wait forever." + self._why_still_held(ident, lock),
                 lock=lock,
             )
+
+    def _on_mark(self, seq: int, t: int, ident: int, text: object, a: object, b: object) -> None:
+        if a == CAUGHT:
+            self.caught[ident] = (t, str(text), b)
+
+    def _why_still_held(self, ident: int, lock: str) -> str:
+        """ " It still holds it because it caught ...": an exception skipped the release."""
+        state = self.locks.locks.get(lock)
+        since = state.held_since.get(ident) if state is not None else None
+        note = self.caught.get(ident)
+        if since is None or note is None or note[0] < since:
+            return ""
+        return f" It still holds '{lock}' because it {note[1]}."
 
     def _on_violation(
         self, seq: int, t: int, ident: int, kind: object, target: object, detail: object

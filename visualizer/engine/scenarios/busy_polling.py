@@ -52,8 +52,8 @@ class BusyPolling(Program):
     # --- the bug and its fix, side by side --------------------------------------
     def get_polling(self) -> int | None:
         while True:
-            while not self.inbox and not self.closed:  # ask again and again, burning CPU;
-                self.ctx.step("poll")  # (peeking without the lock is fine: we re-check below)
+            while not self.inbox and not self.closed:  # ask again and again: CPU burns
+                self.ctx.step("poll")  # a peek without the lock: re-checked below
                 self.ctx.report_cpu()
             with self.lock:
                 if self.inbox:
