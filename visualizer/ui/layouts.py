@@ -69,8 +69,13 @@ PRESENT_SCENARIO = Arrangement(
 )
 
 
-def arrangement(scenario: bool, presentation: bool) -> Arrangement:
-    if presentation:
+SHORT_SCREEN = 720
+"""Screens less tall than this (px, logical: a 1280x800 panel at a scale of 1.25 is 640)
+get the presentation arrangement at the desk too: it needs the least height."""
+
+
+def arrangement(scenario: bool, presentation: bool, short: bool = False) -> Arrangement:
+    if presentation or short:
         return PRESENT_SCENARIO if scenario else PRESENT_FREE
     return SCENARIO if scenario else FREE
 

@@ -345,6 +345,7 @@ class MainWindow(QMainWindow):
         return layouts.arrangement(
             scenario=scenarios is not None and scenarios.scenario is not None,
             presentation=presenting is not None and presenting.active,
+            short=layouts.available(self).height() < layouts.SHORT_SCREEN,
         )
 
     @Slot()
@@ -572,6 +573,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _poll(self) -> None:
         self.presentation.update_lesson()
+        self._keep_on_screen()
         self._conclude_when_drained()
         run, model = self.run, self.model
         if run is not None and model is not None and run.state is RunState.RUNNING:
@@ -728,9 +730,14 @@ class MainWindow(QMainWindow):
         """Grown past its screen (views gained rows, the zoom went up): back onto it, once
         the layout has settled."""
         super().resizeEvent(event)
+        QTimer.singleShot(0, self._keep_on_screen)
+
+    def _keep_on_screen(self) -> None:
+        """Back within the screen, if the window outgrew it (the banner, more threads) and
+        what made it grow has gone (the status timer looks again four times a second)."""
         screen = layouts.available(self)
-        if self.width() > screen.width() or self.height() > screen.height():
-            QTimer.singleShot(0, lambda: layouts.fit_to_screen(self))
+        if self.isVisible() and (self.width() > screen.width() or self.height() > screen.height()):
+            layouts.fit_to_screen(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """Closing the window ends the run (no thread outlives it) and saves the layout."""

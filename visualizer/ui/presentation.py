@@ -101,6 +101,9 @@ class Presentation(QObject):
                 scenarios.code.file_button.isChecked(),
             )
             self.active = True
+            short = layouts.available(window).height() < layouts.SHORT_SCREEN
+            if short and self.zooms[True] == PRESENTATION_ZOOM:
+                self.zooms[True] = 1.0  # a short screen (a panel scaled up) has no room to spare
             window.controls_dock.hide()
             scenarios.panel_dock.hide()
             # The bug and the fix, whole, rather than a third copy of them in the file:

@@ -164,7 +164,7 @@ class HeapTree(_HeapPicture):
         super().__init__()
         self.levels = 0
         self._rects: list[QRectF] = []
-        self.setMinimumSize(200, 90)
+        self.setMinimumSize(200, 72)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)

@@ -154,10 +154,16 @@ class StatusLanes(QWidget):
         self.header_height = header.height() + QFontMetrics(self.count_font).height() + 6
         self.chip_height = self.chip_metrics.height() + 6
         self.note_height = self.chip_metrics.height() + 2
-        self.setMinimumHeight(self.header_height + self.chip_height + self.note_height + 10)
+        # Room for a row of full lanes, or for four short ones one above the other.
+        compact = QFontMetrics(self.small_header_font).height() + 8
+        self.setMinimumHeight(
+            round(
+                max(self.header_height + self.chip_height + self.note_height + 10, 4 * compact + 16)
+            )
+        )
         # Two lanes side by side at least (four where the width allows), each wide
         # enough for its name in the small font: a status name is never cut.
-        self.setMinimumWidth(round(2 * self._lane_need()))
+        self.setMinimumWidth(round(self._lane_need()))
         if hasattr(self, "tasks"):
             self._layout_chips()
             self.update()
@@ -235,8 +241,17 @@ class StatusLanes(QWidget):
         return self.widest_small_name + 24
 
     def per_row(self) -> int:
-        """Lanes per row: all four where they fit, else two rows of two."""
-        return len(STATUSES) if self.width() >= len(STATUSES) * self._lane_need() else 2
+        """Lanes per row: all four where they fit, else two rows of two, else one above
+        the other (a short lane needs room for its name and its count on one line)."""
+        small = QFontMetrics(self.small_header_font)
+        widest_count = small.horizontalAdvance("00,000")
+        for per_row in (len(STATUSES), 2):
+            rows = -(-len(STATUSES) // per_row)
+            short = self.height() / rows - 4 < self.header_height + self.chip_height + 8
+            need = self.widest_small_name + (widest_count + 30 if short else 24)
+            if self.width() / per_row >= need:
+                return per_row
+        return 1
 
     def _lane_rect(self, column: int) -> QRectF:
         per_row = self.per_row()

@@ -61,7 +61,7 @@ class WaitForGraph(QWidget):
             "Dashed arrow: the thread waits for the lock. Solid arrow: the lock is held by the "
             "thread.\nA closed loop of arrows is a deadlock, drawn in red."
         )
-        self.setMinimumHeight(80)
+        self.setMinimumHeight(64)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
