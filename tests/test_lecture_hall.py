@@ -49,8 +49,8 @@ def test_every_lesson_reads_whole_on_a_projector_and_a_laptop(mode):
     for start in range(0, len(configs), 2):  # two at a time: one per core
         batch = configs[start : start + 2]
         probes = [_probe(w, h, scale, mode) for w, h, scale in batch]
-        for (width, height, scale), probe in zip(batch, probes, strict=True):
-            out, err = probe.communicate(timeout=800)
+        outputs = [probe.communicate(timeout=800) for probe in probes]  # all, then judge
+        for (width, height, scale), probe, (out, err) in zip(batch, probes, outputs, strict=True):
             assert probe.returncode == 0, err[-2000:]
             report = json.loads(out.strip().splitlines()[-1])
             room = (width, height) if scale is None else (width / 1.25, height / 1.25)

@@ -47,7 +47,7 @@ class ViolationBanner(QFrame):
         text.addWidget(self.label)
         text.addWidget(self.detail)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(12, 6, 12, 6)
+        layout.setContentsMargins(12, 3, 12, 3)
         layout.addLayout(text, 1)
         layout.addWidget(self.show_button)
         self.hide()
@@ -55,7 +55,7 @@ class ViolationBanner(QFrame):
     def restyle(self) -> None:
         """The headline half again as large as the window's text (after a zoom too)."""
         font = QFont(self.font())
-        font.setPointSizeF(font.pointSizeF() * 1.5)
+        font.setPointSizeF(font.pointSizeF() * 1.35)
         font.setBold(True)
         self.label.setFont(font)
 

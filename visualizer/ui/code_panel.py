@@ -108,7 +108,7 @@ class CodePanel(QWidget):
         self.pair = QWidget()
         self.pair_layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self.pair)
         self.pair_layout.setContentsMargins(0, 0, 0, 0)
-        self.pair_layout.setSpacing(4)
+        self.pair_layout.setSpacing(2)
         self.pair_layout.addWidget(self.bug_view)
         self.pair_layout.addWidget(self.fix_view)
         self.pair.hide()
@@ -125,11 +125,12 @@ class CodePanel(QWidget):
         self.legend.setTextFormat(Qt.TextFormat.RichText)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.setSpacing(4)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
         layout.addLayout(bar)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.legend)
+        layout.addStretch(0)  # the bug and fix alone (no file) keep to the top, no gaps
         self.refresh()
 
     def views(self) -> list[CodeView]:
@@ -287,15 +288,18 @@ class CodePanel(QWidget):
         heights = []
         for view in (self.bug_view, self.fix_view):
             frame = 2 * view.frameWidth() + 2 * int(view.document().documentMargin())
-            heights.append(view.lines_shown() * line + frame + 2)
+            heights.append(view.lines_shown() * line + frame + 6)  # no last line half-shown
         least = 3 * line + 8  # a short window still shows a few lines of each (they scroll)
         for view, height in zip((self.bug_view, self.fix_view), heights, strict=True):
             tall = max(heights) if side_by_side else height
             view.setMinimumHeight(min(tall, least))
             view.setMaximumHeight(tall)
         wanted = max(heights) if side_by_side else sum(heights) + 4
+        # Alone (the file hidden), no taller than its code: the room left goes to the
+        # step buttons below, not to gaps between the bug and the fix.
+        self.pair.setMaximumHeight(wanted if self.file_hidden() else 16_777_215)
         if self.file_hidden():
-            return  # the pair has the splitter to itself
+            return
         sizes = self.splitter.sizes()
         total = sum(sizes) or self.height()
         self.splitter.setSizes([wanted, max(total - wanted, line * 4)])

@@ -43,7 +43,12 @@ class FlowLayout(QLayout):
 
     def setGeometry(self, rect: QRect) -> None:  # noqa: N802 (Qt's name)
         super().setGeometry(rect)
-        self._place(rect, move=True)
+        height = self._place(rect, move=True)
+        # Not every layout above asks heightForWidth (a dock's does not): the widget
+        # holding the flow says how tall its lines make it, so none is clipped.
+        host = self.parentWidget()
+        if host is not None and host.minimumHeight() != height:
+            host.setMinimumHeight(height)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
         width = sum(item.sizeHint().width() + self._gap for item in self._visible())
@@ -62,8 +67,12 @@ class FlowLayout(QLayout):
         visible = []
         for item in self._items:
             widget = item.widget()
-            if widget is None or not widget.isHidden():
-                visible.append(item)
+            # A widget just added is "hidden" until Qt shows it a moment later: only one
+            # hidden on purpose stays out of the flow.
+            explicit = Qt.WidgetAttribute.WA_WState_ExplicitShowHide
+            if widget is not None and widget.isHidden() and widget.testAttribute(explicit):
+                continue
+            visible.append(item)
         return visible
 
     def _place(self, rect: QRect, move: bool) -> int:

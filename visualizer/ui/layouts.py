@@ -69,9 +69,10 @@ PRESENT_SCENARIO = Arrangement(
 )
 
 
-SHORT_SCREEN = 720
-"""Screens less tall than this (px, logical: a 1280x800 panel at a scale of 1.25 is 640)
-get the presentation arrangement at the desk too: it needs the least height."""
+SHORT_SCREEN = 790
+"""Screens less tall than this (px, logical: a 1024x768 projector, or a 1280x800 panel at a
+scale of 1.25, which leaves 640) get the presentation arrangement at the desk too: it
+needs the least height."""
 
 
 def arrangement(scenario: bool, presentation: bool, short: bool = False) -> Arrangement:

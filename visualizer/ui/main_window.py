@@ -63,6 +63,7 @@ from visualizer.ui.queue_files import QueueFiles
 from visualizer.ui.run_problems import problems, show_details
 from visualizer.ui.scenario_menu import ScenarioController
 from visualizer.ui.settings import WindowSettings, save_engine_python
+from visualizer.ui.step_export import ask_export
 from visualizer.ui.theme import ALERT_COLOR, SMALL_POINT_SIZE, STATUS_COLORS
 from visualizer.ui.views import ALL_VIEWS
 
@@ -270,6 +271,13 @@ class MainWindow(QMainWindow):
         reset.setStatusTip("Every view and panel back where a first launch puts it, visible")
         reset.triggered.connect(self.window_settings.reset_layout)
 
+        export = QAction("Export Step &Sequence\u2026", self)
+        export.setObjectName("exportSteps")
+        export.setStatusTip(
+            "A picture of the window at every step of the stepped run, for slides (PDF or PNG)"
+        )
+        export.triggered.connect(lambda: ask_export(self))
+        file_menu.insertAction(self.file_actions.actions["png"], export)
         self.help_menu = HelpMenu(self, help_menu)
 
     def _build_status_bar(self) -> None:
@@ -555,6 +563,20 @@ class MainWindow(QMainWindow):
         self._update_parked()  # a step just moved someone: name who moves next
         cost = perf_counter() - started
         self._next_frame = started + FRAME_SHARE * cost
+
+    def repaint_views(self) -> None:
+        """Every visible view (and the code) painted from the model now, not at the next
+        frame: what a picture of the window must show (Export Step Sequence)."""
+        model = self.model
+        if model is not None:
+            for view in self.views:
+                if self.docks[view.title].isVisible():
+                    view.refresh()
+                    self._painted[view.title] = model.version
+            self._update_banner()
+            self._update_counts()
+        self.scenarios.refresh_now()
+        self.repaint()
 
     @Slot(bool)
     def _dock_shown(self, visible: bool) -> None:

@@ -40,6 +40,11 @@ PRESENTATION_ZOOM = 1.1
 at 1024x768."""
 
 
+CRAMPED_SCREEN = 700
+"""A screen less tall (px, logical: 1280x800 at a scale of 1.25 leaves 640) presents at the
+usual size unless zoomed on purpose: larger text would not leave the code its lines."""
+
+
 class Presentation(QObject):
     """The View menu's Presentation switch and zoom actions of one main window."""
 
@@ -56,7 +61,7 @@ class Presentation(QObject):
         self.lesson.setTextFormat(Qt.TextFormat.RichText)
         self.lesson.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.lesson.setMinimumWidth(1)
-        self.lesson.setStyleSheet("#lessonLine { padding: 2px 6px; }")
+        self.lesson.setStyleSheet("#lessonLine { padding: 0px 6px; }")
         styled(self.lesson)
         self.lesson.hide()
 
@@ -101,7 +106,7 @@ class Presentation(QObject):
                 scenarios.code.file_button.isChecked(),
             )
             self.active = True
-            short = layouts.available(window).height() < layouts.SHORT_SCREEN
+            short = layouts.available(window).height() < CRAMPED_SCREEN
             if short and self.zooms[True] == PRESENTATION_ZOOM:
                 self.zooms[True] = 1.0  # a short screen (a panel scaled up) has no room to spare
             window.controls_dock.hide()

@@ -104,9 +104,14 @@ class ScenarioController(QObject):
         steps_scroll.setWidgetResizable(True)
         steps_scroll.setFrameShape(QFrame.Shape.NoFrame)
         steps_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        steps_scroll.setMinimumHeight(1)
         steps_scroll.setMaximumHeight(self.steps.rows_height(4))
-        self.steps.resized.connect(lambda: steps_scroll.setMaximumHeight(self.steps.rows_height(4)))
+        steps_scroll.setMinimumHeight(self.steps.rows_height(1))
+
+        def fit_steps() -> None:  # at least one thread's button always in sight
+            steps_scroll.setMaximumHeight(self.steps.rows_height(4))
+            steps_scroll.setMinimumHeight(min(self.steps.rows_height(1), 60))
+
+        self.steps.resized.connect(fit_steps)
         steps_column.addWidget(steps_scroll)
         self.inspector = InspectorView()
         self.inspector.hide()
@@ -299,6 +304,11 @@ class ScenarioController(QObject):
         self._ticks += 1
         if self._ticks % RESULT_EVERY_TICKS == 0:
             self._show_result()
+
+    def refresh_now(self) -> None:
+        """Catch up at once (the code, the step buttons, the inspector): a picture follows."""
+        self._version = -1
+        self._tick()
 
     def _show_threads(self, run: RemoteRun | None, model: RunModel | None) -> None:
         if run is None or model is None or not self.code_dock.isVisible():

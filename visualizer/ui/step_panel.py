@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QKeySequence, QPixmap
+from PySide6.QtGui import QColor, QIcon, QKeySequence, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from visualizer.ui.flow_layout import FlowLayout
@@ -93,6 +93,12 @@ class StepPanel(QWidget):
             self.hint.setText("Pause the run (Space) to choose which thread moves next.")
         else:
             self.hint.setText("Choose which thread moves next:")
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        """A new width wraps the buttons differently: the scroll area around may resize."""
+        super().resizeEvent(event)
+        if self.compact and event.oldSize().width() != event.size().width():
+            self.resized.emit()
 
     def set_compact(self, compact: bool) -> None:
         """Buttons side by side in a flow (presentation), or one row with a status each."""

@@ -201,6 +201,14 @@ class SteppingBar(QObject):
             f"Stepping {MODEL_WORDS[chosen]}: every thread is back before its first line.", 8000
         )
 
+    def walk(self, schedule: Schedule) -> None:
+        """Start ``schedule`` over, paused before its first step; each Step takes its next
+        (Export Step Sequence pictures every one of them)."""
+        self._shape = (schedule.granularity, schedule.model)
+        self.redo_steps.clear()
+        self._stepwise = True
+        self._restart(schedule.steps, showing=False)
+
     def replay(self, schedule: Schedule) -> None:
         """Replay ``schedule`` and stay paused where it ends (a saved or shared schedule)."""
         self._shape = (schedule.granularity, schedule.model)

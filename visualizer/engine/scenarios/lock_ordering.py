@@ -36,8 +36,8 @@ class LockOrdering(Program):
     # --- the bug and its fix, side by side --------------------------------------
     def transfer_unordered(self, source: str, target: str, amount: int) -> None:
         with self.locks[source]:  # first the account we take from ...
-            self.ctx.race(f"holds {source}, wants {target}")  # the other teller does too
-            with self.locks[target]:  # ... then this one, which it may hold: a deadlock
+            self.ctx.race(f"holds {source}, wants {target}")
+            with self.locks[target]:  # ... then this: the other may hold it
                 self.balance[source] -= amount
                 self.balance[target] += amount
 

@@ -154,13 +154,7 @@ class StatusLanes(QWidget):
         self.header_height = header.height() + QFontMetrics(self.count_font).height() + 6
         self.chip_height = self.chip_metrics.height() + 6
         self.note_height = self.chip_metrics.height() + 2
-        # Room for a row of full lanes, or for four short ones one above the other.
-        compact = QFontMetrics(self.small_header_font).height() + 8
-        self.setMinimumHeight(
-            round(
-                max(self.header_height + self.chip_height + self.note_height + 10, 4 * compact + 16)
-            )
-        )
+        self._fit_minimum()
         # Two lanes side by side at least (four where the width allows), each wide
         # enough for its name in the small font: a status name is never cut.
         self.setMinimumWidth(round(self._lane_need()))
@@ -234,7 +228,24 @@ class StatusLanes(QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
+        self._fit_minimum()
         self._layout_chips()
+
+    def _fit_minimum(self) -> None:
+        """Room for a row of full lanes where four fit across, else for the short ones
+        the width leaves: two rows of two, or four one above the other."""
+        compact = QFontMetrics(self.small_header_font).height() + 8
+        full = self.header_height + self.chip_height + self.note_height + 10
+        small = QFontMetrics(self.small_header_font)
+        one_line = self.widest_small_name + small.horizontalAdvance("00,000") + 30
+        if self.width() >= len(STATUSES) * self._lane_need():
+            least = full
+        elif self.width() >= 2 * one_line:
+            least = max(full, 2 * compact + 12)
+        else:
+            least = 4 * compact + 16
+        if self.minimumHeight() != round(least):
+            self.setMinimumHeight(round(least))
 
     def _lane_need(self) -> float:
         """Width a lane needs for its status name in the small font, padding included."""
