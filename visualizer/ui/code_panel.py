@@ -83,7 +83,7 @@ class CodePanel(QWidget):
         self.file_button = QToolButton()
         self.file_button.setText("Whole file")
         self.file_button.setCheckable(True)
-        self.file_button.setChecked(True)
+        self.file_button.setChecked(False)  # the bug and the fix whole come first
         self.file_button.setToolTip(
             "Show the whole file under the bug and the fix (hidden, the threads elsewhere "
             "in it are listed under the code)"

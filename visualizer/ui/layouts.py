@@ -38,7 +38,7 @@ class Arrangement:
 
 FREE = Arrangement(
     (
-        Column(("Heap", "Status lanes"), (0.38, 0.62), 0.56),
+        Column(("Heap", "Status lanes"), (0.45, 0.55), 0.56),
         Column(("Locks", "Throughput", "Anomalies"), (0.36, 0.36, 0.28), 0.44),
     ),
     tabs=(("Code", "Heap"),),

@@ -74,6 +74,9 @@ CHIP_COLUMNS = (HELD, WAITING)
 DROP_ORDER = (HOLD, ACQUIRED, WAIT, TYPE)
 """Columns hidden first when the dock is too narrow (name, holders, waiters and contention stay)."""
 
+MAX_CHIP_LINES = 3
+"""Most lines of chips a row grows to (past that, columns step aside; see _lay_out_columns)."""
+
 COLUMN_CHECK_EVERY = 15
 """Refreshes between checks that the columns are still wide enough (4 a second at 60 Hz)."""
 
@@ -391,9 +394,12 @@ class LocksView(RunView):
         for column in CHIP_COLUMNS:
             for row in range(model.rowCount()):
                 chips = model.index(row, column).data(CHIPS_ROLE) or []
-                widest = max((chip_width(metrics, short_chip(t)) for t, c in chips if c), default=0)
-                if widest > self._least.get(column, 0):
-                    self._least[column] = int(widest) + 8
+                widths = [chip_width(metrics, short_chip(t)) + GAP for t, c in chips if c]
+                # Room for the widest chip, and for all of them in two lines at most: more
+                # lines would squeeze the wait-for graph; a column steps aside instead.
+                least = int(max(max(widths, default=0), sum(widths) / 2)) + 8
+                if least > self._least.get(column, 0):
+                    self._least[column] = least
                     grew = True
         if grew:
             self._lay_out_columns()
@@ -410,7 +416,7 @@ class LocksView(RunView):
         available = table.viewport().width()
         # A chip column is never narrower than its widest chip by short name, nor than a
         # few letters of its header: its chips wrap rather than being cut.
-        least = {c: max(self._least.get(c, 0), 48) for c in CHIP_COLUMNS}
+        least = {c: max(self._least.get(c, 0), header.sectionSizeHint(c)) for c in CHIP_COLUMNS}
         # The lock's name gives way first (elided in the middle, whole in its tooltip).
         name_cap = max(header.sectionSizeHint(LOCK) // 2, available // 4)
         shown = list(range(len(COLUMNS)))
@@ -436,6 +442,7 @@ class LocksView(RunView):
             widths[column] = max(1, share)
         for column in shown:
             table.setColumnWidth(column, widths[column])
+        self._row_lines = {}  # new widths: rows need lines anew (they only grew before)
         self._fit_rows()
 
     def _fit_rows(self) -> None:
@@ -456,7 +463,7 @@ class LocksView(RunView):
                     lines,
                     min(lines_needed(metrics, chips, width), lines_needed(metrics, short, width)),
                 )
-            lines = max(lines, self._row_lines.get(row, 1))
+            lines = min(max(lines, self._row_lines.get(row, 1)), MAX_CHIP_LINES)
             self._row_lines[row] = lines
             height = max(table.verticalHeader().defaultSectionSize(), round(lines * line + 6))
             if table.rowHeight(row) != height:
