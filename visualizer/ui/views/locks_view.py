@@ -331,6 +331,7 @@ class LocksView(RunView):
         self._wanted: dict[int, int] = {}  # widest contents seen per column (never shrinks)
         self._least: dict[int, int] = {}  # widest single chip (short name) per chip column
         self._row_lines: dict[int, int] = {}  # lines of chips each row has needed
+        self._laid_out_for = -1  # the room the columns were last laid out in
         self.restyle()
         self.set_model(None)
 
@@ -355,7 +356,8 @@ class LocksView(RunView):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
-            self._lay_out_columns()
+            if self._room() != self._laid_out_for:  # a scroll bar coming or going is no change
+                self._lay_out_columns()
         return super().eventFilter(watched, event)
 
     def refresh(self) -> None:
@@ -413,7 +415,7 @@ class LocksView(RunView):
             return
         table = self.table
         header = table.horizontalHeader()
-        available = table.viewport().width()
+        available = self._laid_out_for = self._room()
         # A chip column is never narrower than its widest chip by short name, nor than a
         # few letters of its header: its chips wrap rather than being cut.
         least = {c: max(self._least.get(c, 0), header.sectionSizeHint(c)) for c in CHIP_COLUMNS}
@@ -444,6 +446,17 @@ class LocksView(RunView):
             table.setColumnWidth(column, widths[column])
         self._row_lines = {}  # new widths: rows need lines anew (they only grew before)
         self._fit_rows()
+
+    def _room(self) -> int:
+        """The viewport's width with room kept for the vertical scroll bar, shown or not.
+
+        Rows shrink and grow with the columns' widths, which shows or hides the scroll
+        bar, which would change the width again: keeping its room always ends that loop.
+        """
+        table = self.table
+        bar = table.verticalScrollBar()
+        width = table.viewport().width()
+        return width if bar.isVisibleTo(table) else width - bar.sizeHint().width()
 
     def _fit_rows(self) -> None:
         """Each row as tall as its chips need at their column's width (never shrinking
