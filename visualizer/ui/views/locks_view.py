@@ -355,9 +355,9 @@ class LocksView(RunView):
         self.refresh()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
-            if self._room() != self._laid_out_for:  # a scroll bar coming or going is no change
-                self._lay_out_columns()
+        resized = watched is self.table.viewport() and event.type() == QEvent.Type.Resize
+        if resized and self._room() != self._laid_out_for:  # a scroll bar coming or going: same
+            self._lay_out_columns()
         return super().eventFilter(watched, event)
 
     def refresh(self) -> None:
