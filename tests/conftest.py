@@ -7,7 +7,11 @@ import os
 import threading
 import time
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from helpers import offscreen_platform  # noqa: E402 (imports no Qt)
+
+if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
+    # A 1280x800 screen (the plugin's own is 800x600): the window fits itself to it.
+    os.environ["QT_QPA_PLATFORM"] = offscreen_platform(1280, 800)
 
 import pytest  # noqa: E402
 

@@ -15,6 +15,25 @@ from visualizer.recording.replay import ThreadNames
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def offscreen_platform(width: int, height: int) -> str:
+    """``QT_QPA_PLATFORM`` for Qt's offscreen plugin with one screen of this size.
+
+    The plugin's own screen is 800x600, smaller than the window; the window now
+    fits itself to its screen, so tests give it the laptop (1280x800) or the
+    projector (1024x768) they mean to look at.
+    """
+    import json
+    import tempfile
+
+    folder = Path(tempfile.gettempdir()) / "queue-visualizer-test-screens"
+    folder.mkdir(exist_ok=True)
+    config = folder / f"{width}x{height}.json"
+    screen = {"name": f"screen-{width}x{height}", "x": 0, "y": 0, "width": width}
+    screen |= {"height": height, "logicalDpiX": 96, "logicalDpiY": 96, "dpr": 1}
+    config.write_text(json.dumps({"screens": [screen]}), encoding="utf-8")
+    return f"offscreen:configfile={config}"
+
+
 def run_python(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """``python *args`` in a child process that sees only this checkout (no PATH)."""
     return subprocess.run(

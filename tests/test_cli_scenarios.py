@@ -6,6 +6,7 @@ import pytest
 
 from visualizer.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS, main
 from visualizer.engine.scenarios import load_all
+from visualizer.events import TASK_COMPLETED
 
 
 def test_scenarios_lists_every_scenario_with_its_title(capsys):
@@ -48,7 +49,10 @@ def test_a_figure_scenario_prints_its_figure(capsys):
     [
         (["run", "--scenario", "nope"], "--scenario: unknown scenario 'nope' (choose from: "),
         (["run", "--scenario", "lost-update", "--workers", "3"], "--workers: a scenario sets"),
-        (["run", "--scenario", "lost-update", "--record", "x.jsonl"], "--record: a scenario"),
+        (
+            ["run", "--scenario", "lost-update", "--record", "/no/such/folder/x.jsonl"],
+            "--record: cannot write /no/such/folder/x.jsonl: the folder",
+        ),
         (["run", "--fixed"], "--fixed: only with --scenario NAME"),
         (["run", "--scenario", "lost-update", "--seed", "-1"], "--seed: must be an integer from 0"),
     ],
@@ -75,3 +79,31 @@ def test_a_broken_scenario_file_is_one_line_naming_file_and_field(tmp_path, caps
         "visualizer run: error: --scenario: mine.toml: [run] threads: must be an integer "
         "from 1 to 16 (see --help)"
     ]
+
+
+def test_a_scenario_run_is_recorded_with_its_scenario_and_steps(tmp_path, capsys):
+    from visualizer.recording.reader import LogReader
+
+    path = tmp_path / "lost.jsonl.gz"
+    assert main(["run", "--scenario", "lost-update", "--record", str(path)]) == EXIT_VIOLATIONS
+    assert f"to {path}" in capsys.readouterr().err
+    recorded = LogReader().load(str(path))
+    scenario = recorded.scenario
+    assert scenario["name"] == "lost-update" and scenario["fixed"] is False
+    assert scenario["params"]["tasks"] >= 1
+    assert scenario["schedule"].startswith("instruction/free: clerk-2")  # the bug, as played
+    assert recorded.events  # and its events
+    assert main(["replay", str(path)]) == EXIT_VIOLATIONS
+    assert capsys.readouterr().out.startswith("scenario lost-update (without the fix), seed ")
+
+
+def test_a_free_scenario_run_is_recorded_too(tmp_path, capsys):
+    from visualizer.recording.reader import LogReader
+
+    path = tmp_path / "slow.jsonl"
+    argv = ["run", "--scenario", "slow-io", "--fixed", "--record", str(path)]
+    assert main(argv) == EXIT_OK
+    recorded = LogReader().load(str(path))
+    assert recorded.scenario["name"] == "slow-io" and recorded.scenario["fixed"] is True
+    assert "schedule" not in recorded.scenario
+    assert any(event[2] == TASK_COMPLETED for event in recorded.events)

@@ -23,6 +23,7 @@ from visualizer.events import (
     LOCK_RELEASED,
     LOCK_REQUESTED,
     MARK,
+    STEP_MARK,
     TASK_ADDED,
     TASK_COMPLETED,
     THREAD_ENDED,
@@ -188,7 +189,10 @@ def test_step_lets_exactly_one_traced_point_pass(runs):
     run.step(producer)
     assert stream.until(lambda ev: any(e[1] == producer for e in kinds(ev[seen:], GATE_WAIT)))
     assert stream.stays_quiet(0.1)
-    after = stream.events[seen:]
+    mark, *after = stream.events[seen:]
+    # The step is marked first (by whoever stepped, naming the thread: the views' clock
+    # runs for that step alone), then exactly one traced point passes.
+    assert mark[2] == MARK and mark[3] == STEP_MARK and mark[5] == producer
     assert [e[2] for e in after] == [LOCK_ACQUIRED, GATE_WAIT]
     assert all(e[1] == producer for e in after)
     assert after[1][3] == "task_added 1"  # parked at the next traced point: the task event

@@ -287,3 +287,26 @@ def test_lock_stats_through_a_batch() -> None:
     assert state.contention == 0.5
     assert state.wait_stats.p50() == pytest.approx(1_000, rel=0.02)
     assert state.hold_stats.count == 2 and state.hold_stats.mean() == 745
+
+
+def test_the_table_keeps_the_figures_that_tell_each_primitive_s_story():
+    from visualizer.events import COND_NOTIFY, COND_WAIT, EXCLUSIVE, LOCK_ACQUIRED, PERMIT, READ
+    from visualizer.model import RunModel
+
+    model = RunModel()
+    events = [
+        (1, 1, LOCK_ACQUIRED, "r", EXCLUSIVE, 1),
+        (2, 1, LOCK_ACQUIRED, "r", EXCLUSIVE, 2),  # re-entered
+        (3, 2, LOCK_ACQUIRED, "rw", READ, 1),
+        (4, 3, LOCK_ACQUIRED, "rw", READ, 2),  # two readers at once
+        (5, 4, LOCK_ACQUIRED, "sem", PERMIT, 1),
+        (6, 5, COND_WAIT, "not_empty", None, None),
+        (7, 6, COND_WAIT, "not_empty", None, None),
+        (8, 1, COND_NOTIFY, "not_empty", 2, None),
+    ]
+    model.apply(Batch(0, events, 0))
+    locks = model.locks.locks
+    assert locks["r"].reentries == 1 and locks["r"].holders == {1: 2}
+    assert locks["rw"].most_holders == 2
+    assert locks["not_empty"].sleeps == 2
+    assert (locks["not_empty"].notifies, locks["not_empty"].last_woken) == (1, 2)

@@ -270,3 +270,24 @@ def test_advance_clock_lets_an_open_wait_grow_without_events():
     model.advance_clock(t0)  # the clock never runs backwards
     assert model.now_ns == t0 + 5_000_000_000
     assert model.version == version + 1
+
+
+def test_cpu_samples_give_each_thread_its_share_of_a_core() -> None:
+    from visualizer.events import THREAD_CPU
+
+    model = RunModel()
+    s = 1_000_000_000
+    model.apply(
+        Batch(
+            0,
+            [
+                (0, 5, THREAD_STARTED, "worker-1", "worker", None),
+                (1 * s, 5, THREAD_CPU, "worker-1", 0.10, None),
+                (3 * s, 5, THREAD_CPU, "worker-1", 1.10, None),
+            ],
+            0,
+        )
+    )
+    info = model.threads[5]
+    assert info.cpu_s == 1.10 and info.cpu_share == pytest.approx(0.5)
+    assert info.cpu_at == 3 * s

@@ -10,6 +10,9 @@ by themselves or, when stuck on purpose, shortly after the checker reports it
 
 from __future__ import annotations
 
+import inspect
+from pathlib import Path
+
 import pytest
 
 from visualizer.cli.scenarios import play
@@ -112,3 +115,33 @@ def test_the_same_seed_replays_the_same_workload():
     other.program.setup()
     assert first.program.heap == second.program.heap
     assert first.program.heap != other.program.heap
+
+
+def test_forgotten_release_names_the_exception_and_the_release_it_skipped():
+    scenario = load_scenario("forgotten-release")
+    played = play_schedule(lambda c: scenario.make_run(control=c), scenario.bug_schedule)
+    stuck = [v for v in played.model.anomalies if v.kind in ("deadlock", "orphaned-lock")]
+    assert stuck
+    detail = stuck[0].detail
+    source = inspect.getsource(type(played.run.program).post_acquire_release).splitlines()
+    assert "ValueError: invalid literal for int()" in detail
+    assert "which skipped line" in detail and "self.ledger_lock.release()" in detail
+    (noted,) = played.model.checker.caught.values()
+    _t, _sentence, (path, raised, skipped) = noted
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    assert "int(self.entries[entry])" in lines[raised - 1]
+    assert lines[skipped - 1].strip().startswith("self.ledger_lock.release()")
+    assert any("release()" in line for line in source)
+
+
+def test_the_database_says_which_connection_it_refused_and_why():
+    from visualizer.engine.scenarios.stand_ins import Database, TooManyConnections
+
+    db = Database(3)
+    for _ in range(3):
+        db.connect()
+    with pytest.raises(TooManyConnections) as refused:
+        db.connect()
+    assert str(refused.value) == (
+        "connection 4 refused: the database allows at most 3 at once, and 3 are open"
+    )

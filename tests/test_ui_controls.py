@@ -130,3 +130,23 @@ def test_every_control_explains_itself(panel):
     assert {id(entry.label) for entry in panel._inputs.values()} <= {id(x) for x in labels}
     for label in labels:
         assert label.toolTip(), f"the label {label.text()!r} has no tooltip"
+
+
+def test_each_strategy_opens_on_its_lesson_and_keeps_its_own_edits(panel):
+    from visualizer.engine.lessons import LESSONS, lesson_workload
+
+    def pick(name: str) -> None:
+        panel.strategy.setCurrentIndex(panel.strategy.findData(name))
+
+    pick("rwlock")
+    assert panel.workload() == lesson_workload("rwlock", panel.workload())
+    assert panel.workload().readers == LESSONS["rwlock"]["readers"] > 0
+    assert "Watch:" in panel.lesson.text() and "readers" in panel.lesson.text()
+    panel.input("readers").setValue(5)
+    pick("condition")
+    assert panel.workload().readers == 0 and panel.workload().rate == LESSONS["condition"]["rate"]
+    pick("rwlock")
+    assert panel.workload().readers == 5, "the edit is kept for that strategy"
+    panel.lesson_button.click()
+    assert panel.workload().readers == LESSONS["rwlock"]["readers"]
+    assert set(panel.workloads()) >= {"rwlock", "condition"}

@@ -105,6 +105,7 @@ def test_buttons_with_keys_of_their_own_are_listed_too(window):
 
 def test_every_control_has_a_tooltip(window):
     panel = window.controls
+    panel.more.setChecked(True)  # the folded settings too
     kinds = (QComboBox, QSlider, QAbstractButton, QAbstractSpinBox)
     inputs = [
         w for w in panel.findChildren(QWidget) if isinstance(w, kinds) and w.isVisibleTo(panel)

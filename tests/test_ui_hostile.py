@@ -8,7 +8,7 @@ from visualizer.events import LOCK_ACQUIRED, LOCK_REQUESTED, THREAD_STARTED, Bat
 from visualizer.model import RunModel
 from visualizer.ui.views import AnomaliesView, LanesView, LocksView
 from visualizer.ui.views.locks_view import CYCLE_NAMED, GRAPH_NODES, graph_state
-from visualizer.ui.views.timeline_widget import MIN_ROW_PX
+from visualizer.ui.views.timeline_widget import MAX_ROWS
 
 THREADS = 600
 
@@ -57,8 +57,8 @@ def test_views_refresh_and_paint_a_model_with_hundreds_of_threads(qtbot):
         view.refresh()
         view.grab()  # paints every part, as on screen
     timeline = views[1].timeline
-    # Only as many rows as fit at a few pixels each: not 600 rows a tenth of a pixel high.
-    assert 0 < len(timeline._rows) <= timeline._row_space() // MIN_ROW_PX < THREADS
+    # At most MAX_ROWS rows, each a name high: not 600 rows a tenth of a pixel high.
+    assert len(timeline._rows) == MAX_ROWS < THREADS
 
 
 def test_a_very_long_detail_is_cut_at_a_word_under_the_table(qtbot):

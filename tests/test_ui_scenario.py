@@ -299,3 +299,31 @@ def test_a_broken_scenario_file_is_listed_as_broken_and_the_window_opens(
     texts = [action.text() for action in window.scenarios.menu.actions()]
     assert any(text.startswith("\u26a0 broken.toml (broken)") for text in texts), texts
     assert len(window.scenarios.actions) == 2
+
+
+def test_a_scenario_log_reopens_under_its_title_with_its_story(window, qtbot, tmp_path):
+    """`run --scenario NAME --record F`, opened in the window: the scenario, not a strategy."""
+    from visualizer.cli import main
+
+    path = tmp_path / "forgotten.jsonl.gz"
+    assert main(["run", "--scenario", "forgotten-release", "--record", str(path)]) == 1
+    actions = window.file_actions
+    actions.open_recording(str(path))
+    qtbot.waitUntil(lambda: actions.task is None and actions.replay_bar is not None, timeout=10_000)
+    ctl = controller(window)
+    title = ctl.scenario_named("forgotten-release").title
+    assert ctl.scenario is not None and ctl.scenario.name == "forgotten-release"
+    assert ctl.panel.heading.text() == title and ctl.panel_dock.isVisible()
+    assert "release() never runs" in ctl.panel.story["why"].text()
+    assert not ctl.panel.fixed()
+    assert actions.replay_bar.label.startswith(f"Replay \u00b7 {title} (not fixed)")
+    assert window.state_label.text().startswith(f"Replay \u00b7 {title}")
+    assert ctl.code.source is not None and ctl.code.source.endswith("forgotten_release.py")
+    # Opening a strategy's log afterwards leaves the scenario: no story beside it.
+    other = tmp_path / "plain.jsonl"
+    assert main(["run", "--tasks", "20", "--rate", "0", "--record", str(other)]) == 0
+    actions.open_recording(str(other))
+    qtbot.waitUntil(
+        lambda: actions.task is None and "global-lock" in actions.replay_bar.label, timeout=10_000
+    )
+    assert ctl.scenario is None and not ctl.panel_dock.isVisible()

@@ -22,9 +22,12 @@ from visualizer.events import (
     LOCK_ACQUIRED,
     LOCK_CREATED,
     LOCK_REQUESTED,
+    MARK,
     PROCESSING,
     QUEUED,
     STATUSES,
+    TASK_ADDED,
+    TASK_POPPED,
     THREAD_STARTED,
     Batch,
     Recorder,
@@ -44,6 +47,7 @@ from visualizer.ui.views.anomalies_view import EMPTY_TEXT
 from visualizer.ui.views.chips import CHIPS_ROLE
 from visualizer.ui.views.heap_view import MAX_LEVELS
 from visualizer.ui.views.locks_view import HELD, LOCK, TYPE, WAITING
+from visualizer.ui.views.timeline_widget import TimelineWidget
 
 
 class Traced:
@@ -328,6 +332,7 @@ def test_rlock_depth_is_shown(qtbot):
         view = show(qtbot, LocksView(), traced.fold())
         assert "\u00d72" in _cell(view, "queue", HELD)
         assert _cell(view, "queue", LOCK) == "queue"
+        assert _cell(view, "queue", TYPE) == "RLock, re-entered 1\u00d7"
 
 
 def test_read_write_lock_lists_every_reader_and_a_waiting_writer(qtbot):
@@ -364,7 +369,7 @@ def test_read_write_lock_lists_every_reader_and_a_waiting_writer(qtbot):
             return "producer-1" in _cell(view, "table", WAITING)
 
         qtbot.waitUntil(writer_waits, timeout=5000)
-        assert _cell(view, "table", TYPE) == "RWLock, read"
+        assert _cell(view, "table", TYPE) == "RWLock, read, up to 2 readers at once"
         assert _cell(view, "table", HELD) == "worker-1, worker-2"
         assert _cell(view, "table", WAITING) == "w: producer-1"
     finally:
@@ -491,3 +496,31 @@ def test_new_violations_are_inserted_not_reset(qtbot):
     assert not view.table.selectionModel().hasSelection()
     assert view.table_model.rowCount(view.table_model.index(0, 0)) == 0
     assert view.table_model.rowCount(QModelIndex()) == 1
+
+
+def test_heap_says_when_queued_tasks_are_in_no_slot(qtbot):
+    """The unsafe queue loses entries: "empty" alone would contradict the lanes."""
+    model = RunModel()
+    events = [(i, 7, TASK_ADDED, task, 9 - task, task) for i, task in enumerate((1, 2, 3))]
+    # Task 2's pop arrives while 1 is still on top: the replica pops 1 first (its event
+    # would follow), but none does: task 1 stays queued and is in no slot.
+    events += [(10, 8, TASK_POPPED, 2, 7, None), (11, 8, TASK_POPPED, 3, 6, None)]
+    model.apply(Batch(0, events, 0))
+    view = HeapView()
+    qtbot.addWidget(view)
+    view.set_model(model)
+    assert len(model.heap) == 0 and model.tasks.by_status["queued"] == 1
+    assert "yet 1 task is queued: lost from the heap" in view.tree.empty_text
+    assert "1 queued task is in no slot" in view.caption.toolTip()
+
+
+def test_timeline_does_not_promise_a_start_after_the_run_ended(qtbot):
+    view = TimelineWidget()
+    qtbot.addWidget(view)
+    assert view._empty_text() == "Thread timelines appear when the run starts"
+    model = RunModel()
+    model.apply(Batch(0, [(1, 3, MARK, "run started", None, None)], 0))
+    model.finish()
+    view.set_model(model)
+    view.refresh()
+    assert view.rows() == [] and view._empty_text().startswith("The run has ended")

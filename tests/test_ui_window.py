@@ -14,14 +14,14 @@ from PySide6.QtCore import Qt, QtMsgType
 from PySide6.QtWidgets import QScrollArea
 
 from visualizer.engine import RunState, Workload
-from visualizer.events import GATE_WAIT, MARK, THREAD_BLOCKED, THREAD_ENDED, Batch
+from visualizer.events import GATE_WAIT, MARK, THREAD_BLOCKED, THREAD_CPU, THREAD_ENDED, Batch
 from visualizer.ui.main_window import MainWindow
 
 FAST = Workload(producers=2, workers=2, tasks=40, rate=0.0, work_time=0.0, priority_spread=5)
-NOT_PROGRESS = (GATE_WAIT, THREAD_BLOCKED, THREAD_ENDED, MARK)
+NOT_PROGRESS = (GATE_WAIT, THREAD_BLOCKED, THREAD_ENDED, MARK, THREAD_CPU)
 """Events that are not a traced point passing: parking at the gate, a lock wait that
 outlasted its slice (recorded after 50 ms, so on a loaded machine any step may add one),
-thread exit, marks."""
+thread exit, marks, CPU samples (a thread's loop reports its CPU time now and then)."""
 
 
 @pytest.fixture
@@ -65,6 +65,17 @@ def quiescent(win: MainWindow) -> bool:
 def test_pick_a_strategy_start_and_watch_every_task_complete(window, qtbot):
     panel = window.controls
     panel.strategy.setCurrentIndex(panel.strategy.findData("rlock"))
+    # Picked, a strategy shows its lesson workload (runs until stopped); every field is
+    # editable: forty tasks, flat out, here.
+    lesson = panel.workload()
+    assert lesson.tasks == 0 and lesson.cancel_probability > 0 and "re-enter" in panel.lesson.text()
+    for name in ("tasks", "producers", "workers", "priority_spread"):
+        panel.input(name).setValue(getattr(FAST, name))
+    for name, value in (("readers", 0), ("backlog", 0), ("cancel_probability", 0.0)):
+        panel.input(name).setValue(value)
+    panel.input("rate").setValue(0.0)
+    panel.input("work_time").setValue(0.0)
+    panel.input("switch_interval").setValue(0.0)
     qtbot.mouseClick(panel.buttons["start"], Qt.MouseButton.LeftButton)
     run = window.run
     assert run is not None and run.workload.strategy == "rlock"
@@ -165,8 +176,9 @@ def test_step_lets_exactly_one_traced_point_pass(window, qtbot):
         assert len(passed) == 1, f"one step, one traced point: {passed}"
         others = {e[1] for e in events[mark:] if e[2] not in NOT_PROGRESS} - {stepped}
         assert len(others) <= 1, "only a thread blocked on the released lock may move too"
-        blocked = sum(1 for e in events[mark:] if e[2] == THREAD_BLOCKED)
-        assert window.model.events_applied - applied - blocked <= 4
+        # Blocked slices, the step's own mark and CPU samples come on top of the step.
+        aside = sum(1 for e in events[mark:] if e[2] in (THREAD_BLOCKED, MARK, THREAD_CPU))
+        assert window.model.events_applied - applied - aside <= 4
     assert run.state is RunState.PAUSED
 
     qtbot.keyClick(window, Qt.Key.Key_Space)  # resume: the rest runs freely

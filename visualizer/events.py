@@ -114,6 +114,16 @@ VIOLATION_KINDS = (
 STUCK_KINDS = frozenset((DEADLOCK, ORPHANED_LOCK))
 """Violations after which a run's threads can never all finish by themselves."""
 
+PAUSED_MARK = "paused"
+RESUMED_MARK = "resumed"
+STEP_MARK = "step"
+"""MARKs a run records when it is paused, resumed and stepped (``b``: the stepped
+thread's ident, if known): the model's run clock stands still while paused."""
+
+CAUGHT = "caught"
+"""``a`` of a MARK telling of an exception a thread handled: subject is the sentence,
+``b`` is ``(file, raised line, skipped line)`` (see ``Context.caught``)."""
+
 # Lock modes carried in ``a`` of lock events.
 
 EXCLUSIVE = "x"
@@ -154,7 +164,7 @@ KIND_FIELDS: dict[Kind, tuple[str, str, str]] = {
     Kind.GATE_WAIT: ("checkpoint", "-", "-"),
     Kind.THREAD_BLOCKED: ("what it waits for", "(file, line)", "-"),
     Kind.VIOLATION: ("violation", "task or lock", "detail"),
-    Kind.MARK: ("text", "-", "-"),
+    Kind.MARK: ("text", "'caught' or -", "(file, raised line, skipped line) or -"),
 }
 
 

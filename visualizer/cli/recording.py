@@ -52,8 +52,11 @@ RUN_MAX_PENDING = 200_000
 (Ctrl-C, a signal) takes a fraction of a second, so ``run`` ends within 2 s."""
 
 
-def open_recording(path: str, workload: Any, recorder: Any) -> Any:
-    """A :class:`LogWriter` for ``run --record``: the workload's settings in the header.
+def open_recording(
+    path: str, workload: Any, recorder: Any, scenario: dict[str, Any] | None = None
+) -> Any:
+    """A :class:`LogWriter` for ``run --record``: the workload's settings in the header
+    (and for a scenario's run its name, fix switch, parameters and steps).
 
     Raises ``OSError`` (the file cannot be created) before the run starts, so
     a typo in the path costs nothing.  ``.gz`` at the end compresses.
@@ -69,7 +72,13 @@ def open_recording(path: str, workload: Any, recorder: Any) -> Any:
         strategy=workload.strategy,
         thread_name=recorder.thread_name,
         max_pending=RUN_MAX_PENDING,
+        scenario=scenario,
     )
+
+
+def recording_problem(path: str) -> str | None:
+    """Why ``run --record PATH`` could not write there (None: it can), asked before the run."""
+    return _writable(path)
 
 
 def close_recording(writer: Any) -> bool:
@@ -189,7 +198,7 @@ def _replay(args: argparse.Namespace) -> int:
         except LogError as exc:
             return _error("replay", f"{args.log}: {exc}")
     _warn_if_cut("replay", args.log, stream)
-    print(format_summary(run, model))
+    print(format_summary(run, model, stream.scenario))
     return run_status(model, run.errors)
 
 

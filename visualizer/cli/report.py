@@ -53,22 +53,37 @@ _SUMMARY_LOCK_COLUMNS: list[tuple[str, str, Callable[[Any], object]]] = [
 ]
 
 
-def format_summary(run: Any, model: Any) -> str:
+def format_summary(run: Any, model: Any, scenario: dict[str, Any] | None = None) -> str:
     """The report ``run`` prints: settings, throughput, locks, violations, errors.
 
     The figures come from the model's :class:`RunSummary`, the same digest the
-    window exports, so "p99 wait" means one thing everywhere.
+    window exports, so "p99 wait" means one thing everywhere.  ``scenario`` (a
+    log's header) names the scenario instead of a strategy's workload it never ran.
     """
     workload = run.workload
     summary = model.summary()
     elapsed = run.elapsed()
     rate = "flat out" if not workload.rate else f"{workload.rate:g}/s each"
     tasks = f"{workload.tasks} tasks" if workload.tasks else "no task limit"
+    if scenario is not None:
+        params = scenario.get("params")
+        settings = (
+            ", ".join(f"{key} {value}" for key, value in params.items())
+            if isinstance(params, dict)
+            else ""
+        )
+        variant = "with the fix" if scenario.get("fixed") else "without the fix"
+        first = f"scenario {scenario.get('name', '?')} ({variant}), seed {workload.seed}"
+        first += f"; {settings}" if settings else ""
+    else:
+        first = (
+            f"{'queue' if workload.queue else 'strategy'} {workload.subject}: "
+            f"{workload.producers} producers ({tasks}, {rate}), "
+            f"{workload.workers} workers (work {workload.work_time:g} s "
+            f"{workload.work_distribution}), seed {workload.seed}"
+        )
     lines = [
-        f"{'queue' if workload.queue else 'strategy'} {workload.subject}: "
-        f"{workload.producers} producers ({tasks}, {rate}), "
-        f"{workload.workers} workers (work {workload.work_time:g} s "
-        f"{workload.work_distribution}), seed {workload.seed}",
+        first,
         f"{run.state.value} after {elapsed:.2f} s: {counts_text(summary.counts)}",
         f"throughput: {summary.counts['completed'] / elapsed if elapsed else 0.0:.1f} tasks/s "
         f"({summary.events:,} events, {summary.events_per_s:,.0f}/s)",

@@ -72,10 +72,10 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run the workload the options describe (or a scenario) and print its summary."""
-    if args.scenario is not None or args.fixed or args.free:
-        return run_scenario_command(args)
     if args.record is not None and not args.record.strip():
         return usage_error("run", "--record: give a file name (an empty one would record nothing)")
+    if args.scenario is not None or args.fixed or args.free:
+        return run_scenario_command(args)
     try:
         workload = _workload_from(args)
         schedule = read_schedule(args)

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import sys
 from argparse import Namespace
+from collections.abc import Callable
 from time import monotonic
 from typing import Any, TextIO
 
 from visualizer.cli.common import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
+from visualizer.cli.recording import close_recording, open_recording, recording_problem
 from visualizer.cli.report import counts_text, lock_table, violation_lines
 from visualizer.engine import Drainer, Run, RunState
 from visualizer.engine.options import flag, workload_changes
 from visualizer.engine.scenarios import Scenario, ScenarioError, load_all, load_scenario
 from visualizer.engine.scenarios.loader import SEED
 from visualizer.engine.scheduler import Schedule, ScheduleError, interpreter_model
-from visualizer.events import STUCK_KINDS
+from visualizer.events import STUCK_KINDS, Batch
 from visualizer.model import FIGURES, RunModel
 from visualizer.model.figures import duration
 from visualizer.stepping import Played
@@ -40,9 +42,12 @@ def play(
     fixed: bool = False,
     seed: int | None = None,
     time_limit: float | None = None,
+    keep: Callable[[Batch], None] | None = None,
     **overrides: Any,
 ) -> tuple[Run, RunModel]:
     """Run a scenario to its end (or its deadlock, or its time limit); return run and model.
+
+    ``keep`` is handed every batch as it is folded (``run --record`` writes them).
 
     The model is finished: drained-run checks (lost tasks) apply only when the run
     ended by itself, since tasks left over by a Stop are not lost.
@@ -50,7 +55,13 @@ def play(
     run = scenario.make_run(fixed=fixed, seed=seed, **overrides)
     model = RunModel(thread_name=run.recorder.thread_name)
     limit = scenario.time_limit if time_limit is None else time_limit
-    drainer = Drainer(run.recorder, model.apply)
+
+    def fold(batch: Batch) -> None:
+        if keep is not None:
+            keep(batch)
+        model.apply(batch)
+
+    drainer = Drainer(run.recorder, fold)
     drainer.start()
     run.start()
     deadline = monotonic() + limit
@@ -100,15 +111,22 @@ def run_scenario_command(args: Namespace) -> int:
     given = [flag(field) for field in workload_changes(args) if field != "seed"]
     if getattr(args, "strategy", None) is not None:
         given.insert(0, "--strategy")  # a scenario runs its own program, not a strategy
-    if args.record is not None:
-        given.append("--record")
     if given:
-        return _usage(f"{given[0]}: a scenario sets its own parameters (give only --fixed, --seed)")
+        return _usage(
+            f"{given[0]}: a scenario sets its own parameters "
+            "(give only --fixed, --seed, --record and a schedule)"
+        )
+    if args.record:
+        problem = recording_problem(args.record)
+        if problem:
+            return _usage(f"--record: cannot write {args.record}: {problem}")
     try:
         schedule = read_schedule(args)
     except ValueError as exc:
         return _usage(str(exc))
-    return run_scenario(args.scenario, args.fixed, args.seed, schedule=schedule, free=args.free)
+    return run_scenario(
+        args.scenario, args.fixed, args.seed, schedule=schedule, free=args.free, record=args.record
+    )
 
 
 def read_schedule(args: Namespace) -> Schedule | None:
@@ -153,13 +171,16 @@ def run_scenario(
     err: TextIO | None = None,
     schedule: Schedule | None = None,
     free: bool = False,
+    record: str | None = None,
 ) -> int:
     """``run --scenario NAME``: the title, a run, its summary; status 1 if it broke an invariant.
 
     A scenario with a bug schedule plays it under the controlled scheduler
     (leniently with ``--fixed``: the fixed program may wait where the buggy one
     ran on); ``schedule`` plays that one, strictly; ``free`` runs the threads as
-    the operating system schedules them.
+    the operating system schedules them.  ``record`` saves the run's events to that
+    log, with the scenario (and the steps played) in its header, so the window
+    reopens it under the scenario's name and can step on from its end.
     """
     out = out or sys.stdout
     try:
@@ -175,9 +196,11 @@ def run_scenario(
     given = schedule is not None
     if schedule is None and not free:
         schedule = scenario.bug_schedule
+    batches: list[Batch] = []
     try:
         if schedule is None:
-            run, model = play(scenario, fixed, seed)
+            run, model = play(scenario, fixed, seed, keep=batches.append)
+            taken = None
         else:
             played = play_schedule(
                 lambda control: scenario.make_run(fixed=fixed, seed=seed, control=control),
@@ -187,15 +210,36 @@ def run_scenario(
             if played.outcome == "misfit":
                 return _usage(f"--schedule: {played.detail}", err)
             run, model = played.run, played.model
+            batches.append(Batch(0, played.events, 0))
+            taken = played.schedule
             print(f"schedule: {schedule.text()}", file=out)
             print(f"played {len(played.schedule)} steps ({_ending(played)})", file=out)
     except KeyboardInterrupt:
+        return EXIT_USAGE
+    if record is not None and not _save(record, run, batches, taken, err):
         return EXIT_USAGE
     print(
         format_scenario_summary(scenario, fixed, run, model, scheduled=schedule is not None),
         file=out,
     )
     return EXIT_VIOLATIONS if model.anomalies or run.errors else EXIT_OK
+
+
+def _save(
+    path: str, run: Run, batches: list[Batch], taken: Schedule | None, err: TextIO | None
+) -> bool:
+    """Write the run's events to ``path``, the scenario and the steps played in the header."""
+    scenario = dict(run.scenario or {})
+    if taken is not None:
+        scenario["schedule"] = taken.text()
+    try:
+        writer = open_recording(path, run.workload, run.recorder, scenario)
+        for batch in batches:
+            writer.write_batch(batch)
+    except (OSError, ValueError) as exc:
+        _usage(f"--record: cannot write {path}: {_reason(exc)}", err)
+        return False
+    return close_recording(writer)
 
 
 def _ending(played: Played) -> str:

@@ -53,6 +53,9 @@ WORKLOAD_OPTIONS = (
     WorkloadOption("cancel_probability", float, "P", "chance (0..1) to cancel an earlier task"),
     WorkloadOption("race_window", float, "S", "seconds the unsafe strategy sleeps in its races"),
     WorkloadOption("switch_interval", float, "S", "sys.setswitchinterval seconds for the run"),
+    WorkloadOption("readers", int, "N", "status reader threads: they snapshot the queue"),
+    WorkloadOption("backlog", int, "N", "producers wait while N tasks are queued (0 = no limit)"),
+    WorkloadOption("burst", int, "N", "each producer adds N tasks at once, then waits"),
     WorkloadOption("seed", int, "N", "seed of the priorities, work times and cancels"),
     WorkloadOption("capacity", int, "N", "events the recorder holds before dropping"),
 )

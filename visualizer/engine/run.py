@@ -31,11 +31,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from visualizer.engine import userqueue
 from visualizer.engine.pacing import Pacer
 from visualizer.engine.scheduler.switching import continue_in_order
-from visualizer.engine.workers import produce, work
+from visualizer.engine.workers import produce, read, work
 from visualizer.engine.workload import Workload
 from visualizer.events import (
     LOST_UPDATE,
     MARK,
+    PAUSED_MARK,
+    RESUMED_MARK,
+    STEP_MARK,
     THREAD_ENDED,
     VIOLATION,
     WORKER_ERROR,
@@ -50,6 +53,11 @@ skip_frames_of(__file__)  # a thread sleeping through Run.sleep is shown at the 
 if TYPE_CHECKING:
     from visualizer.engine.scenarios.program import Program
     from visualizer.engine.scheduler import Control, Scheduler, StudyTracer
+
+
+SHUTDOWN_GRACE_S = 0.5
+"""How long Stop lets a free-running run's threads leave by themselves after ``shutdown()``
+(a complete queue's sleepers wake and return) before it aborts the rest."""
 
 
 class RunState(Enum):
@@ -143,6 +151,8 @@ class Run:
         self._saved_switch_interval: float | None = None
         self._produced = [0] * workload.producers  # one slot per producer: no shared +=
         self._cancel_requests = [0] * workload.producers
+        self._cancelled = [0] * workload.producers
+        self._completed = [0] * workload.workers
         self._live = 0
         self.program = program(self) if program is not None else None
         specs: list[tuple[str, str, Callable[[], None]]]
@@ -152,6 +162,7 @@ class Run:
                 for role, count, body in (
                     ("producer", workload.producers, produce),
                     ("worker", workload.workers, work),
+                    ("reader", workload.readers, read),
                 )
                 for index in range(count)
             ]
@@ -182,6 +193,13 @@ class Run:
         """Cancels the producers asked for (successful or not)."""
         return sum(self._cancel_requests)
 
+    def in_flight(self) -> int:
+        """Tasks added and neither completed nor cancelled yet (queued or being worked on).
+
+        Counted by the run's own threads, without asking the queue (and taking its lock).
+        """
+        return sum(self._produced) - sum(self._completed) - sum(self._cancelled)
+
     def threads(self) -> list[ThreadInfo]:
         return [ThreadInfo(t.name, t.ident, role, t.is_alive()) for t, role in self._threads]
 
@@ -204,6 +222,8 @@ class Run:
                 sys.setswitchinterval(self.workload.switch_interval)
             self.started_ns = perf_counter_ns()
             self.recorder.record(MARK, "run started")
+            if paused:
+                self.recorder.record(MARK, PAUSED_MARK)  # the views' clock stands still
             if self.study is not None:
                 self.study.open()
             setup = (
@@ -252,16 +272,26 @@ class Run:
         with self._control:
             if self.state is RunState.RUNNING:
                 self.state = RunState.PAUSED
+                self.recorder.record(MARK, PAUSED_MARK)
                 self._apply_control()
 
     def resume(self) -> None:
         with self._control:
             if self.state is RunState.PAUSED:
                 self.state = RunState.RUNNING
+                self.recorder.record(MARK, RESUMED_MARK)
                 self._apply_control()
 
     def step(self, ident: int | None = None) -> None:
-        """Let one parked thread (``ident``, or the one parked longest) pass one traced point."""
+        """Let one parked thread (``ident``, or the one parked longest) pass one traced point.
+
+        The step is marked in the stream with the thread it lets through, so the
+        views' clock runs for exactly as long as that thread moves.
+        """
+        moving = ident
+        if moving is None and self.scheduler is None:  # the free gate moves the oldest
+            moving = next(iter(self.gate.parked()), None)
+        self.recorder.record(MARK, STEP_MARK, None, moving)
         self.gate.step(ident)
 
     def set_pace(self, ops_per_s: float | None) -> None:
@@ -295,8 +325,23 @@ class Run:
             self._pacer.set_rate(self._pace if running else None)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the run is over (FINISHED or STOPPED); False on timeout."""
-        return self._ended.wait(timeout)
+        """Block until the run is over (FINISHED or STOPPED) and its threads have
+        returned; False on timeout.
+
+        The last thread concludes the run on its way out, a moment before it has
+        returned: joining too means that "over" never finds a thread still alive.
+        """
+        deadline = None if timeout is None else perf_counter_ns() + int(timeout * 1e9)
+        if not self._ended.wait(timeout):
+            return False
+        for thread, _role in self._threads:
+            if thread.ident is None or thread is threading.current_thread():
+                continue
+            left = None if deadline is None else max(0.0, (deadline - perf_counter_ns()) / 1e9)
+            thread.join(left)
+            if thread.is_alive():
+                return False
+        return True
 
     def stop(self, timeout: float = 2.0) -> bool:
         """End every run thread; True if all ended within ``timeout`` seconds.
@@ -313,9 +358,36 @@ class Run:
                 return True
             if self.state in (RunState.FINISHED, RunState.STOPPED):
                 return self._join_all(timeout)
+            # Free running, the queue can shut down as a program would: its sleepers
+            # are woken by shutdown() itself and every thread leaves on its own.
+            graceful = (
+                self.state is RunState.RUNNING
+                and self._pace is None
+                and self.program is None
+                and self.scheduler is None
+            )
             self.state = RunState.STOPPING
-        self.gate.abort()
+        deadline = perf_counter_ns() + int(timeout * 1e9)
+        if graceful:
+            self.stop_event.set()
+            self._shut_down()
+            self._join_all(min(SHUTDOWN_GRACE_S, timeout / 2))
+        self.gate.abort()  # whoever is still in a traced point unwinds now
         self.stop_event.set()
+        if not graceful:
+            self._shut_down()
+        ended = self._join_all(max(0.0, (deadline - perf_counter_ns()) / 1e9))
+        with self._control:
+            self._conclude(RunState.STOPPED)
+        if ended:
+            # No run thread is left to unwind: un-abort the gate so the queue's
+            # locks work again for snapshot() and get_status() after the run.
+            self.gate.aborted = False
+            self.gate.open()
+        return ended
+
+    def _shut_down(self) -> None:
+        """Tell the queue (or the program) to shut down; a failure is reported, not raised."""
         try:
             if self.program is None:
                 self.queue.shutdown()
@@ -325,15 +397,6 @@ class Run:
             pass
         except Exception as exc:
             self.report_error(exc, None)
-        ended = self._join_all(timeout)
-        with self._control:
-            self._conclude(RunState.STOPPED)
-        if ended:
-            # No run thread is left to unwind: un-abort the gate so the queue's
-            # locks work again for snapshot() and get_status() after the run.
-            self.gate.aborted = False
-            self.gate.open()
-        return ended
 
     def close(self) -> None:
         """Nothing to release here; a run in a run process (``RemoteRun``) ends it in close()."""
@@ -390,6 +453,12 @@ class Run:
 
     def count_cancel_request(self, producer: int) -> None:
         self._cancel_requests[producer] += 1
+
+    def count_cancelled(self, producer: int) -> None:
+        self._cancelled[producer] += 1
+
+    def count_completed(self, worker: int) -> None:
+        self._completed[worker] += 1
 
     def sleep(self, seconds: float) -> bool:
         """Pacing, back-off or simulated work; True if the run was stopped meanwhile.

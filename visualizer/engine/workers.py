@@ -17,11 +17,12 @@ row gives up, so a queue broken beyond use cannot keep a run alive forever.
 from __future__ import annotations
 
 import random
+import threading
 from collections import deque
-from time import monotonic
+from time import monotonic, thread_time
 from typing import TYPE_CHECKING
 
-from visualizer.events import TASK_STARTED
+from visualizer.events import TASK_STARTED, THREAD_CPU
 from visualizer.queues.base import QueueShutDown
 from visualizer.queues.gate import RunStopped
 
@@ -41,6 +42,40 @@ MAX_ERRORS_IN_A_ROW = 100
 
 RECENT_FOR_CANCEL = 64
 """A producer cancels one of its last this-many tasks (older ones are long done)."""
+
+BACKLOG_WAIT = 0.005
+"""How long a producer waits before looking again while the backlog is full (s)."""
+
+READ_PAUSE = 0.002
+"""A status reader's pause between two snapshots (s): a page refreshed all the time."""
+
+CPU_SAMPLE_S = 0.2
+"""Seconds between two CPU-time reports of one thread (the lanes' CPU meter)."""
+
+
+class _CpuMeter:
+    """Reports the calling thread's CPU time now and then (``THREAD_CPU``).
+
+    ``time.thread_time`` counts only the time the thread ran on a CPU: a worker
+    sleeping on a condition uses none, one polling an empty queue some, a reader
+    copying the heap a lot.  A controlled run has no wall clock and reports
+    nothing: its events must be the same every time its schedule is replayed.
+    """
+
+    __slots__ = ("due", "name", "record")
+
+    def __init__(self, run: Run) -> None:
+        self.record = run.recorder.record if run.control is None else None
+        self.name = threading.current_thread().name
+        self.due = 0.0
+
+    def tick(self) -> None:
+        if self.record is None:
+            return
+        now = monotonic()
+        if now >= self.due:
+            self.due = now + CPU_SAMPLE_S
+            self.record(THREAD_CPU, self.name, thread_time())
 
 
 class _ErrorStreak:
@@ -75,14 +110,24 @@ def produce(run: Run, index: int) -> None:
     errors = _ErrorStreak(run)
     n = 0
     throttle = run.recorder.throttle
+    backlog = workload.backlog
+    burst = workload.burst
+    cpu = _CpuMeter(run)
     while quota is None or n < quota:
         throttle()  # between tasks, holding no lock: let a busy consumer catch up
-        if interval:
+        cpu.tick()
+        # Counted by the run, not asked of the queue: len() would take its lock, and a
+        # producer would show up among the readers of a read-write lock.
+        if backlog and run.in_flight() >= backlog:
+            if run.sleep(BACKLOG_WAIT):
+                return
+            continue
+        if interval and n % burst == 0:  # a burst's first task waits for its time
             delay = due - monotonic()
             if delay > 0 and run.sleep(delay):
                 return
-            # Late (paused, or the lock was busy)? Carry on from now rather than burst.
-            due = max(due, monotonic()) + interval
+            # Late (paused, or the lock was busy)? Carry on from now rather than catch up.
+            due = max(due, monotonic()) + interval * burst
         elif stop.is_set():
             return
         if end is not None and monotonic() >= end:
@@ -110,7 +155,8 @@ def produce(run: Run, index: int) -> None:
         if victim is not None:
             run.count_cancel_request(index)
             try:
-                queue.cancel_task(victim)
+                if queue.cancel_task(victim):
+                    run.count_cancelled(index)
             except RunStopped:
                 raise
             except Exception as exc:
@@ -132,8 +178,10 @@ def work(run: Run, index: int) -> None:
     backoff = IDLE_BACKOFF[0]
     errors = _ErrorStreak(run)
     throttle = run.recorder.throttle
+    cpu = _CpuMeter(run)
     while not stop.is_set():
         throttle()
+        cpu.tick()
         done_before = producers_done.is_set()
         task_id = None
         try:
@@ -152,6 +200,7 @@ def work(run: Run, index: int) -> None:
             if seconds and run.sleep(seconds):
                 return
             queue.complete_task(task_id)
+            run.count_completed(index)
             errors.count = 0
         except RunStopped:
             raise
@@ -159,3 +208,34 @@ def work(run: Run, index: int) -> None:
             if errors.failed(exc, task_id):
                 return
             run.sleep(backoff)
+
+
+def read(run: Run, index: int) -> None:
+    """Status reader ``index``: a page showing the whole queue, refreshed again and again.
+
+    A snapshot only reads, so a read-write lock lets readers in together, and
+    with the readers-first policy their overlapping reads can keep every writer
+    out; under one plain lock each reader makes every other thread wait.  It
+    ends with the workers: once the producers are done and nothing is left.
+    """
+    queue = run.queue
+    stop = run.stop_event
+    producers_done = run.producers_done
+    errors = _ErrorStreak(run)
+    throttle = run.recorder.throttle
+    cpu = _CpuMeter(run)
+    while not stop.is_set():
+        throttle()
+        cpu.tick()
+        if producers_done.is_set() and not run.in_flight():
+            return
+        try:
+            queue.snapshot()
+            errors.count = 0
+        except RunStopped:
+            raise
+        except Exception as exc:  # the unsafe queue can change under a reader's feet
+            if errors.failed(exc, None):
+                return
+        if run.sleep(READ_PAUSE):
+            return

@@ -27,6 +27,9 @@ WORK_DISTRIBUTIONS = ("exponential", "fixed", "uniform")
 _WHOLE_BOUNDS: dict[str, tuple[int, int]] = {
     "producers": (1, 64),
     "workers": (1, 64),
+    "readers": (0, 64),
+    "backlog": (0, 10_000_000),
+    "burst": (1, 100_000),
     "tasks": (0, 10_000_000),
     "priority_spread": (1, 1000),
     "seed": (0, 2**63 - 1),
@@ -72,6 +75,12 @@ class Workload:
     on a task, drawn from ``work_distribution``.  ``race_window`` is passed to
     strategies that take it (``unsafe``) and ignored by the rest.
     ``switch_interval`` sets ``sys.setswitchinterval`` for the run's duration.
+    ``readers`` are status-page threads: they only look (a snapshot of the whole
+    queue, again and again), the reads a read-write lock lets overlap.
+    ``backlog`` (0: none) makes producers wait while that many tasks are queued,
+    so a run that goes on until stopped keeps a heap of that size, not one that grows.
+    ``burst`` makes each producer add that many tasks at once, then wait: the
+    rate stays the average, and the queue fills and empties in turns.
     ``seed`` makes every producer's priorities, work times and cancels repeatable.
     ``capacity`` bounds the recorder the run creates.
     ``queue`` (``"PATH.py:ClassName"``) runs a user's own queue class instead of
@@ -90,6 +99,9 @@ class Workload:
     cancel_probability: float = 0.0
     race_window: float = 0.0
     switch_interval: float | None = None
+    readers: int = 0
+    backlog: int = 0
+    burst: int = 1
     seed: int = 0
     capacity: int = 1_000_000
     queue: str | None = None

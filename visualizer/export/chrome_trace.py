@@ -354,7 +354,8 @@ class _TraceBuilder:
     def add_violations(self, violations: Iterable[TraceViolation]) -> None:
         """One instant per violation on each thread it names; process-wide if none."""
         for violation in violations:
-            t = int(violation.t_ns)
+            # The trace keeps the events' own stamps; a model's t_ns is run time.
+            t = int(getattr(violation, "wall_ns", 0) or violation.t_ns)
             self._widen(t)
             args: dict[str, Any] = {"kind": violation.kind, "detail": _scalar(violation.detail)}
             if violation.threads:

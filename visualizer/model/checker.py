@@ -23,7 +23,9 @@ from typing import Any, cast
 
 from visualizer.events import (
     CANCELLED,
+    CAUGHT,
     COMPLETED,
+    COND_NOTIFY,
     COND_WAIT,
     COND_WOKEN,
     DEADLOCK,
@@ -100,6 +102,7 @@ class Violation:
     detail: str
     idents: tuple[int, ...] = ()
     locks: tuple[str, ...] = ()
+    wall_ns: int = 0  # t_ns as the events' own clock stamps it (t_ns is run time, see clock.py)
 
     def __reduce__(self) -> tuple[type[Violation], tuple[object, ...]]:
         """Pickled as its fields in order: a replay checkpoint can hold 10,000 of these,
@@ -138,8 +141,13 @@ class InvariantChecker:
         self._last_t = 0
         self._cycles: set[frozenset[int | str]] = set()
         self._orphans: set[tuple[str, int]] = set()
+        # Exceptions a thread handled (Context.caught): ident -> (time, sentence, where),
+        # where = (file, raised line, skipped line). A lock the thread has held since
+        # before that time was never given back because of it.
+        self.caught: dict[int, tuple[int, str, object]] = {}
         self._finished = False
         self._produced: int | None = None  # adds the producers made, once they are done
+        self.clock_offset = 0  # wall minus run time, kept current by RunModel (clock.py)
         # Lost updates: which added-counter values were written, and recently by whom.
         self._counter_seen = bytearray()  # 1 for each value seen, from _counter_base on
         self._counter_base = 0
@@ -173,6 +181,7 @@ class InvariantChecker:
             HEAP_DISCARDED: self._on_discarded,
             COND_WAIT: lambda seq, t, ident, name, a, b: locks.cond_wait(ident, name),
             COND_WOKEN: lambda seq, t, ident, name, a, b: locks.cond_woken(ident, name),
+            COND_NOTIFY: lambda seq, t, ident, name, a, b: locks.cond_notified(name, a),
             LOCK_TIMED_OUT: lambda seq, t, ident, name, a, b: locks.timed_out(ident),
             LOCK_CREATED: lambda seq, t, ident, name, label, b: locks.created(name, label),
             THREAD_STARTED: self._on_thread_started,
@@ -288,7 +297,18 @@ class InvariantChecker:
             if locks is None:
                 locks = () if lock is None else (lock,)
             self.violations.append(
-                Violation(kind, t, seq, names, task, lock, detail, tuple(threads), locks)
+                Violation(
+                    kind,
+                    t,
+                    seq,
+                    names,
+                    task,
+                    lock,
+                    detail,
+                    tuple(threads),
+                    locks,
+                    t + self.clock_offset,
+                )
             )
 
     # --- task events -------------------------------------------------------------
@@ -510,6 +530,7 @@ class InvariantChecker:
                 f"{names[0]} waits for lock '{cycle[1]}', which it already holds itself: "
                 "it can never go on (deadlock)."
             )
+            detail += self._why_still_held(threads[0], str(cycle[1]))
         else:
             holders = names[1:] + names[:1]
             waits = [
@@ -543,16 +564,26 @@ class InvariantChecker:
                 t,
                 (ident,),
                 f"{self.name_of(ident)} ended while still holding lock '{lock}': "
-                "every thread that needs it will wait forever.",
+                "every thread that needs it will wait forever." + self._why_still_held(ident, lock),
                 lock=lock,
             )
 
-    def _on_mark(
-        self, seq: int, t: int, ident: int, text: object, count: object, b: object
-    ) -> None:
-        """The run's "producers done" mark carries how many adds the producers made."""
-        if text == PRODUCERS_DONE and type(count) is int:
-            self._produced = count
+    def _on_mark(self, seq: int, t: int, ident: int, text: object, a: object, b: object) -> None:
+        """Two marks matter here: the producers' count of adds, once they are done (every
+        add must be in the stream), and an exception a thread caught (see _why_still_held)."""
+        if text == PRODUCERS_DONE and type(a) is int:
+            self._produced = a
+        elif a == CAUGHT:
+            self.caught[ident] = (t, str(text), b)
+
+    def _why_still_held(self, ident: int, lock: str) -> str:
+        """ " It still holds it because it caught ...": an exception skipped the release."""
+        state = self.locks.locks.get(lock)
+        since = state.held_since.get(ident) if state is not None else None
+        note = self.caught.get(ident)
+        if since is None or note is None or note[0] < since:
+            return ""
+        return f" It still holds '{lock}' because it {note[1]}."
 
     def _on_violation(
         self, seq: int, t: int, ident: int, kind: object, target: object, detail: object

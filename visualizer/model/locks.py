@@ -47,6 +47,11 @@ class LockState:
     # a starving writer is one sample among thousands of short reader waits.
     write_wait_stats: Stats = field(default_factory=Stats)
     held_since: dict[int, int] = field(default_factory=dict)
+    reentries: int = 0  # acquisitions by a thread that already held it (RLock depth > 1)
+    most_holders: int = 0  # most threads holding it at once (readers, permits)
+    sleeps: int = 0  # conditions: waits so far
+    notifies: int = 0  # conditions: notify calls that found sleepers
+    last_woken: int = 0  # conditions: sleepers the last of them woke
 
     @property
     def contention(self) -> float:
@@ -98,6 +103,8 @@ class LockTable:
         held = holders.get(ident, 0)
         if not held:
             state.held_since[ident] = t_ns
+        elif mode == EXCLUSIVE:
+            state.reentries += 1
         if mode == EXCLUSIVE and type(count) is int:
             holders[ident] = count  # the event carries the recursion depth
         elif mode == WRITE:
@@ -106,6 +113,8 @@ class LockTable:
             holders[ident] = held + 1
         state.mode = mode
         state.acquisitions += 1
+        if len(holders) > state.most_holders:
+            state.most_holders = len(holders)
 
     def released(self, t_ns: int, ident: int, name: str, mode: str, count: object) -> None:
         state = self.locks.get(name)
@@ -137,6 +146,14 @@ class LockTable:
         if state is None:
             state = self.locks[name] = LockState(name, "Condition")
         state.cond_waiters.append(ident)
+        state.sleeps += 1
+
+    def cond_notified(self, name: str, woken: object) -> None:
+        """A notify that found sleepers; ``woken`` is how many it asked to wake."""
+        state = self.locks.get(name)
+        if state is not None and type(woken) is int:
+            state.notifies += 1
+            state.last_woken = woken
 
     def cond_woken(self, ident: int, name: str) -> None:
         state = self.locks.get(name)

@@ -15,12 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from visualizer.events import (
+    COND_WAIT,
+    COND_WOKEN,
     GATE_WAIT,
     HEAP_DISCARDED,
     LOCK_ACQUIRED,
     LOCK_RELEASED,
     LOCK_REQUESTED,
     LOCK_TIMED_OUT,
+    MARK,
     QUEUED,
     TASK_ADDED,
     TASK_COMPLETED,
@@ -33,6 +36,7 @@ from visualizer.events import (
     Batch,
 )
 from visualizer.model.checker import InvariantChecker, Violation
+from visualizer.model.clock import RunClock
 from visualizer.model.heap import HeapMirror
 from visualizer.model.metrics import Metrics
 from visualizer.model.positions import PositionLog
@@ -45,7 +49,9 @@ class ThreadInfo:
     """A thread as the stream shows it; ``color_index`` follows order of appearance.
 
     ``cpu_s`` is the CPU time the thread reported using (a sample while it runs,
-    the total when it ends), None until it reports any.
+    the total when it ends), None until it reports any; ``cpu_share`` is the
+    share of a CPU it used between its last two samples (0.5: half a core), and
+    ``cpu_at`` the run time of the last sample.
     """
 
     name: str
@@ -53,6 +59,14 @@ class ThreadInfo:
     color_index: int
     alive: bool = True
     cpu_s: float | None = None
+    cpu_share: float | None = None
+    cpu_at: int | None = None
+
+    def sample_cpu(self, t_ns: int, cpu_s: float) -> None:
+        """A live sample: CPU seconds used so far, at run time ``t_ns``."""
+        if self.cpu_s is not None and self.cpu_at is not None and t_ns > self.cpu_at:
+            self.cpu_share = max(0.0, (cpu_s - self.cpu_s) / ((t_ns - self.cpu_at) / 1e9))
+        self.cpu_s, self.cpu_at = cpu_s, t_ns
 
 
 class RunModel:
@@ -81,6 +95,8 @@ class RunModel:
         self.version = 0
         self.events_applied = 0
         self.dropped = 0
+        # Every time below is run time (see clock.py): stamps minus the time spent paused.
+        self.clock = RunClock()
         self.t0_ns: int | None = None
         self.now_ns = 0  # latest event time seen
         self.finished = False
@@ -101,8 +117,9 @@ class RunModel:
                 self.version += 1
             return
         metrics = self.metrics
+        clock = self.clock
         if self.t0_ns is None:
-            self.t0_ns = events[0][0]
+            self.t0_ns = clock.to_run(events[0][0])
             metrics.start(self.t0_ns, batch.first_seq)
         checks = self.checker.handlers
         acquired = self.locks.acquired
@@ -113,7 +130,11 @@ class RunModel:
         open_waits = timeline.open_waits
         by_status = self.tasks.by_status
         bucket_end = metrics.bucket_end
-        for seq, (t, ident, kind, subject, a, b) in enumerate(events, batch.first_seq):
+        # The clock changes only at the run's marks and a step's end: kept in locals
+        # (one compare and one subtraction per event) and reloaded when it changes.
+        frozen_at, offset, stepping = clock.frozen_at, clock.offset, clock.stepping
+        for seq, (wall, ident, kind, subject, a, b) in enumerate(events, batch.first_seq):
+            t = (wall if wall < frozen_at else frozen_at) - offset
             if t >= bucket_end:
                 metrics.roll(t, seq, by_status[QUEUED])
                 bucket_end = metrics.bucket_end
@@ -145,6 +166,9 @@ class RunModel:
                 timeline.start_work(t, ident, subject)
             elif kind == LOCK_REQUESTED:
                 timeline.start_wait(t, ident, subject)
+                if stepping is not None:
+                    clock.parked(wall, ident)
+                    frozen_at, offset, stepping = self._clock_moved()
             elif kind == LOCK_TIMED_OUT:
                 timeline.end_wait(t, ident)
             elif kind == THREAD_STARTED:
@@ -156,17 +180,36 @@ class RunModel:
                     info.cpu_s = float(b)
                 timeline.thread_ended(t, ident)
                 self.positions.thread_ended(seq, t, ident)
+                if stepping is not None:
+                    clock.parked(wall, ident)
+                    frozen_at, offset, stepping = self._clock_moved()
             elif kind in (GATE_WAIT, THREAD_BLOCKED):
                 self.positions.parked(seq, t, ident, subject, a)
+                if stepping is not None:
+                    clock.parked(wall, ident)
+                    frozen_at, offset, stepping = self._clock_moved()
+            elif kind == MARK:
+                clock.mark(wall, subject, b)
+                frozen_at, offset, stepping = self._clock_moved()
             elif kind == THREAD_CPU and isinstance(a, int | float) and not isinstance(a, bool):
-                threads[ident].cpu_s = float(a)
+                threads[ident].sample_cpu(t, float(a))
+            elif kind == COND_WAIT:
+                timeline.start_sleep(t, ident, subject)
+            elif kind == COND_WOKEN:
+                timeline.end_sleep(t, ident)
         self._next_seq = batch.first_seq + len(events)
         self.events_applied += len(events)
-        last = events[-1][0]
+        last = clock.to_run(events[-1][0])
         if last > self.now_ns:
             self.now_ns = last
         timeline.prune(self.now_ns)
         self.version += 1
+
+    def _clock_moved(self) -> tuple[int, int, int | None]:
+        """The clock's state after a mark or a step's end, for the fold loop's locals."""
+        clock = self.clock
+        self.checker.clock_offset = clock.offset  # its violations keep their wall time too
+        return clock.frozen_at, clock.offset, clock.stepping
 
     def advance_clock(self, now_ns: int) -> None:
         """Let time pass with no events: a deadlocked or idle run still ages.
@@ -174,8 +217,10 @@ class RunModel:
         Views draw open segments (a lock wait, a task being worked on) up to
         :attr:`now_ns`; without new events that stays at the last event's time, so
         a deadlock would look like a frozen instant instead of waits that grow.
-        ``now_ns`` is ``time.perf_counter_ns()``, the clock the events carry.
+        ``now_ns`` is ``time.perf_counter_ns()``, the clock the events carry; it is
+        turned into run time, so a paused run does not age.
         """
+        now_ns = self.clock.to_run(now_ns)
         if self.t0_ns is None or now_ns <= self.now_ns:
             return
         self.now_ns = now_ns

@@ -1,4 +1,8 @@
-"""Per-thread timelines: when each thread worked on a task and when it waited for a lock.
+"""Per-thread timelines: when each thread worked on a task, waited for a lock, or slept.
+
+A thread that sleeps on a condition (``wait()``, until a notify) is neither
+working nor blocked on a lock; drawn as nothing it would look idle, which is
+the very difference a condition variable makes, so it has segments of its own.
 
 Only the last ``window_s`` seconds are kept (plus at most ``max_segments`` per
 thread, for bursts of very short waits), because the lanes view scrolls and a
@@ -18,13 +22,14 @@ from typing import NamedTuple
 
 WORK = "work"
 WAIT = "wait"
+SLEEP = "sleep"
 
 
 class Segment(NamedTuple):
     start_ns: int
     end_ns: int | None
-    kind: str  # "work" or "wait" (no "hold" segments are made, see the module docstring)
-    label: str  # the task id (work) or the lock name (wait)
+    kind: str  # "work", "wait" or "sleep" (no "hold" segments, see the module docstring)
+    label: str  # the task id (work), the lock name (wait) or the condition's (sleep)
 
 
 class Timeline:
@@ -36,6 +41,7 @@ class Timeline:
         self._done: dict[int, deque[Segment]] = {}
         self.open_waits: dict[int, tuple[int, str]] = {}  # ident -> (since, lock)
         self._open_work: dict[int, tuple[int, Hashable]] = {}  # ident -> (since, task)
+        self._open_sleeps: dict[int, tuple[int, str]] = {}  # ident -> (since, condition)
 
     def add_thread(self, ident: int) -> None:
         """Give a thread its lane (threads are listed in the order they were added)."""
@@ -54,6 +60,9 @@ class Timeline:
         wait = self.open_waits.get(ident)
         if wait is not None:
             segments.append(Segment(wait[0], None, WAIT, wait[1]))
+        sleep = self._open_sleeps.get(ident)
+        if sleep is not None:
+            segments.append(Segment(sleep[0], None, SLEEP, sleep[1]))
         return segments
 
     # --- folding ---------------------------------------------------------------
@@ -67,6 +76,14 @@ class Timeline:
             return 0
         self._close(ident, Segment(wait[0], t_ns, WAIT, wait[1]))
         return t_ns - wait[0]
+
+    def start_sleep(self, t_ns: int, ident: int, condition: str) -> None:
+        self._open_sleeps[ident] = (t_ns, condition)
+
+    def end_sleep(self, t_ns: int, ident: int) -> None:
+        sleep = self._open_sleeps.pop(ident, None)
+        if sleep is not None:
+            self._close(ident, Segment(sleep[0], t_ns, SLEEP, sleep[1]))
 
     def start_work(self, t_ns: int, ident: int, task: Hashable) -> None:
         work = self._open_work.get(ident)
@@ -84,6 +101,7 @@ class Timeline:
     def thread_ended(self, t_ns: int, ident: int) -> None:
         """A thread that ends stops waiting and working, whatever the events said."""
         self.end_wait(t_ns, ident)
+        self.end_sleep(t_ns, ident)
         work = self._open_work.pop(ident, None)
         if work is not None:
             self._close(ident, Segment(work[0], t_ns, WORK, str(work[1])))

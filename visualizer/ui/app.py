@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 from visualizer import __version__
 from visualizer.desktop import APP_ID
 from visualizer.engine import Workload
+from visualizer.engine.lessons import lesson_workload
 from visualizer.engine.options import (
     Parser,
     add_workload_options,
@@ -91,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="open a recording (a counterexample from explore --save opens paused at its start)",
     )
     parser.add_argument(
+        "--presentation",
+        action="store_true",
+        help="open in presentation mode (View > Presentation, F11): the views alone, larger",
+    )
+    parser.add_argument(
         "--paused",
         action="store_true",
         help="with --run: start paused, every thread at its first traced point (as Step does)",
@@ -155,7 +161,9 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Workload
     """Parse and validate; exits with status 2 and one line on any bad argument."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    workload = Workload().replace(**_given(args))
+    given = _given(args)
+    # The window opens on the strategy's lesson workload; options given change it.
+    workload = lesson_workload(given.get("strategy", Workload().strategy)).replace(**given)
     try:
         workload.validate()
     except ValueError as exc:
@@ -232,12 +240,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from visualizer.ui.errors import ErrorReporter
     from visualizer.ui.icon import app_icon
     from visualizer.ui.latency import LatencyProbe
+    from visualizer.ui.layouts import fit_to_screen
     from visualizer.ui.main_window import MainWindow
     from visualizer.ui.settings import (
         ORGANIZATION,
         open_settings,
         saved_engine_python,
         saved_workload,
+        saved_workloads,
     )
     from visualizer.ui.signals import SignalWatcher
 
@@ -259,9 +269,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.screenshot or args.measure_latency or args.print_paint_time or args.measure_start
     )
     settings = None if args.fresh or measuring else open_settings()
+    remembered: dict[str, Workload] = {}
     if settings is not None:
-        # Saved panel values first, then whatever the command line says on top.
-        restored = saved_workload(settings, Workload()).replace(**_given(args))
+        # Saved panel values first (the strategy shown last, and each strategy's own
+        # workload), then whatever the command line says on top.
+        given = _given(args)
+        remembered = saved_workloads(settings)
+        current = saved_workload(settings, lesson_workload(Workload().strategy))
+        strategy = given.get("strategy", current.strategy)
+        base = remembered.get(strategy) or (
+            current if current.strategy == strategy else lesson_workload(strategy)
+        )
+        restored = base.replace(**given)
         workload = restored if _valid(restored) else workload
 
     engine_python = args.engine_python
@@ -272,6 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     reporter = ErrorReporter()
     reporter.install()
     window = MainWindow(workload, engine_python=engine_python)
+    window.controls.set_workloads({k: w for k, w in remembered.items() if k != workload.strategy})
     window.window_settings.settings = settings
     window.window_settings.restore()
     reporter.set_parent_widget(window)
@@ -295,12 +315,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.quit()
 
     signals.received.connect(quit_on_signal)
-    screen = app.primaryScreen().availableGeometry()
-    small = screen.width() < window.width() or screen.height() < window.height()
-    if small and not args.screenshot:  # screenshots are always 1280x800, for the README
-        window.showMaximized()
-    else:
-        window.show()
+    # 1280x800 where the screen has room, else the screen: a 1024x768 projector gets
+    # a window that fits it (screenshots too: they show what that screen shows).
+    fit_to_screen(window)
+    window.show()
+    fit_to_screen(window)  # once more with the window manager's frame known
+    if args.presentation:
+        window.presentation.set_active(True)
 
     if engine_note:
         window.statusBar().showMessage(engine_note, 15_000)

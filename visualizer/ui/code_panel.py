@@ -10,9 +10,11 @@ Backwards and forwards walk the recorded positions: the panel shows where every
 thread stood after that step.  That is browsing history, not undoing it; the
 threads stay where they are, and "Live" returns to the present.
 
-Why markers are drawn in the text's own viewport (a pill with the thread's name
-after the line, a tint across it, dots in the gutter): a class reads names more
-easily than colours, and several threads on one line must all stay visible.
+Where the file has a scenario's "bug and its fix" section of two functions,
+they are shown side by side above the whole file (one above the other where the
+panel is too narrow for two columns of readable code), with the same markers:
+the class sees the buggy and the fixed line at once.  The markers themselves
+live in each view's gutter (:mod:`visualizer.ui.code_view`), never over code.
 """
 
 from __future__ import annotations
@@ -20,199 +22,28 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal, Slot
-from PySide6.QtGui import (
-    QColor,
-    QFontDatabase,
-    QKeySequence,
-    QPainter,
-    QPaintEvent,
-    QResizeEvent,
-    QTextCursor,
-    QTextFormat,
-)
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QSizePolicy,
-    QTextEdit,
+    QSplitter,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from visualizer.model import Position, RunModel
-from visualizer.ui.theme import muted, text_on, thread_color, view_font
+from visualizer.ui.code_view import CodeView, Marker, Note
+from visualizer.ui.theme import styled, thread_color
 
-TINT_ALPHA = 70
-"""Opacity (of 255) of a marked line's tint: the text must stay readable through it."""
+PAIR_COLUMN_CHARS = 34
+"""Characters a column of the bug | fix pair needs; narrower, the two stack instead."""
 
-Marker = tuple[QColor, str]
-"""A thread's colour and name."""
-
-
-class _Gutter(QWidget):
-    """Line numbers, and a dot per thread on its line."""
-
-    def __init__(self, view: CodeView) -> None:
-        super().__init__(view)
-        self.view = view
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
-        return QSize(self.view.gutter_width(), 0)
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
-        self.view.paint_gutter(event)
-
-
-class CodeView(QPlainTextEdit):
-    """Read-only source text with line numbers and thread markers."""
-
-    DOT = 9  # px, diameter of a gutter dot
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setReadOnly(True)
-        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        font.setPointSizeF(view_font().pointSizeF())
-        self.setFont(font)
-        self.markers: dict[int, list[Marker]] = {}
-        self.focus_line = 0  # the line of the thread that moved last (0: none)
-        self._gutter = _Gutter(self)
-        self.blockCountChanged.connect(self._update_margins)
-        self.updateRequest.connect(self._scroll_gutter)
-        self._update_margins()
-
-    # --- markers -------------------------------------------------------------------
-    def set_markers(self, markers: dict[int, list[Marker]], focus_line: int) -> None:
-        """Show ``markers`` (line -> threads there); bring ``focus_line`` into view."""
-        self.markers = markers
-        self.focus_line = focus_line
-        selections = []
-        for line, threads in markers.items():
-            block = self.document().findBlockByNumber(line - 1)
-            if not block.isValid():
-                continue
-            selection = QTextEdit.ExtraSelection()
-            tint = QColor(threads[0][0])
-            tint.setAlpha(TINT_ALPHA)
-            selection.format.setBackground(tint)
-            selection.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
-            selection.cursor = QTextCursor(block)
-            selections.append(selection)
-        self.setExtraSelections(selections)
-        self._update_margins()
-        if focus_line:
-            block = self.document().findBlockByNumber(focus_line - 1)
-            if block.isValid():
-                self.setTextCursor(QTextCursor(block))
-                self.centerCursor()
-        self.viewport().update()
-        self._gutter.update()
-
-    # --- gutter ----------------------------------------------------------------------
-    def gutter_width(self) -> int:
-        digits = len(str(max(1, self.blockCount())))
-        dots = max((len(threads) for threads in self.markers.values()), default=1)
-        metrics = self.fontMetrics()
-        return 8 + metrics.horizontalAdvance("9") * digits + dots * (self.DOT + 2) + 6
-
-    @Slot()
-    def _update_margins(self, *_args: object) -> None:
-        self.setViewportMargins(self.gutter_width(), 0, 0, 0)
-
-    @Slot(QRect, int)
-    def _scroll_gutter(self, rect: QRect, dy: int) -> None:
-        if dy:
-            self._gutter.scroll(0, dy)
-        else:
-            self._gutter.update(0, rect.y(), self._gutter.width(), rect.height())
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
-        super().resizeEvent(event)
-        area = self.contentsRect()
-        self._gutter.setGeometry(QRect(area.left(), area.top(), self.gutter_width(), area.height()))
-
-    def paint_gutter(self, event: QPaintEvent) -> None:
-        painter = QPainter(self._gutter)
-        painter.fillRect(event.rect(), self.palette().color(self.backgroundRole()))
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        number_color = muted(self)
-        height = self.fontMetrics().height()
-        width = self._gutter.width()
-        block = self.firstVisibleBlock()
-        top = round(self.blockBoundingGeometry(block).translated(self.contentOffset()).top())
-        while block.isValid() and top <= event.rect().bottom():
-            bottom = top + round(self.blockBoundingRect(block).height())
-            line = block.blockNumber() + 1
-            if block.isVisible() and bottom >= event.rect().top():
-                threads = self.markers.get(line, ())
-                x = 4
-                for color, _name in threads:
-                    painter.setPen(Qt.PenStyle.NoPen)
-                    painter.setBrush(color)
-                    painter.drawEllipse(
-                        QRectF(x, top + (height - self.DOT) / 2, self.DOT, self.DOT)
-                    )
-                    x += self.DOT + 2
-                font = self.font()
-                font.setBold(line == self.focus_line)
-                painter.setFont(font)
-                painter.setPen(
-                    self.palette().color(self.foregroundRole()) if threads else number_color
-                )
-                painter.drawText(0, top, width - 6, height, Qt.AlignmentFlag.AlignRight, str(line))
-            block = block.next()
-            top = bottom
-        painter.end()
-
-    # --- name pills after the marked lines -------------------------------------------
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
-        super().paintEvent(event)
-        if not self.markers:
-            return
-        painter = QPainter(self.viewport())
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        label_font = view_font(0.9, bold=True)
-        painter.setFont(label_font)
-        metrics = painter.fontMetrics()
-        text_metrics = self.fontMetrics()
-        offset = self.contentOffset()
-        right = self.viewport().width() - 4
-        for line, threads in self.markers.items():
-            block = self.document().findBlockByNumber(line - 1)
-            if not block.isValid():
-                continue
-            box = self.blockBoundingGeometry(block).translated(offset)
-            if box.bottom() < event.rect().top() or box.top() > event.rect().bottom():
-                continue
-            text = block.text().rstrip()
-            x = offset.x() + self.document().documentMargin()
-            x += text_metrics.horizontalAdvance(text) + 2 * text_metrics.horizontalAdvance(" ")
-            # Full names after the code if they fit; else short tags ("W1"), against the
-            # right edge if need be (over the line's end, which is usually a comment):
-            # the markers must stay in view however long the line.
-            for labels in (
-                [f"\u25c0 {name}" for _color, name in threads],
-                [f"\u25c0{_short(name)}" for _color, name in threads],
-            ):
-                widths = [metrics.horizontalAdvance(label) + 12 for label in labels]
-                span = sum(widths) + 4 * (len(widths) - 1)
-                if x + span <= right:
-                    break
-            x = max(0.0, min(x, right - span))
-            for (color, _name), label, width in zip(threads, labels, widths, strict=True):
-                pill = QRectF(x, box.top() + 1, width, box.height() - 2)
-                painter.setPen(Qt.PenStyle.NoPen)
-                painter.setBrush(color)
-                painter.drawRoundedRect(pill, 6, 6)
-                painter.setPen(text_on(color))
-                painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, label)
-                x = pill.right() + 4
-        painter.end()
+SECTION_START = "# --- the bug and its fix"
+SECTION_END = "# ---"
 
 
 class CodePanel(QWidget):
@@ -241,28 +72,98 @@ class CodePanel(QWidget):
         self.back.clicked.connect(lambda: self.browse(-1))
         self.forward.clicked.connect(lambda: self.browse(+1))
         self.live.clicked.connect(self.go_live)
+        self.pair_button = QToolButton()
+        self.pair_button.setText("Bug | fix")
+        self.pair_button.setCheckable(True)
+        self.pair_button.setChecked(True)
+        self.pair_button.setToolTip(
+            "Show the scenario's buggy and fixed functions side by side above the file"
+        )
+        self.pair_button.toggled.connect(self._pair_toggled)
+        self.file_button = QToolButton()
+        self.file_button.setText("Whole file")
+        self.file_button.setCheckable(True)
+        self.file_button.setChecked(False)  # the bug and the fix whole come first
+        self.file_button.setToolTip(
+            "Show the whole file under the bug and the fix (hidden, the threads elsewhere "
+            "in it are listed under the code)"
+        )
+        self.file_button.toggled.connect(self._pair_toggled)
         self.where = QLabel()
-        self.where.setFont(view_font(small=True))
+        styled(self.where, small=True)
         self.where.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         for button in (self.back, self.forward, self.live):
             bar.addWidget(button)
         bar.addWidget(self.where, 1)
+        bar.addWidget(self.pair_button)
+        bar.addWidget(self.file_button)
 
-        self.view = CodeView()
+        self.view = CodeView()  # the whole file
+        self.bug_view = CodeView()  # the section's first function ...
+        self.fix_view = CodeView()  # ... and its second, side by side
+        self.bug_view.setToolTip("The bug")
+        self.fix_view.setToolTip("The fix")
+        self.pair = QWidget()
+        self.pair_layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self.pair)
+        self.pair_layout.setContentsMargins(0, 0, 0, 0)
+        self.pair_layout.setSpacing(2)
+        self.pair_layout.addWidget(self.bug_view)
+        self.pair_layout.addWidget(self.fix_view)
+        self.pair.hide()
+        self.sections: tuple[range, range] | None = None  # file lines of bug and fix
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.pair)
+        self.splitter.addWidget(self.view)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
         self.legend = QLabel()
-        self.legend.setFont(view_font(small=True))
+        styled(self.legend, small=True)
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.setSpacing(4)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
         layout.addLayout(bar)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.splitter, 1)
         layout.addWidget(self.legend)
+        layout.addStretch(0)  # the bug and fix alone (no file) keep to the top, no gaps
         self.refresh()
+
+    def views(self) -> list[CodeView]:
+        """Every code view shown now: the bug and the fix (if shown) and the file."""
+        pair = [self.bug_view, self.fix_view] if self.pair.isVisibleTo(self) else []
+        return [*pair, self.view]
+
+    def restyle(self) -> None:
+        """After a zoom: the pair's columns and heights follow the new font."""
+        self._fit_pair()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_pair()
+
+    @Slot(bool)
+    def _pair_toggled(self, _shown: bool) -> None:
+        self._show_parts()
+        self._shown = None  # the legend lists what the views no longer show
+        self.refresh()
+
+    def _show_parts(self) -> None:
+        """The pair where the file has one and it is wanted; the whole file unless the
+        pair is shown and the file is not wanted (presentation mode)."""
+        pair = self.sections is not None and self.pair_button.isChecked()
+        self.pair.setVisible(pair)
+        self.view.setVisible(not pair or self.file_button.isChecked())
+        self.pair_button.setVisible(self.sections is not None)
+        self.file_button.setVisible(self.sections is not None and self.pair_button.isChecked())
+        self._fit_pair()
+
+    def file_hidden(self) -> bool:
+        return not self.view.isVisibleTo(self)
 
     def _button(self, text: str, keys: str, tip: str) -> QToolButton:
         button = QToolButton()
@@ -296,7 +197,8 @@ class CodePanel(QWidget):
         self._shown = state
         if positions is None or count == 0:
             self._show_file(self.source)
-            self.view.set_markers({}, 0)
+            for view in (self.view, self.bug_view, self.fix_view):
+                view.set_markers({}, 0, self._notes())
             self.where.setText(
                 "Pause or Step to see each thread's line"
                 if self.model is not None
@@ -347,7 +249,8 @@ class CodePanel(QWidget):
             return
         self._file = path
         if path is None:
-            self.view.setPlainText("")
+            self.view.set_text("")
+            self._show_sections("")
             return
         text = self._texts.get(path)
         if text is None:
@@ -356,9 +259,71 @@ class CodePanel(QWidget):
             except (OSError, UnicodeDecodeError) as exc:
                 text = f"(the source is not available: {path}: {exc})"
             self._texts[path] = text
-        self.view.setPlainText(text)
+        self.view.set_text(text)
+        self._show_sections(text)
         # Open where the lesson is, not at the module's docstring.
         self.view.verticalScrollBar().setValue(_anchor_line(text) - 1)
+
+    def _show_sections(self, text: str) -> None:
+        """The bug and the fix, side by side, if the file has that section."""
+        self.sections = bug_and_fix(text)
+        lines = text.splitlines()
+        if self.sections is not None:
+            for view, span in zip((self.bug_view, self.fix_view), self.sections, strict=True):
+                view.set_text(_dedent(lines[span.start - 1 : span.stop - 1]), span.start)
+        self._show_parts()
+
+    def _fit_pair(self) -> None:
+        """Two columns where each holds :data:`PAIR_COLUMN_CHARS`, else one above the other;
+        the pair as tall as its code, the file below takes the rest."""
+        if self.sections is None or not self.pair.isVisibleTo(self):
+            return
+        advance = max(1, self.bug_view.fontMetrics().horizontalAdvance("m"))
+        gutter = self.bug_view.gutter_width() + 24
+        side_by_side = (self.width() - 12) / 2 - gutter >= PAIR_COLUMN_CHARS * advance
+        self.pair_layout.setDirection(
+            QBoxLayout.Direction.LeftToRight if side_by_side else QBoxLayout.Direction.TopToBottom
+        )
+        line = self.bug_view.fontMetrics().lineSpacing()
+        heights = []
+        for view in (self.bug_view, self.fix_view):
+            frame = 2 * view.frameWidth() + 2 * int(view.document().documentMargin())
+            heights.append(view.lines_shown() * line + frame + 6)  # no last line half-shown
+        least = 3 * line + 8  # a short window still shows a few lines of each (they scroll)
+        for view, height in zip((self.bug_view, self.fix_view), heights, strict=True):
+            tall = max(heights) if side_by_side else height
+            view.setMinimumHeight(min(tall, least))
+            view.setMaximumHeight(tall)
+        wanted = max(heights) if side_by_side else sum(heights) + 4
+        # Alone (the file hidden), no taller than its code: the room left goes to the
+        # step buttons below, not to gaps between the bug and the fix.
+        self.pair.setMaximumHeight(wanted if self.file_hidden() else 16_777_215)
+        if self.file_hidden():
+            return
+        sizes = self.splitter.sizes()
+        total = sum(sizes) or self.height()
+        self.splitter.setSizes([wanted, max(total - wanted, line * 4)])
+
+    def _in_pair(self, line: int) -> bool:
+        return self.sections is not None and any(line in span for span in self.sections)
+
+    def _notes(self) -> dict[int, Note]:
+        """Red tags: where a handled exception was raised, and the line it skipped."""
+        notes: dict[int, Note] = {}
+        model = self.model
+        if model is None or self._file is None:
+            return notes
+        for _t, sentence, where in model.checker.caught.values():
+            if not isinstance(where, tuple | list) or len(where) != 3:
+                continue
+            path, raised, skipped = where
+            if str(path) != self._file:
+                continue
+            if raised:
+                notes[int(raised)] = ("raised", sentence)
+            if skipped:
+                notes[int(skipped)] = ("skipped", f"Never ran: {sentence}")
+        return notes
 
     def _mark(self, where: dict[int, Position], focus: Position | None) -> None:
         model = self.model
@@ -370,25 +335,60 @@ class CodePanel(QWidget):
             color = thread_color(info.color_index if info is not None else 0)
             if position.file == self._file:
                 markers.setdefault(position.line, []).append((color, name))
-                continue
+                if not self.file_hidden() or self._in_pair(position.line):
+                    continue
             rows.append(
                 f"<span style='color:{color.name()}'>\u25cf</span> <b>{name}</b> "
                 f"{html.escape(Path(position.file).name)}:{position.line}: "
                 f"{html.escape(position.label)}"
             )
         focus_line = focus.line if focus is not None and focus.file == self._file else 0
-        self.view.set_markers(markers, focus_line)
-        # Threads parked in another file than the one shown (a strategy's worker loop).
+        notes = self._notes()
+        self.view.set_markers(markers, focus_line, notes)
+        for view in (self.bug_view, self.fix_view):
+            view.set_markers(markers, 0, notes)
+        self._fit_pair()
+        # Threads parked where no view shows them (a strategy's worker loop, or the
+        # file's other lines while only the bug and the fix are shown).
         self.legend.setText("Elsewhere: " + " &nbsp; ".join(rows) if rows else "")
         self.legend.setVisible(bool(rows))
 
 
-def _short(name: str) -> str:
-    """A thread's tag where its name does not fit: "worker-12" -> "W12", "writer" -> "W"."""
-    head, _, number = name.rpartition("-")
-    if head and number.isdigit():
-        return f"{head[:1].upper()}{number}"
-    return name[:1].upper()
+def bug_and_fix(text: str) -> tuple[range, range] | None:
+    """File lines (1-based, end exclusive) of the two functions in a scenario's
+    "bug and its fix" section, or None if the file has no such section of exactly two."""
+    lines = text.splitlines()
+    start = next(
+        (i for i, line in enumerate(lines) if line.lstrip().startswith(SECTION_START)), None
+    )
+    if start is None:
+        return None
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith(SECTION_END)),
+        len(lines),
+    )
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    heads = [
+        i
+        for i in range(start + 1, end)
+        if lines[i].startswith(" " * indent + "def ")
+        or lines[i].startswith(" " * indent + "async def ")
+    ]
+    if len(heads) != 2:
+        return None
+    spans = []
+    for head, stop in ((heads[0], heads[1]), (heads[1], end)):
+        while stop > head + 1 and not lines[stop - 1].strip():
+            stop -= 1  # no blank lines at a function's end
+        spans.append(range(head + 1, stop + 1))
+    return spans[0], spans[1]
+
+
+def _dedent(lines: list[str]) -> str:
+    """The lines without the indent they share (a method's class level): narrower columns."""
+    widths = [len(line) - len(line.lstrip()) for line in lines if line.strip()]
+    cut = min(widths, default=0)
+    return "\n".join(line[cut:] for line in lines)
 
 
 ANCHORS = ("# --- the bug and its fix", "class ")

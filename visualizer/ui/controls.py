@@ -42,14 +42,18 @@ from PySide6.QtWidgets import (
 )
 
 from visualizer.engine import Workload
+from visualizer.engine.lessons import LESSON_TEXTS, lesson_workload
 from visualizer.queues import STRATEGIES
 from visualizer.ui.theme import ALERT_COLOR
 
 PACES: tuple[float | None, ...] = (1, 2, 5, 10, 30, 100, 300, 1000, None)
 """Speed slider stops, slowest first: operations per second, None = full speed."""
 
+HIDDEN_FIELDS = ("duration", "work_distribution", "capacity")
+"""Workload fields without an input: a strategy's lesson leaves them as they were."""
+
 INT32_MAX = 2**31 - 1
-SPIN_MIN_WIDTH = 100
+SPIN_MIN_WIDTH = 84
 GROUP_MARGINS = (8, 4, 8, 6)
 
 
@@ -96,6 +100,38 @@ def _dspin(
     return box
 
 
+_SECONDARY_WORDS: dict[str, Callable[[Any], str]] = {
+    "burst": lambda n: f"bursts of {n}",
+    "backlog": lambda n: f"backlog {n:,}",
+    "priority_spread": lambda n: f"{n} priorities",
+    "cancel_probability": lambda p: f"{p * 100:.0f} % cancelled",
+    "race_window": lambda s: f"race window {s * 1000:g} ms",
+    "switch_interval": lambda s: f"GIL switch {s * 1000:g} ms",
+    "seed": lambda n: f"seed {n}",
+}
+"""How the folded settings read in the toggle's summary, when not at their defaults."""
+
+
+def _key(workload: Workload) -> str:
+    """The strategy list's item for a workload: a strategy's name, or a user's queue."""
+    return QUEUE_PREFIX + workload.queue if workload.queue is not None else workload.strategy
+
+
+def _keyed(workload: Workload, key: str) -> Workload:
+    """``workload`` for the strategy list's item ``key``."""
+    if key.startswith(QUEUE_PREFIX):
+        return workload.replace(queue=key[len(QUEUE_PREFIX) :])
+    return workload.replace(strategy=key, queue=None)
+
+
+def _valid(workload: Workload) -> bool:
+    try:
+        workload.validate()
+    except ValueError:
+        return False
+    return True
+
+
 def _pace_text(pace: float | None) -> str:
     if pace is None:
         return "full speed"
@@ -122,6 +158,9 @@ class ControlPanel(QWidget):
         self._error: tuple[str, str] | None = None
         self._workload: Workload | None = None
         self._race_window_ms = 0.0  # kept while a safe strategy shows "unsafe only"
+        # Each strategy keeps its own workload: its lesson until the user edits it.
+        self._per_strategy: dict[str, Workload] = {}
+        self._shown_strategy: str | None = None
 
         self._content = QWidget()
         layout = QVBoxLayout(self._content)
@@ -143,6 +182,7 @@ class ControlPanel(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self._scroll)
         self._fit_width()
+        self._show_more(False)
 
         self.set_workload(self._base)
 
@@ -169,6 +209,12 @@ class ControlPanel(QWidget):
         box = QVBoxLayout(group)
         box.setContentsMargins(*GROUP_MARGINS)
         self.strategy = QComboBox()
+        # Long titles are cut in the closed box (the list shows them whole): the panel
+        # stays narrow enough to leave a 1024-pixel screen to the views.
+        self.strategy.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.strategy.setMinimumContentsLength(14)
         self.strategy.setToolTip(
             "How the task queue protects its heap and status table from concurrent threads."
         )
@@ -182,9 +228,28 @@ class ControlPanel(QWidget):
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.summary.setToolTip("What the chosen strategy protects, and what that costs.")
         self.summary.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-        box.addWidget(self.strategy)
+        self.lesson = QLabel()
+        self.lesson.setWordWrap(True)
+        self.lesson.setTextFormat(Qt.TextFormat.RichText)
+        self.lesson.setToolTip(
+            "What this strategy's lesson workload shows within a few seconds of Start."
+        )
+        self.lesson.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.lesson_button = QToolButton()
+        self.lesson_button.setText("Lesson")
+        self.lesson_button.setToolTip(
+            "Put back the workload that shows this strategy's lesson (your changes to "
+            "this strategy's workload are forgotten)"
+        )
+        self.lesson_button.clicked.connect(self.restore_lesson)
+        pick = QHBoxLayout()
+        pick.setSpacing(4)
+        pick.addWidget(self.strategy, 1)
+        pick.addWidget(self.lesson_button)
+        box.addLayout(pick)
+        box.addWidget(self.lesson)
         box.addWidget(self.summary)
-        self.strategy.currentIndexChanged.connect(self._strategy_changed)
+        self.strategy.currentIndexChanged.connect(self._strategy_picked)
         return group
 
     def _build_workload(self) -> QGroupBox:
@@ -235,6 +300,21 @@ class ControlPanel(QWidget):
             ),
         )
         self._add(
+            "Status readers",
+            whole(
+                "readers",
+                _spin(
+                    0,
+                    999,
+                    "Threads that only read: each takes a snapshot of the whole queue, again "
+                    "and again, as a status page would (0 to 64). A read-write lock lets them "
+                    "in together; one plain lock makes everybody else wait for them.",
+                    special="none",
+                    suffix=" readers",
+                ),
+            ),
+        )
+        self._add(
             "Production rate",
             scaled(
                 "rate",
@@ -251,19 +331,6 @@ class ControlPanel(QWidget):
             ),
         )
         self._add(
-            "Priority spread",
-            whole(
-                "priority_spread",
-                _spin(
-                    0,
-                    100_000,
-                    "Tasks get priorities 0 to spread-1; the highest number is served "
-                    "first. 1 makes every task equal (pure first-in, first-out).",
-                    suffix=" levels",
-                ),
-            ),
-        )
-        self._add(
             "Work time",
             scaled(
                 "work_time",
@@ -277,6 +344,75 @@ class ControlPanel(QWidget):
                     suffix=" ms",
                 ),
                 1000.0,
+            ),
+        )
+        self._add(
+            "Total tasks",
+            whole(
+                "tasks",
+                _spin(
+                    0,
+                    INT32_MAX,
+                    "How many tasks the producers add in all (up to 10 000 000). At the "
+                    "minimum they keep adding until you press Stop.",
+                    special="until stopped",
+                    suffix=" tasks",
+                ),
+            ),
+        )
+
+        self.more = QToolButton()
+        self.more.setCheckable(True)
+        self.more.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.more.setAutoRaise(True)
+        self.more.setToolTip("Show or hide the settings below (their values still apply)")
+        self.more.toggled.connect(self._show_more)
+        self.more_summary = QLabel()
+        self.more_summary.setWordWrap(True)
+        self.more_summary.setToolTip("The folded settings that differ from the defaults")
+        self.more_summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        self.more_summary.setMinimumWidth(1)
+        self._form.addRow(self.more, self.more_summary)
+        first_secondary = len(self._inputs)
+        self._add(
+            "Burst",
+            whole(
+                "burst",
+                _spin(
+                    1,
+                    100_000,
+                    "Each producer adds this many tasks at once, then waits; the rate stays "
+                    "the average. The queue fills and empties in turns.",
+                    suffix=" at once",
+                ),
+            ),
+        )
+        self._add(
+            "Backlog limit",
+            whole(
+                "backlog",
+                _spin(
+                    0,
+                    10_000_000,
+                    "Producers wait while this many tasks are queued or being worked on, so a "
+                    "run that goes on until stopped keeps a heap of about this size. At the "
+                    "minimum there is no limit.",
+                    special="no limit",
+                    suffix=" tasks",
+                ),
+            ),
+        )
+        self._add(
+            "Priority spread",
+            whole(
+                "priority_spread",
+                _spin(
+                    0,
+                    100_000,
+                    "Tasks get priorities 0 to spread-1; the highest number is served "
+                    "first. 1 makes every task equal (pure first-in, first-out).",
+                    suffix=" levels",
+                ),
             ),
         )
         self._add(
@@ -340,25 +476,34 @@ class ControlPanel(QWidget):
                 ),
             ),
         )
-        self._add(
-            "Total tasks",
-            whole(
-                "tasks",
-                _spin(
-                    0,
-                    INT32_MAX,
-                    "How many tasks the producers add in all (up to 10 000 000). At the "
-                    "minimum they keep adding until you press Stop.",
-                    special="until stopped",
-                    suffix=" tasks",
-                ),
-            ),
-        )
-
+        self._secondary = list(self._inputs)[first_secondary:]
         self.general_message = self._message_label()
         self._form.addRow(self.general_message)
         self._form.setRowVisible(self.general_message, False)
         return group
+
+    def _show_more(self, shown: bool) -> None:
+        """Show the secondary settings, or fold them into the toggle's one-line summary."""
+        labels = {self._inputs[name].label for name in self._secondary}
+        for label in labels:
+            self._form.setRowVisible(label, shown)
+        self._update_more()
+
+    def _update_more(self) -> None:
+        arrow = Qt.ArrowType.DownArrow if self.more.isChecked() else Qt.ArrowType.RightArrow
+        self.more.setArrowType(arrow)
+        self.more.setText("Fewer" if self.more.isChecked() else "More")
+        self.more_summary.setVisible(not self.more.isChecked())
+        if self.more.isChecked():
+            return
+        values = {name: self._inputs[name].get() for name in self._secondary}
+        defaults = Workload()
+        parts = [
+            _SECONDARY_WORDS[name](value)
+            for name, value in values.items()
+            if value != getattr(defaults, name) and name in _SECONDARY_WORDS
+        ]
+        self.more_summary.setText(", ".join(parts) if parts else "all at their defaults")
 
     def _message_label(self) -> QLabel:
         label = QLabel()
@@ -372,6 +517,7 @@ class ControlPanel(QWidget):
         """One form row: a label and the input(s) it names, each with its refusal message
         on a row of its own below (hidden until there is something to say)."""
         label = QLabel(text)
+        label.setWordWrap(True)  # "GIL switch interval" on two lines in a narrow panel
         label.setToolTip("\n\n".join(widget.toolTip() for _, widget, _, _ in fields))
         label.setBuddy(fields[0][1])
         if len(fields) == 1:
@@ -444,13 +590,33 @@ class ControlPanel(QWidget):
         label = item.message if item is not None else self.general_message
         return label.text()
 
+    def workloads(self) -> dict[str, Workload]:
+        """Every strategy's workload as last shown (the current one as it is now, if valid);
+        a user's queues are not among them (the file may be gone next time)."""
+        remembered = dict(self._per_strategy)
+        if self._workload is not None:
+            remembered[_key(self._workload)] = self._workload
+        return {key: w for key, w in remembered.items() if key in STRATEGIES}
+
+    def set_workloads(self, workloads: dict[str, Workload]) -> None:
+        """Remember these strategies' workloads (from the settings); shown when picked."""
+        self._per_strategy.update(
+            {name: w for name, w in workloads.items() if name in STRATEGIES and w.strategy == name}
+        )
+
+    def restore_lesson(self) -> None:
+        """The current strategy's lesson workload back in the inputs."""
+        key = str(self.strategy.currentData())
+        self._per_strategy.pop(key, None)
+        self.set_workload(self._lesson(key))
+
     def set_workload(self, workload: Workload) -> None:
         """Show ``workload`` in the inputs; fields without an input are kept as given."""
         self._base = workload
-        if workload.queue is not None:
-            index = self.strategy.findData(QUEUE_PREFIX + workload.queue)
-        else:
-            index = self.strategy.findData(workload.strategy)
+        key = _key(workload)
+        self._per_strategy[key] = workload
+        self._shown_strategy = key
+        index = self.strategy.findData(key)
         blockers = [self.strategy, *(item.widget for item in self._inputs.values())]
         for widget in blockers:
             widget.blockSignals(True)
@@ -467,6 +633,7 @@ class ControlPanel(QWidget):
     def set_settings_enabled(self, enabled: bool) -> None:
         """Lock the strategy and workload inputs while a run uses them."""
         self.strategy.setEnabled(enabled)
+        self.lesson_button.setEnabled(enabled)
         for item in self._inputs.values():
             item.label.setEnabled(enabled)
             item.widget.setEnabled(enabled)
@@ -486,13 +653,39 @@ class ControlPanel(QWidget):
         self.speed.setValue(index)
 
     # --- reactions ----------------------------------------------------------------
+    def _strategy_picked(self, _index: int = -1) -> None:
+        """The user picked a strategy: keep the last one's workload, show this one's."""
+        key = str(self.strategy.currentData())
+        previous = self._shown_strategy
+        if previous is not None and previous != key:
+            values = {name: item.get() for name, item in self._inputs.items()}
+            collected = _keyed(self._base.replace(**values), previous)
+            if _valid(collected):
+                self._per_strategy[previous] = collected
+        remembered = self._per_strategy.get(key)
+        if remembered is None:
+            remembered = self._lesson(key)
+        self.set_workload(remembered)
+
+    def _lesson(self, key: str) -> Workload:
+        """A strategy's lesson (a user's queue: the plain defaults), keeping the settings
+        the panel does not show (duration, capacity...)."""
+        kept = {name: getattr(self._base, name) for name in HIDDEN_FIELDS}
+        if key.startswith(QUEUE_PREFIX):
+            return _keyed(Workload(**kept), key)
+        return lesson_workload(key, Workload(**kept))
+
     def _strategy_changed(self, _index: int = -1) -> None:
-        cls = STRATEGIES.get(self.strategy.currentData())
+        name = self.strategy.currentData()
+        cls = STRATEGIES.get(name)
         if cls is not None:
             self.summary.setText(cls.summary)
         else:
             tip = self.strategy.itemData(self.strategy.currentIndex(), Qt.ItemDataRole.ToolTipRole)
             self.summary.setText(str(tip or ""))
+        lesson = LESSON_TEXTS.get(name, "")
+        self.lesson.setText(f"<b>Watch:</b> {lesson}" if lesson else "")
+        self.lesson.setVisible(bool(lesson))
         self._update_race_window()
         self._revalidate()
 
@@ -565,6 +758,9 @@ class ControlPanel(QWidget):
         else:
             self._error = None
             self._workload = workload
+        if self._error is not None and self._error[0] in self._secondary:
+            self.more.setChecked(True)  # a refused value must be in sight
+        self._update_more()
         self._show_error()
         self.workload_changed.emit(self._workload)
 

@@ -223,7 +223,7 @@ class FileActions(QObject):
         violations = None if model is None else list(model.anomalies)
         if violations is not None and recording.cut_short:
             last = batches[-1].events[-1][0]
-            violations = [v for v in violations if v.t_ns <= last]
+            violations = [v for v in violations if (v.wall_ns or v.t_ns) <= last]
         going = run.state not in (RunState.FINISHED, RunState.STOPPED)
         scenario = run.scenario
         if scenario is not None and run.scheduler is not None and run.control is not None:
@@ -345,7 +345,16 @@ class FileActions(QObject):
     def show_replay(self, replay: Replay) -> ReplayBar:
         """Put ``replay`` in the views, with the scrubber under them."""
         self.close_replay()
-        bar = ReplayBar(replay, self.window)
+        # A scenario's log opens in that scenario: its title, story and code, as it ran.
+        known = self.window.scenarios.show_recorded(replay.recorded.scenario)
+        title = None
+        if known is not None:
+            fixed = bool((replay.recorded.scenario or {}).get("fixed"))
+            title = f"{known.title} ({'fixed' if fixed else 'not fixed'})"
+            seed = replay.recorded.settings.get("seed")
+            if type(seed) is int:  # Start reruns what was recorded
+                self.window.scenarios.panel.seed.setValue(seed)
+        bar = ReplayBar(replay, self.window, title=title)
         toolbar = QToolBar("Replay", self.window)
         toolbar.setObjectName("replayToolBar")
         toolbar.setMovable(False)

@@ -32,11 +32,12 @@ from collections.abc import Callable
 from time import perf_counter, perf_counter_ns
 
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSizePolicy,
     QVBoxLayout,
@@ -48,6 +49,7 @@ from visualizer.engine.host import STOP_TIMEOUT_S, WINDOW_NICE, Launcher, Remote
 from visualizer.engine.userqueue import UserQueueError
 from visualizer.events import STATUSES, Batch
 from visualizer.model import RunModel
+from visualizer.ui import layouts
 from visualizer.ui.banner import ViolationBanner
 from visualizer.ui.bridge import RecorderBridge
 from visualizer.ui.compare_dialog import compare_action
@@ -56,10 +58,12 @@ from visualizer.ui.engine_dialog import engine_action
 from visualizer.ui.file_actions import FileActions
 from visualizer.ui.find_dialog import find_action
 from visualizer.ui.help import HelpMenu
+from visualizer.ui.presentation import Presentation
 from visualizer.ui.queue_files import QueueFiles
 from visualizer.ui.run_problems import problems, show_details
 from visualizer.ui.scenario_menu import ScenarioController
 from visualizer.ui.settings import WindowSettings, save_engine_python
+from visualizer.ui.step_export import ask_export
 from visualizer.ui.theme import ALERT_COLOR, SMALL_POINT_SIZE, STATUS_COLORS
 from visualizer.ui.views import ALL_VIEWS
 
@@ -91,6 +95,9 @@ CONTROLS_WIDTH = 380
 ACTIVE = (RunState.RUNNING, RunState.PAUSED)
 OVER = (RunState.FINISHED, RunState.STOPPED)
 
+WIDE_STATUS_BAR = 1200
+"""Window width (px) from which the status bar names each status beside its count."""
+
 SHORTCUTS = (
     ("start", "&Start", "F5", "Start a new run with the settings in the control panel"),
     ("pause", "&Pause", "Space", "Pause the run at the next traced point, or resume it"),
@@ -119,6 +126,7 @@ class MainWindow(QMainWindow):
         self._next_frame = 0.0  # perf_counter time before which no frame is painted
         self._painted: dict[str, int] = {}  # view title -> model version it shows
         self._next_view = 0  # where the next frame's turn starts
+        self._sized_once = False  # the docks get their shares at the first show
 
         # Starts each run in a run process under the chosen interpreter (Run > Engine).
         self.launcher = Launcher(engine_python, nice=WINDOW_NICE)
@@ -167,11 +175,13 @@ class MainWindow(QMainWindow):
                 source.task_selected.connect(target.select_task)
         self.arrange_docks()
 
+        self.presentation = Presentation(self)
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(4, 4, 4, 0)
         column.setSpacing(4)
         column.addWidget(self.banner)
+        column.addWidget(self.presentation.lesson)
         column.addWidget(self.view_area, 1)
         self.setCentralWidget(central)
 
@@ -183,6 +193,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status_bar()
         self.scenarios = ScenarioController(self)
+        self.arrange_docks()  # now with the code dock the scenario controller made
 
         self.frame_timer = QTimer(self)
         self.frame_timer.setInterval(FRAME_MS)
@@ -200,7 +211,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         # Without this the dock area splits by size hints, and a word-wrapped summary
         # "prefers" half the screen.
-        self.resizeDocks([self.controls_dock], [CONTROLS_WIDTH], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.controls_dock], [self.controls_width()], Qt.Orientation.Horizontal)
         self._update_actions()
         self._update_status()
         self.window_settings.capture_default()  # what View > Reset Layout goes back to
@@ -250,11 +261,23 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addSeparator()
+        for action in self.presentation.actions():
+            view_menu.addAction(action)
+            if action is self.presentation.toggle_action:
+                view_menu.addSeparator()
+        view_menu.addSeparator()
         reset = view_menu.addAction("&Reset Layout")
         reset.setObjectName("resetLayout")
         reset.setStatusTip("Every view and panel back where a first launch puts it, visible")
         reset.triggered.connect(self.window_settings.reset_layout)
 
+        export = QAction("Export Step &Sequence\u2026", self)
+        export.setObjectName("exportSteps")
+        export.setStatusTip(
+            "A picture of the window at every step of the stepped run, for slides (PDF or PNG)"
+        )
+        export.triggered.connect(lambda: ask_export(self))
+        file_menu.insertAction(self.file_actions.actions["png"], export)
         self.help_menu = HelpMenu(self, help_menu)
 
     def _build_status_bar(self) -> None:
@@ -262,9 +285,7 @@ class MainWindow(QMainWindow):
         self.state_label = QLabel()
         self.state_label.setToolTip("Run state")
         self.state_label.setMinimumWidth(90)
-        bold = QFont(self.state_label.font())
-        bold.setBold(True)
-        self.state_label.setFont(bold)
+        self.state_label.setStyleSheet("font-weight: bold;")  # the zoom changes its size
         self.counts_label = QLabel()
         self.counts_label.setTextFormat(Qt.TextFormat.RichText)
         self.counts_label.setToolTip(
@@ -308,33 +329,44 @@ class MainWindow(QMainWindow):
         ):
             bar.addPermanentWidget(widget, stretch)
 
+    def controls_width(self) -> int:
+        """The control and scenario panels' width: :data:`CONTROLS_WIDTH`, less on a small
+        screen, where the views need the room more."""
+        screen = layouts.available(self).width()
+        return min(CONTROLS_WIDTH, max(260, round(screen * 0.27)))
+
+    def menus(self) -> list[QMenu]:
+        """Every menu of the menu bar (popups do not inherit the window's font)."""
+        menus = (action.menu() for action in self.menuBar().actions())
+        return [menu for menu in menus if isinstance(menu, QMenu)]
+
+    def view_docks(self) -> dict[str, QDockWidget]:
+        """Every dock of the view area by title: the views, and the code once it exists."""
+        docks = dict(self.docks)
+        scenarios = getattr(self, "scenarios", None)
+        if scenarios is not None:
+            docks[scenarios.code_dock.windowTitle()] = scenarios.code_dock
+        return docks
+
+    def arrangement(self) -> layouts.Arrangement:
+        """The arrangement for now: a scenario's or a free workload's, at the desk or presenting."""
+        scenarios = getattr(self, "scenarios", None)
+        presenting = getattr(self, "presentation", None)
+        return layouts.arrangement(
+            scenario=scenarios is not None and scenarios.scenario is not None,
+            presentation=presenting is not None and presenting.active,
+            short=layouts.available(self).height() < layouts.SHORT_SCREEN,
+        )
+
     @Slot()
     def arrange_docks(self) -> None:
-        """The default arrangement: everything visible at once, biggest views biggest.
-
-        Left column: the heap tree over the status lanes (both want width).
-        Right column: locks, throughput, anomalies (lists and plots read fine narrower).
-        """
-        area = self.view_area
-        docks = self.docks
-        heap, lanes, locks, throughput, anomalies = (docks[cls.title] for cls in ALL_VIEWS)
-        for dock in docks.values():
-            dock.setFloating(False)
-            dock.show()
-        area.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, heap)
-        area.splitDockWidget(heap, locks, Qt.Orientation.Horizontal)
-        area.splitDockWidget(heap, lanes, Qt.Orientation.Vertical)
-        area.splitDockWidget(locks, throughput, Qt.Orientation.Vertical)
-        area.splitDockWidget(throughput, anomalies, Qt.Orientation.Vertical)
-        self.size_docks()
+        """The arrangement for the mode the window is in (see :mod:`visualizer.ui.layouts`):
+        everything that carries the lesson visible at once, biggest views biggest."""
+        layouts.arrange(self.view_area, self.view_docks(), self.arrangement())
 
     def size_docks(self) -> None:
         """The default sizes of the views (a dock state saved before the first show lacks them)."""
-        heap, lanes, locks, throughput, anomalies = (self.docks[cls.title] for cls in ALL_VIEWS)
-        area = self.view_area
-        area.resizeDocks([heap, locks], [480, 420], Qt.Orientation.Horizontal)
-        area.resizeDocks([heap, lanes], [320, 380], Qt.Orientation.Vertical)
-        area.resizeDocks([locks, throughput, anomalies], [250, 270, 180], Qt.Orientation.Vertical)
+        layouts.size_docks(self.view_area, self.view_docks(), self.arrangement())
 
     # --- run control --------------------------------------------------------------
     def free_run(self, workload: Workload) -> RemoteRun:
@@ -534,6 +566,20 @@ class MainWindow(QMainWindow):
         cost = perf_counter() - started
         self._next_frame = started + FRAME_SHARE * cost
 
+    def repaint_views(self) -> None:
+        """Every visible view (and the code) painted from the model now, not at the next
+        frame: what a picture of the window must show (Export Step Sequence)."""
+        model = self.model
+        if model is not None:
+            for view in self.views:
+                if self.docks[view.title].isVisible():
+                    view.refresh()
+                    self._painted[view.title] = model.version
+            self._update_banner()
+            self._update_counts()
+        self.scenarios.refresh_now()
+        self.repaint()
+
     @Slot(bool)
     def _dock_shown(self, visible: bool) -> None:
         """A dock hidden during the run missed frames: repaint it when it reappears."""
@@ -550,6 +596,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _poll(self) -> None:
+        self.presentation.update_lesson()
+        self._keep_on_screen()
         self._conclude_when_drained()
         run, model = self.run, self.model
         if run is not None and model is not None and run.state is RunState.RUNNING:
@@ -615,12 +663,16 @@ class MainWindow(QMainWindow):
         self.controls.set_settings_enabled(not active)
 
     def _update_counts(self) -> None:
+        """Tasks by status; on a narrow window the colour squares alone name the statuses
+        (as in the lanes), so the numbers are never pushed out of the status bar."""
         counts = self.model.tasks.counts() if self.model is not None else {}
+        narrow = self.width() < WIDE_STATUS_BAR
         parts = [f"added <b>{counts.get('added', 0)}</b>"]
         for status in STATUSES:
             color = STATUS_COLORS[status].name()
+            name = "" if narrow else f" {status}"
             parts.append(
-                f"<span style='color:{color}'>\u25a0</span> {status} <b>{counts.get(status, 0)}</b>"
+                f"<span style='color:{color}'>\u25a0</span>{name} <b>{counts.get(status, 0)}</b>"
             )
         self.counts_label.setText("&nbsp;&nbsp;".join(parts))
 
@@ -691,6 +743,27 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Unexpected error: {summary}", 30_000)
 
     # --- Qt events ----------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        """First shown, the view area has its real size: give the docks their shares of it
+        (what Reset Layout comes back to)."""
+        super().showEvent(event)
+        if not self._sized_once:
+            self._sized_once = True
+            self.size_docks()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        """Grown past its screen (views gained rows, the zoom went up): back onto it, once
+        the layout has settled."""
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._keep_on_screen)
+
+    def _keep_on_screen(self) -> None:
+        """Back within the screen, if the window outgrew it (the banner, more threads) and
+        what made it grow has gone (the status timer looks again four times a second)."""
+        screen = layouts.available(self)
+        if self.isVisible() and (self.width() > screen.width() or self.height() > screen.height()):
+            layouts.fit_to_screen(self)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """Closing the window ends the run (no thread outlives it) and saves the layout."""
         self.window_settings.save()

@@ -60,14 +60,22 @@ class ReplayBar(QWidget):
     """The replay ended: closed by the user, or replaced by a new run in the host."""
     position_changed = Signal(int)
 
-    def __init__(self, replay: Replay, host: ModelHost, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        replay: Replay,
+        host: ModelHost,
+        parent: QWidget | None = None,
+        title: str | None = None,
+    ) -> None:
+        """``title`` names the run (a scenario's own title); by default, as the log does."""
         super().__init__(parent)
         self.setObjectName("replayBar")
         self.replay = replay
         self.host = host
         self.speed = DEFAULT_SPEED
         name = os.path.basename(replay.recorded.path)
-        self.label = f"Replay \u00b7 {title_of(replay.recorded)} \u00b7 {name}"
+        title = title or title_of(replay.recorded)
+        self.label = f"Replay \u00b7 {title} \u00b7 {name}"
         self._pending: int | None = None
         self._clock = 0.0  # playback position in seconds since the first event
         self._last_tick = 0.0

@@ -22,15 +22,24 @@ views, and asks the run's gate (thread-safe) which threads are parked.
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QDockWidget, QGroupBox, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QGroupBox,
+    QMenu,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from visualizer.engine import RunState, Workload
 from visualizer.engine.host import RemoteRun, RunSpec
-from visualizer.engine.scenarios import Scenario, load_all, load_scenario
+from visualizer.engine.scenarios import Scenario, ScenarioError, load_all, load_scenario
 from visualizer.model import FIGURES, RunModel
 from visualizer.ui.code_panel import CodePanel
 from visualizer.ui.inspector_view import InspectorView
@@ -38,7 +47,7 @@ from visualizer.ui.scenario_panel import ScenarioPanel
 from visualizer.ui.step_panel import StepPanel, ThreadRow
 from visualizer.ui.stepping_bar import SteppingBar, scheduler_of
 from visualizer.ui.theme import thread_color
-from visualizer.ui.views import HeapView, LanesView, LocksView
+from visualizer.ui.views import HeapView
 
 if TYPE_CHECKING:
     from visualizer.ui.main_window import MainWindow
@@ -46,13 +55,8 @@ if TYPE_CHECKING:
 TICK_MS = 16
 """How often the code panel and step buttons catch up with the model (at most 60 Hz)."""
 
-CODE_HEIGHT, LANES_HEIGHT = 560, 190
 CODE_LINES = 4
 """Lines of code the code panel always has room for."""
-"""Heights (px) of the code dock and the lanes below it when a scenario is chosen."""
-
-CODE_WIDTH, SIDE_WIDTH = 560, 320
-"""Widths (px) of the code column and of the locks/throughput/anomalies column beside it."""
 
 RESULT_EVERY_TICKS = 30
 """The live result line is recomputed twice a second, not every frame."""
@@ -91,10 +95,24 @@ class ScenarioController(QObject):
         self.steps = StepPanel()
         self.steps.step_requested.connect(self._step)
         self.stepping = SteppingBar(window, self)
-        steps_box = QGroupBox("Step one thread")
-        steps_column = QVBoxLayout(steps_box)
+        steps_box = self.steps_box = QGroupBox("Step one thread")
+        steps_column = self.steps_column = QVBoxLayout(steps_box)
         steps_column.addWidget(self.stepping.widget)
-        steps_column.addWidget(self.steps)
+        # Many threads (a strategy's run) scroll here rather than push the code away.
+        steps_scroll = QScrollArea()
+        steps_scroll.setWidget(self.steps)
+        steps_scroll.setWidgetResizable(True)
+        steps_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        steps_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        steps_scroll.setMaximumHeight(self.steps.rows_height(4))
+        steps_scroll.setMinimumHeight(self.steps.rows_height(1))
+
+        def fit_steps() -> None:  # at least one thread's button always in sight
+            steps_scroll.setMaximumHeight(self.steps.rows_height(4))
+            steps_scroll.setMinimumHeight(min(self.steps.rows_height(1), 60))
+
+        self.steps.resized.connect(fit_steps)
+        steps_column.addWidget(steps_scroll)
         self.inspector = InspectorView()
         self.inspector.hide()
         code_area = QWidget()
@@ -106,9 +124,7 @@ class ScenarioController(QObject):
         self.code_dock = QDockWidget(CodePanel.title, window.view_area)
         self.code_dock.setObjectName("codeDock")
         self.code_dock.setWidget(code_area)
-        heap_dock = window.docks[HeapView.title]
-        window.view_area.tabifyDockWidget(heap_dock, self.code_dock)
-        heap_dock.raise_()
+        self.code_dock.visibilityChanged.connect(window._dock_shown)
 
         self.menu = self._build_menu()
         window.run_factory = self.make_run
@@ -183,8 +199,9 @@ class ScenarioController(QObject):
             self.stepping.set_scenario(None)
             self.free_action.setChecked(True)
             self.panel_dock.hide()
-            window.controls_dock.show()
+            window.controls_dock.setVisible(not window.presentation.active)
             window.controls_dock.raise_()
+            window.arrange_docks()
             window.statusBar().showMessage(
                 "Free workload: Start runs the control panel's settings", 5000
             )
@@ -194,24 +211,33 @@ class ScenarioController(QObject):
         self.stepping.set_scenario(scenario)
         self.actions[scenario.name].setChecked(True)
         self.panel.show_scenario(scenario, fixed)
-        self.panel_dock.show()
+        self.panel_dock.setVisible(not window.presentation.active)
         self.panel_dock.raise_()
-        self.code_dock.show()
-        self.code_dock.raise_()
-        # The code is what the class reads now: give it most of the column above the lanes.
-        lanes, locks = window.docks[LanesView.title], window.docks[LocksView.title]
-        area = window.view_area
-        area.resizeDocks(
-            [self.code_dock, lanes], [CODE_HEIGHT, LANES_HEIGHT], Qt.Orientation.Vertical
-        )
-        area.resizeDocks(
-            [self.code_dock, locks], [CODE_WIDTH, SIDE_WIDTH], Qt.Orientation.Horizontal
-        )
+        # The code is what the class reads now: beside the heap, above the lanes.
+        window.arrange_docks()
         self.code.set_model(None)
         self.code.set_source(inspect.getsourcefile(scenario.program_class))
         window.statusBar().showMessage(
             f"Scenario: {scenario.title}. Start (F5) runs it; Step (F10) starts it paused.", 10_000
         )
+
+    def show_recorded(self, recorded: Mapping[str, Any] | None) -> Scenario | None:
+        """A log is being opened: show the scenario it recorded (story, fix switch, code).
+
+        None (a strategy's log, or a scenario this installation does not know):
+        leave scenario mode, so no other scenario's story stands beside the replay.
+        """
+        name = recorded.get("name") if recorded is not None else None
+        try:
+            scenario = self.scenario_named(str(name)) if name is not None else None
+        except ScenarioError:
+            scenario = None
+        if scenario is None:
+            if self.scenario is not None:
+                self.select(None)
+            return None
+        self.select(scenario.name, fixed=bool(recorded.get("fixed")) if recorded else False)
+        return scenario
 
     def make_run(self, workload: Workload) -> RemoteRun:
         """The window's run factory: this scenario's run, or the workload's when none is chosen.
@@ -278,6 +304,11 @@ class ScenarioController(QObject):
         self._ticks += 1
         if self._ticks % RESULT_EVERY_TICKS == 0:
             self._show_result()
+
+    def refresh_now(self) -> None:
+        """Catch up at once (the code, the step buttons, the inspector): a picture follows."""
+        self._version = -1
+        self._tick()
 
     def _show_threads(self, run: RemoteRun | None, model: RunModel | None) -> None:
         if run is None or model is None or not self.code_dock.isVisible():

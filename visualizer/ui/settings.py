@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QByteArray, QObject, QSettings, Slot
 
 from visualizer.engine import Workload
+from visualizer.engine.lessons import lesson_workload
+from visualizer.ui import layouts
 
 if TYPE_CHECKING:
     from visualizer.ui.main_window import MainWindow
@@ -46,6 +48,9 @@ PANEL_FIELDS = (
     "cancel_probability",
     "race_window",
     "switch_interval",
+    "readers",
+    "backlog",
+    "burst",
     "seed",
 )
 """The Workload fields the control panel edits: the ones worth remembering."""
@@ -53,6 +58,8 @@ PANEL_FIELDS = (
 _GEOMETRY, _STATE, _VIEWS = "window/geometry", "window/state", "window/views"
 _WORKLOAD, _PACE = "controls/workload", "controls/pace"
 ENGINE_PYTHON = "engine/python"
+_WORKLOADS = "controls/workloads"  # every strategy's own workload, by strategy
+_ZOOM, _PRESENTATION_ZOOM = "view/zoom", "view/presentationZoom"
 
 
 def open_settings() -> QSettings:
@@ -85,6 +92,30 @@ def saved_workload(settings: QSettings, base: Workload) -> Workload:
     except (ValueError, TypeError):  # any type at all can come out of a hand-edited file
         return base
     return workload
+
+
+def saved_workloads(settings: QSettings) -> dict[str, Workload]:
+    """Each strategy's workload as the user left it (valid ones only), by strategy."""
+    text = settings.value(_WORKLOADS)
+    try:
+        saved = json.loads(text) if isinstance(text, str) else {}
+    except ValueError:
+        return {}
+    if not isinstance(saved, dict):
+        return {}
+    workloads: dict[str, Workload] = {}
+    for strategy, values in saved.items():
+        if not isinstance(values, dict) or not isinstance(strategy, str):
+            continue
+        changes = {key: value for key, value in values.items() if key in PANEL_FIELDS}
+        changes["strategy"] = strategy
+        try:
+            workload = lesson_workload(strategy).replace(**changes)
+            workload.validate()
+        except (ValueError, TypeError):
+            continue
+        workloads[strategy] = workload
+    return workloads
 
 
 def saved_pace(settings: QSettings) -> float | None:
@@ -128,6 +159,15 @@ def save_engine_python(settings: QSettings | None, path: str | None) -> None:
     settings.sync()
 
 
+def _number(value: object, default: float) -> float:
+    """A saved zoom level, or ``default`` if it is not a sensible one."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
+    return number if 0.5 <= number <= 3.0 else default
+
+
 class WindowSettings(QObject):
     """Restores a window's layout and panel values at startup and saves them on close.
 
@@ -150,11 +190,16 @@ class WindowSettings(QObject):
     def reset_layout(self) -> None:
         """Every dock back where a first launch puts it, visible, at its default size."""
         window = self.window
+        scenario = window.scenarios.scenario is not None or window.presentation.active
         if self._default is not None:
             outer, inner = self._default
             window.restoreState(outer)
-            window.view_area.restoreState(inner)
-        window.size_docks()
+            if not scenario:
+                window.view_area.restoreState(inner)  # the free workload's, as first built
+        if scenario:
+            window.arrange_docks()  # the arrangement for the mode the window is in
+        else:
+            window.size_docks()  # a state saved before the first show lacks the sizes
         self._match_scenario_mode()
 
     def restore(self) -> None:
@@ -167,6 +212,7 @@ class WindowSettings(QObject):
         geometry, state, views = (settings.value(key) for key in (_GEOMETRY, _STATE, _VIEWS))
         if isinstance(geometry, QByteArray):
             window.restoreGeometry(geometry)
+            layouts.fit_to_screen(window)  # saved on a bigger screen, perhaps
         if isinstance(state, QByteArray):
             window.restoreState(state)
         if isinstance(views, QByteArray):
@@ -174,6 +220,11 @@ class WindowSettings(QObject):
         self._match_scenario_mode()
         if settings.contains(_PACE):
             window.controls.set_pace(saved_pace(settings))
+        zooms = window.presentation.zooms
+        window.presentation.set_zooms(
+            _number(settings.value(_ZOOM), zooms[False]),
+            _number(settings.value(_PRESENTATION_ZOOM), zooms[True]),
+        )
 
     def save(self) -> None:
         """Write the layout and the panel's current values (a refused value is not saved)."""
@@ -181,13 +232,22 @@ class WindowSettings(QObject):
         if settings is None:
             return
         window = self.window
+        if window.presentation.active:  # the desk's layout is kept, not the projector's
+            window.presentation.set_active(False)
         settings.setValue(_GEOMETRY, window.saveGeometry())
         settings.setValue(_STATE, window.saveState())
         settings.setValue(_VIEWS, window.view_area.saveState())
+        settings.setValue(_ZOOM, window.presentation.zooms[False])
+        settings.setValue(_PRESENTATION_ZOOM, window.presentation.zooms[True])
         workload = window.controls.workload()
         if workload is not None:
             values = {name: getattr(workload, name) for name in PANEL_FIELDS}
             settings.setValue(_WORKLOAD, json.dumps(values))
+        every = {
+            strategy: {name: getattr(w, name) for name in PANEL_FIELDS}
+            for strategy, w in window.controls.workloads().items()
+        }
+        settings.setValue(_WORKLOADS, json.dumps(every))
         pace = window.controls.pace()
         settings.setValue(_PACE, "full" if pace is None else pace)
         settings.sync()

@@ -14,14 +14,16 @@ thread's ident for the controller to pass on to the run.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QKeySequence, QPixmap
-from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QToolButton, QWidget
+from PySide6.QtGui import QColor, QIcon, QKeySequence, QPixmap, QResizeEvent
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
-from visualizer.ui.theme import ALERT_COLOR, thread_color, view_font
+from visualizer.ui.flow_layout import FlowLayout
+from visualizer.ui.theme import ALERT_COLOR, styled, thread_color
 
 MAX_SHORTCUTS = 9
 """Alt+1 ... Alt+9 step the first nine threads."""
@@ -42,10 +44,21 @@ class StepPanel(QWidget):
     """A step button and a status line per live thread."""
 
     step_requested = Signal(object)  # a thread ident: 64 bits, too wide for a Qt int
+    resized = Signal()  # rows came or went: the scroll area around it may grow
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._grid = QGridLayout(self)
+        self.compact = False  # presentation mode: buttons in a flow, the status in tooltips
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        rows = QWidget()
+        self._flow_box = QWidget()
+        self._flow = FlowLayout(self._flow_box)
+        self._flow_box.hide()  # shown in compact mode
+        outer.addWidget(rows)
+        outer.addWidget(self._flow_box)
+        self._grid = QGridLayout(rows)
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setHorizontalSpacing(8)
         self._grid.setVerticalSpacing(2)
@@ -55,7 +68,7 @@ class StepPanel(QWidget):
         self._rows: tuple[ThreadRow, ...] = ()
         self._enabled = False
         self.hint = QLabel("Start a run paused (Step, F10) to move one thread at a time.")
-        self.hint.setFont(view_font(small=True))
+        styled(self.hint, small=True)
         self.hint.setWordWrap(True)
         self._grid.addWidget(self.hint, 0, 0, 1, 2)
 
@@ -70,6 +83,10 @@ class StepPanel(QWidget):
             button = self._buttons[row.ident]
             button.setEnabled(can_step and row.parked is not None)
             self._labels[row.ident].setText(_status(row))
+            if self.compact:
+                waiting = row.waiting_for is not None
+                button.setStyleSheet(f"color: {ALERT_COLOR.name()};" if waiting else "")
+                button.setToolTip(f"{button.property('tip')}\n{_plain(_status(row))}")
         if not rows:
             self.hint.setText("Start a run paused (Step, F10) to move one thread at a time.")
         elif not can_step:
@@ -77,12 +94,36 @@ class StepPanel(QWidget):
         else:
             self.hint.setText("Choose which thread moves next:")
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        """A new width wraps the buttons differently: the scroll area around may resize."""
+        super().resizeEvent(event)
+        if self.compact and event.oldSize().width() != event.size().width():
+            self.resized.emit()
+
+    def set_compact(self, compact: bool) -> None:
+        """Buttons side by side in a flow (presentation), or one row with a status each."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        rows, self._rows = list(self._rows), ()
+        self._rebuild(rows)
+        self.show_threads(rows, self._enabled)
+
+    def rows_height(self, most: int) -> int:
+        """Height of the hint and up to ``most`` thread rows (what shows without scrolling)."""
+        if self.compact:
+            return self._flow.heightForWidth(max(self.width(), 200)) + 4
+        row = max(self.fontMetrics().height() + 10, 28)
+        shown = min(len(self._buttons), most)
+        return self.hint.sizeHint().height() + shown * (row + 2) + 4
+
     def button(self, ident: int) -> QToolButton:
         return self._buttons[ident]
 
     def _rebuild(self, rows: list[ThreadRow]) -> None:
         for widget in (*self._buttons.values(), *self._labels.values()):
             self._grid.removeWidget(widget)
+            self._flow.removeWidget(widget)
             widget.deleteLater()
         self._buttons.clear()
         self._labels.clear()
@@ -97,14 +138,22 @@ class StepPanel(QWidget):
                 button.setShortcut(QKeySequence(keys))
                 tip += f" ({keys})"
             button.setToolTip(tip)
+            button.setProperty("tip", tip)
             button.clicked.connect(lambda _checked=False, ident=row.ident: self._clicked(ident))
             label = QLabel()
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            self._grid.addWidget(button, number, 0)
-            self._grid.addWidget(label, number, 1)
+            if self.compact:
+                self._flow.addWidget(button)
+                label.hide()
+            else:
+                self._grid.addWidget(button, number, 0)
+                self._grid.addWidget(label, number, 1)
             self._buttons[row.ident] = button
             self._labels[row.ident] = label
+        self._flow_box.setVisible(self.compact)
+        self.hint.setVisible(not self.compact)
+        self.resized.emit()
 
     def _clicked(self, ident: int) -> None:
         if self._enabled:
@@ -125,3 +174,8 @@ def _swatch(color: QColor) -> QIcon:
     pixmap = QPixmap(12, 12)
     pixmap.fill(color)
     return QIcon(pixmap)
+
+
+def _plain(text: str) -> str:
+    """A status without its markup, for a tooltip."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -36,7 +35,8 @@ from visualizer.engine import RunState
 from visualizer.engine.host import RemoteRun, SchedulerMirror
 from visualizer.engine.scenarios import Scenario
 from visualizer.engine.scheduler import Control, Schedule
-from visualizer.ui.theme import view_font
+from visualizer.ui.flow_layout import FlowLayout
+from visualizer.ui.theme import styled
 
 if TYPE_CHECKING:
     from visualizer.ui.main_window import MainWindow
@@ -71,8 +71,9 @@ class SteppingBar(QObject):
         self.widget = QWidget()
         column = QVBoxLayout(self.widget)
         column.setContentsMargins(0, 0, 0, 0)
-        row = QHBoxLayout()
-        row.setSpacing(4)
+        # One flow for every control: a row at the desk, two or three on a projector.
+        flow = QWidget()
+        row = FlowLayout(flow)
         self.show_bug = self._button("Show me the bug", "Play the schedule that breaks it")
         self.show_good = self._button("Show a good order", "Play an order that stays correct")
         self.show_bug.clicked.connect(lambda: self.show(bug=True))
@@ -91,13 +92,20 @@ class SteppingBar(QObject):
         self.model_box.activated.connect(self._model_chosen)
         for widget in (self.show_bug, self.show_good):
             row.addWidget(widget)
-        for action in (self.undo_action, self.redo_action, self.copy_action):
+        # Undo, redo and copy by short names (the full ones in their tooltips).
+        for action, symbol in (
+            (self.undo_action, "\u21b6 Undo"),
+            (self.redo_action, "\u21b7 Redo"),
+            (self.copy_action, "Copy"),
+        ):
             button = QToolButton()
             button.setDefaultAction(action)
+            button.setText(symbol)
+            action.changed.connect(lambda b=button, t=symbol: b.setText(t))
             row.addWidget(button)
-        row.addStretch(1)
-        column.addLayout(row)
-        model_row = QHBoxLayout()
+        switch = QWidget()
+        model_row = QHBoxLayout(switch)
+        model_row.setContentsMargins(0, 0, 0, 0)
         model_row.addWidget(QLabel("Switch points:"))
         model_row.addWidget(self.model_box)
         self.pause_at_bug = QCheckBox("Pause at the bug")
@@ -106,15 +114,14 @@ class SteppingBar(QObject):
             "When the checker finds a violation in a scheduled run, stop there so the class "
             "can look at it, step back and forth"
         )
-        model_row.addWidget(self.pause_at_bug)
-        model_row.addStretch(1)
+        row.addWidget(switch)
+        row.addWidget(self.pause_at_bug)
         self.where = QLabel()
-        self.where.setFont(view_font(small=True))
+        styled(self.where, small=True)
         self.where.setWordWrap(False)
-        self.where.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        model_row.addWidget(self.where, 1)
-        column.addLayout(model_row)
+        row.addWidget(self.where)  # the step count: on the row if it fits, else below
+        column.addWidget(flow)
         self.set_scenario(None)
 
     def _button(self, text: str, tip: str) -> QToolButton:
@@ -194,6 +201,14 @@ class SteppingBar(QObject):
             f"Stepping {MODEL_WORDS[chosen]}: every thread is back before its first line.", 8000
         )
 
+    def walk(self, schedule: Schedule) -> None:
+        """Start ``schedule`` over, paused before its first step; each Step takes its next
+        (Export Step Sequence pictures every one of them)."""
+        self._shape = (schedule.granularity, schedule.model)
+        self.redo_steps.clear()
+        self._stepwise = True
+        self._restart(schedule.steps, showing=False)
+
     def replay(self, schedule: Schedule) -> None:
         """Replay ``schedule`` and stay paused where it ends (a saved or shared schedule)."""
         self._shape = (schedule.granularity, schedule.model)
@@ -259,8 +274,9 @@ class SteppingBar(QObject):
         if run.state is not RunState.PAUSED:
             return
         name = self.redo_steps.pop()
-        if name in scheduler.movable():
-            scheduler.move(name)
+        runner = next((r for r in scheduler.runners if r.name == name), None)
+        if name in scheduler.movable() and runner is not None and runner.ident is not None:
+            run.step(runner.ident)  # as a step button does: marked, so the clock runs for it
         else:
             self.redo_steps.clear()
 

@@ -140,11 +140,54 @@ def muted(widget: QWidget | None = None, alpha: float = 0.55) -> QColor:
     )
 
 
+ZOOM_STEPS = (0.8, 0.9, 1.0, 1.1, 1.25, 1.4, 1.6, 1.8, 2.0)
+"""The zoom levels View > Zoom In / Out step through (1.0: the floors above)."""
+
+_zoom = 1.0
+
+
+def zoom() -> float:
+    """The window's zoom: every view font is this many times its usual size."""
+    return _zoom
+
+
+def set_zoom(factor: float) -> None:
+    """Set the zoom (the nearest step); call :func:`restyle` on the window afterwards."""
+    global _zoom
+    _zoom = min(ZOOM_STEPS, key=lambda step: abs(step - factor))
+
+
+def zoom_step(current: float, direction: int) -> float:
+    """The next zoom level up (``direction`` 1) or down (-1) from ``current``."""
+    index = min(range(len(ZOOM_STEPS)), key=lambda i: abs(ZOOM_STEPS[i] - current))
+    return ZOOM_STEPS[max(0, min(len(ZOOM_STEPS) - 1, index + direction))]
+
+
 def view_font(scale: float = 1.0, *, bold: bool = False, small: bool = False) -> QFont:
-    """The application font, but never below the projector-readable floor, times ``scale``."""
+    """The application font, but never below the projector-readable floor, times ``scale``
+    and the window's zoom."""
     font = QFont(QApplication.font())
     floor = SMALL_POINT_SIZE if small else VIEW_POINT_SIZE
     size = font.pointSizeF()
-    font.setPointSizeF(max(size if size > 0 else floor, floor) * scale)
+    font.setPointSizeF(max(size if size > 0 else floor, floor) * scale * _zoom)
     font.setBold(bold)
     return font
+
+
+def styled(widget: QWidget, scale: float = 1.0, *, bold: bool = False, small: bool = False) -> None:
+    """Give ``widget`` a view font, and remember which, so :func:`restyle` can zoom it."""
+    widget.setFont(view_font(scale, bold=bold, small=small))
+    widget._view_font = (scale, bold, small)  # type: ignore[attr-defined]
+
+
+def restyle(root: QWidget) -> None:
+    """After a zoom change: every styled widget under ``root`` gets its font again, and
+    every widget that caches fonts or sizes (a ``restyle()`` method) recomputes them."""
+    for widget in (root, *root.findChildren(QWidget)):
+        spec = getattr(widget, "_view_font", None)
+        if spec is not None:
+            scale, bold, small = spec
+            widget.setFont(view_font(scale, bold=bold, small=small))
+        hook = getattr(widget, "restyle", None)
+        if callable(hook):
+            hook()

@@ -52,9 +52,9 @@ class BusyPolling(Program):
     # --- the bug and its fix, side by side --------------------------------------
     def get_polling(self) -> int | None:
         while True:
-            while not self.inbox and not self.closed:  # ask again and again, burning CPU;
-                self.ctx.step("poll")  # (peeking without the lock is fine: we re-check below)
-                self.ctx.report_cpu()
+            while not self.inbox and not self.closed:
+                self.ctx.step("poll")  # asks again and again,
+                self.ctx.report_cpu()  # burning CPU the while
             with self.lock:
                 if self.inbox:
                     return self.inbox.popleft()
@@ -63,8 +63,8 @@ class BusyPolling(Program):
 
     def get_blocking(self) -> int | None:
         with self.lock:
-            while not self.inbox and not self.closed:  # re-check after every wake-up
-                self.not_empty.wait()  # releases the lock and sleeps until notified: no CPU
+            while not self.inbox and not self.closed:  # again after a wake-up
+                self.not_empty.wait()  # asleep till notified: no CPU
             return self.inbox.popleft() if self.inbox else None
 
     # --- the threads ---------------------------------------------------------------

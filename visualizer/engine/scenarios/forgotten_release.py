@@ -75,7 +75,7 @@ class ForgottenRelease(Program):
             try:
                 self.post(entry)
             except ValueError as exc:
-                ctx.note(f"entry {entry} rejected: {exc}")  # handled, and on to the next one
+                ctx.caught(exc)  # handled (the views name the line it skipped), on to the next
             ctx.completed(entry)
 
     def threads(self) -> list[ThreadSpec]:

@@ -35,9 +35,9 @@ class LockOrdering(Program):
 
     # --- the bug and its fix, side by side --------------------------------------
     def transfer_unordered(self, source: str, target: str, amount: int) -> None:
-        with self.locks[source]:  # the account we take from first ...
-            self.ctx.race(f"holds {source}, wants {target}")  # the other teller takes its first
-            with self.locks[target]:  # ... then the other one: it may hold this, waiting for ours
+        with self.locks[source]:  # first the account we take from ...
+            self.ctx.race(f"holds {source}, wants {target}")
+            with self.locks[target]:  # ... then this: the other may hold it
                 self.balance[source] -= amount
                 self.balance[target] += amount
 

@@ -23,13 +23,16 @@ the controlled scheduler does not study this file: the helpers are no switch poi
 from __future__ import annotations
 
 import random
+import sys
 import threading
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from time import monotonic, thread_time
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
+from visualizer.engine.scenarios.caught import describe as describe_caught
 from visualizer.events import (
+    CAUGHT,
     HEAP_DISCARDED,
     MARK,
     PROCESSING,
@@ -167,6 +170,17 @@ class Context:
     def note(self, text: str) -> None:
         """A plain remark in the event stream (a MARK), for example a rejected task."""
         self._recorder.record(MARK, text)
+
+    def caught(self, exc: BaseException) -> None:
+        """The calling thread handled ``exc``: record where it was raised and what it skipped.
+
+        A MARK marked :data:`~visualizer.events.CAUGHT`, with the sentence and
+        ``(file, raised line, skipped line)``: the checker names it when a lock the
+        thread holds is never given back, and the code panel marks both lines.
+        """
+        program_file = sys._getframe(1).f_code.co_filename
+        sentence, where = describe_caught(exc, program_file)
+        self._recorder.record(MARK, sentence, CAUGHT, where)
 
     def report_cpu(self, force: bool = False) -> None:
         """Record this thread's CPU time so far, at most every 100 ms unless ``force``.

@@ -26,7 +26,8 @@ class Database:
         with self._guard:
             if self.open >= self.limit:
                 raise TooManyConnections(
-                    f"refused: the limit of {self.limit} connections is reached"
+                    f"connection {self.open + 1} refused: the database allows at most "
+                    f"{self.limit} at once, and {self.open} are open"
                 )
             self.open += 1
 

@@ -19,11 +19,14 @@ from PySide6.QtCore import (
     Qt,
     Slot,
 )
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHeaderView,
     QLabel,
+    QScrollArea,
+    QSplitter,
     QStackedWidget,
     QTableView,
     QVBoxLayout,
@@ -42,8 +45,8 @@ TIME, KIND, THREADS, TASK, DETAIL = range(len(COLUMNS))
 
 EMPTY_TEXT = "No invariant violations so far"
 
-DETAIL_LINES = 3
-"""Most lines the spelled-out violation under the table may take."""
+DETAIL_CHARS = 2000
+"""Most characters of a violation shown under the table (its tooltip keeps all of it)."""
 
 
 class AnomalyTableModel(QAbstractTableModel):
@@ -55,6 +58,9 @@ class AnomalyTableModel(QAbstractTableModel):
         self._count = 0
         self._model: RunModel | None = None
         self._colors: dict[str, QColor] = {}
+        self.restyle()
+
+    def restyle(self) -> None:
         self._kind_font = view_font(bold=True)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
@@ -147,19 +153,15 @@ class AnomaliesView(RunView):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
+        # The detail is spelled out in full under the table: no column hides behind a
+        # scroll bar, the threads take the width the others leave.
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setColumnHidden(DETAIL, True)
         header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)
         header.setHighlightSections(False)
-        metrics = self.fontMetrics()
-        for column, sample in (
-            (TIME, "00.000 s"),
-            (KIND, max(VIOLATION_KINDS, key=len)),
-            (THREADS, "producer-1 worker-1"),
-            (TASK, "00000"),
-        ):
-            header.resizeSection(column, metrics.horizontalAdvance(sample) + 24)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(THREADS, QHeaderView.ResizeMode.Stretch)
         self.table.clicked.connect(self._row_clicked)
         self.table.activated.connect(self._row_clicked)
         self.empty = QLabel(EMPTY_TEXT)
@@ -172,16 +174,45 @@ class AnomaliesView(RunView):
         self.detail.setWordWrap(True)
         self.detail.setTextFormat(Qt.TextFormat.PlainText)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.detail.hide()
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.detail_area = QScrollArea()
+        self.detail_area.setWidget(self.detail)
+        self.detail_area.setWidgetResizable(True)
+        self.detail_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.detail_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.detail_area.hide()
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.stack)
+        self.splitter.addWidget(self.detail_area)
+        self.splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.stack, 1)
-        layout.addWidget(self.detail)
+        layout.addWidget(self.splitter, 1)
+        self.restyle()
         self.set_model(None)
+
+    def restyle(self) -> None:
+        """Row height and column widths follow the font (at start, after a zoom)."""
+        self.table_model.restyle()
+        metrics = self.fontMetrics()
+        self.table.verticalHeader().setDefaultSectionSize(metrics.height() + 12)
+        header = self.table.horizontalHeader()
+        for column, sample in (
+            (TIME, "00.000 s"),
+            (KIND, max(VIOLATION_KINDS, key=len)),
+            (TASK, "00000"),
+        ):
+            bold = column == KIND
+            wide = QFontMetrics(view_font(bold=True)) if bold else metrics
+            header.resizeSection(column, wide.horizontalAdvance(sample) + 20)
+        # The table keeps room for two rows however long the detail under it.
+        rows = 2 * (metrics.height() + 12) + header.sizeHint().height() + 4
+        self.stack.setMinimumHeight(rows)
+        self.detail_area.setMinimumHeight(metrics.lineSpacing() * 2 + 4)
 
     def set_model(self, model: RunModel | None) -> None:
         self.model = model
-        self.detail.hide()
+        self.detail_area.hide()
         self.refresh()
 
     def refresh(self) -> None:
@@ -209,33 +240,17 @@ class AnomaliesView(RunView):
             self.task_selected.emit(violation.task)
 
     def _show_detail(self, violation: Violation, which: str) -> None:
-        """Spell one violation out under the table, in at most :data:`DETAIL_LINES` lines.
+        """Spell one violation out under the table, in full (it scrolls if very long).
 
-        The table's Detail column is off-screen in a narrow dock; this line is what
-        a lecturer reads aloud.  Longer text is cut at a word (full text in the tooltip)
-        so the table keeps its rows.
+        This is what a lecturer reads aloud: the table keeps three rows above it.
         """
         threads = ", ".join(violation.threads) or "no thread"
         text = f"{which}: {violation.kind} ({threads}): {violation.detail}"
-        metrics = self.detail.fontMetrics()
-        budget = DETAIL_LINES * max(10, self.detail.width() or self.width()) * 0.92
-        if metrics.horizontalAdvance(text) > budget:
-            # The longest prefix that fits, found by halving (a detail can run to thousands
-            # of words, and measuring it a word at a time took minutes), then cut at a word.
-            low, high = 0, len(text)
-            while low < high:
-                middle = (low + high + 1) // 2
-                if metrics.horizontalAdvance(text[:middle] + " \u2026") <= budget:
-                    low = middle
-                else:
-                    high = middle - 1
-            cut = text[:low]
-            if " " in cut[1:]:
-                cut = cut.rsplit(" ", 1)[0]
-            text = cut + " \u2026"
+        if len(text) > DETAIL_CHARS:  # a hostile log's detail: the start reads, the rest waits
+            text = text[:DETAIL_CHARS].rsplit(" ", 1)[0] + " \u2026"
         self.detail.setText(text)
         self.detail.setToolTip(violation.detail)
-        self.detail.show()
+        self.detail_area.show()
 
     def select_task(self, task_id: Hashable | None) -> None:
         """Select the first violation about the task (the panel may show many per task)."""

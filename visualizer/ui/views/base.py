@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from visualizer.model import RunModel
-from visualizer.ui.theme import view_font
+from visualizer.ui.theme import styled
 
 
 class RunView(QWidget):
@@ -20,7 +20,7 @@ class RunView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setFont(view_font())
+        styled(self)
         self.model: RunModel | None = None
 
     def set_model(self, model: RunModel | None) -> None:

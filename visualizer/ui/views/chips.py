@@ -68,8 +68,56 @@ def paint_chip(
     painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, text)
 
 
+def short_chip(text: str) -> str:
+    """A thread chip's short form: "worker-3" -> "W3", "w: producer-2" -> "w: P2"."""
+    prefix, sep, name = text.rpartition(": ")
+    head, _, number = name.partition(" ")  # "worker-1 \u00d72" keeps its "\u00d72"
+    base, dash, digits = head.rpartition("-")
+    short = f"{base[:1].upper()}{digits}" if dash and digits.isdigit() else head
+    return f"{prefix}{sep}{short}" + (f" {number}" if number else "")
+
+
+def _width(metrics: QFontMetrics, text: str, color: QColor | None) -> float:
+    return chip_width(metrics, text) if color is not None else metrics.horizontalAdvance(text)
+
+
+def chip_line_height(metrics: QFontMetrics) -> float:
+    """Height of one line of chips in a table cell."""
+    return metrics.height() + 6
+
+
+def lines_needed(metrics: QFontMetrics, chips: Sequence[Chip], width: float) -> int:
+    """Lines the chips take wrapped at ``width`` (each on its own line at the least)."""
+    lines, x = 1, 0.0
+    for text, color in chips:
+        w = _width(metrics, text, color)
+        if x > 0 and x + w > width:
+            lines, x = lines + 1, 0.0
+        x += w + GAP
+    return lines
+
+
+def fitting(metrics: QFontMetrics, chips: Sequence[Chip], width: float, lines: int) -> list[Chip]:
+    """The chips by their full names if they fit in ``lines`` lines of ``width``, else every
+    thread by its short name ("W3", as the wait-for graph calls it)."""
+    if lines_needed(metrics, chips, width) <= lines and all(
+        _width(metrics, t, c) <= width for t, c in chips
+    ):
+        return list(chips)
+    return [(text if color is None else short_chip(text), color) for text, color in chips]
+
+
 class ChipDelegate(QStyledItemDelegate):
-    """Paints a cell's :data:`CHIPS_ROLE` list as chips; other cells as usual."""
+    """Paints a cell's :data:`CHIPS_ROLE` list as chips; other cells as usual.
+
+    Chips wrap onto more lines where the row is tall enough (the lock table makes
+    it so); where even their short names do not fit, the cell goes into
+    :attr:`cut` (row, column) at that paint: the lecture-hall test checks it is empty.
+    """
+
+    def __init__(self, parent=None) -> None:  # noqa: ANN001 (Qt's parent: any QObject)
+        super().__init__(parent)
+        self.cut: set[tuple[int, int]] = set()
 
     def paint(
         self,
@@ -92,21 +140,29 @@ class ChipDelegate(QStyledItemDelegate):
         painter.setFont(opt.font)
         metrics = QFontMetrics(opt.font)
         rect = QRectF(opt.rect).adjusted(3, 3, -3, -3)
-        x = rect.left()
         plain = foreground(widget) if widget is not None else QColor(Qt.GlobalColor.black)
+        line_h = chip_line_height(metrics)
+        lines = max(1, int((rect.height() + GAP) // (line_h + GAP)))
+        chips = fitting(metrics, chips, rect.width(), lines)
+        key = (index.row(), index.column())
+        self.cut.discard(key)
+        x, y, line = rect.left(), rect.top(), 1
+        if lines == 1:
+            y = rect.top() + (rect.height() - line_h) / 2
         for text, color in chips:
-            width = (
-                chip_width(metrics, text) if color is not None else metrics.horizontalAdvance(text)
-            )
+            width = _width(metrics, text, color)
+            if x + width > rect.right() + 1 and x > rect.left() and line < lines:
+                x, y, line = rect.left(), y + line_h + GAP, line + 1
             if x + width > rect.right() + 1:
+                self.cut.add(key)
                 painter.setPen(plain)
                 painter.drawText(
-                    QRectF(x, rect.top(), rect.right() - x, rect.height()),
+                    QRectF(x, y, max(0.0, rect.right() - x), line_h),
                     Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                     "\u2026",
                 )
                 break
-            cell = QRectF(x, rect.top(), width, rect.height())
+            cell = QRectF(x, y, width, line_h)
             if color is None:
                 painter.setPen(plain)
                 painter.drawText(

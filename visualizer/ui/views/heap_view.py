@@ -20,7 +20,7 @@ from PySide6.QtCore import QLineF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from visualizer.events import CANCELLED
+from visualizer.events import CANCELLED, QUEUED
 from visualizer.model import HeapMirror, RunModel
 from visualizer.ui.theme import (
     foreground,
@@ -53,21 +53,13 @@ class _HeapPicture(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.priority_font = view_font(bold=True)
-        self.task_font = view_font(small=True)
-        self.struck_font = QFont(self.task_font)
-        self.struck_font.setStrikeOut(True)
-        self.note_font = view_font(small=True)
-        self.note_metrics = QFontMetrics(self.note_font)
-        self.node_height = (
-            QFontMetrics(self.priority_font).height() + QFontMetrics(self.task_font).height()
-        )
-        self.node_width = max(QFontMetrics(self.task_font).horizontalAdvance("#00000"), 44) + 8
+        self._fonts()
         self.entries: Sequence[Entry] = ()
         self.statuses: Sequence[str | None] = ()
         self.total = 0
         self.path: frozenset[int] = frozenset()
         self.selected: Hashable | None = None
+        self.empty_text = "The heap is empty"
         self._hits: list[tuple[QRectF, Hashable]] = []
 
     def set_state(
@@ -93,6 +85,24 @@ class _HeapPicture(QWidget):
         self.total = total
         self.path = path_set
         self.selected = selected
+        self.relayout()
+        self.update()
+
+    def _fonts(self) -> None:
+        self.priority_font = view_font(bold=True)
+        self.task_font = view_font(small=True)
+        self.struck_font = QFont(self.task_font)
+        self.struck_font.setStrikeOut(True)
+        self.note_font = view_font(small=True)
+        self.note_metrics = QFontMetrics(self.note_font)
+        self.node_height = (
+            QFontMetrics(self.priority_font).height() + QFontMetrics(self.task_font).height()
+        )
+        self.node_width = max(QFontMetrics(self.task_font).horizontalAdvance("#00000"), 44) + 8
+
+    def restyle(self) -> None:
+        """Fonts and node sizes after a zoom."""
+        self._fonts()
         self.relayout()
         self.update()
 
@@ -154,7 +164,7 @@ class HeapTree(_HeapPicture):
         super().__init__()
         self.levels = 0
         self._rects: list[QRectF] = []
-        self.setMinimumSize(220, 140)
+        self.setMinimumSize(200, 72)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
@@ -205,7 +215,11 @@ class HeapTree(_HeapPicture):
         if not rects:
             painter.setPen(muted(self))
             painter.setFont(self.note_font)
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "The heap is empty")
+            painter.drawText(
+                self.rect().adjusted(8, 0, -8, 0),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                self.empty_text,
+            )
             return
         ink = foreground(self)
         thin = QPen(muted(self, 0.45), 1.5)
@@ -262,9 +276,18 @@ class HeapStrip(_HeapPicture):
         super().__init__()
         self._cells: list[QRectF] = []
         self._more = QRectF()
-        self.cell_width = max(QFontMetrics(self.task_font).horizontalAdvance("#000000") + 12, 50)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._fit()
+
+    def _fit(self) -> None:
+        self.cell_width = max(QFontMetrics(self.task_font).horizontalAdvance("#000000") + 12, 50)
         self.setFixedHeight(self.node_height + self.note_metrics.height() + 8)
+
+    def restyle(self) -> None:
+        self._fonts()
+        self._fit()
+        self.relayout()
+        self.update()
 
     def shown_count(self) -> int:
         return len(self._cells)
@@ -308,6 +331,25 @@ class HeapStrip(_HeapPicture):
             )
 
 
+EXACT_COUNT_LIMIT = 4_096
+"""Heaps up to this size are searched for queued tasks; bigger ones give a lower bound."""
+
+
+def missing_from_heap(model: RunModel) -> int:
+    """How many tasks the events call queued have no slot in the heap (the unsafe queue).
+
+    A safe queue keeps every queued task in its heap, so this is 0; the unsafe one
+    overwrites slots in its races and loses them while their status stays queued.
+    """
+    queued = model.tasks.by_status[QUEUED]
+    heap = model.heap
+    if len(heap) > EXACT_COUNT_LIMIT:
+        return max(0, queued - len(heap))
+    status = model.tasks.status
+    in_heap = len({task for _priority, task in heap.slots[:] if status.get(task) == QUEUED})
+    return max(0, queued - in_heap)
+
+
 class HeapView(RunView):
     """Heap tree over heap array, with a caption naming the last push or pop and its path."""
 
@@ -322,7 +364,6 @@ class HeapView(RunView):
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
         self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.caption.setMinimumWidth(1)
-        self.caption.setFixedHeight(2 * self.caption.fontMetrics().lineSpacing() + 10)
         self._caption_lines: list[str] = []
         self.tree = HeapTree()
         self.strip = HeapStrip()
@@ -334,7 +375,13 @@ class HeapView(RunView):
         layout.addWidget(self.strip)
         for picture in (self.tree, self.strip):
             picture.clicked.connect(self.task_selected)
+        self.restyle()
         self.set_model(None)
+
+    def restyle(self) -> None:
+        self.caption.setFixedHeight(2 * self.caption.fontMetrics().lineSpacing() + 10)
+        self._caption_lines, lines = [], self._caption_lines
+        self._set_caption(lines)
 
     def set_model(self, model: RunModel | None) -> None:
         self.model = model
@@ -356,9 +403,22 @@ class HeapView(RunView):
         total = len(heap)
         entries = model.heap.slots[:SNAPSHOT_SLOTS]
         statuses = [status_of(task) for _priority, task in entries]
+        missing = missing_from_heap(model)
+        self.tree.empty_text = (
+            f"The heap is empty, yet {missing:,} task{'s are' if missing != 1 else ' is'} "
+            "queued: lost from the heap, no worker can ever get them"
+            if missing and not total
+            else "The heap is empty"
+        )
         for picture in (self.tree, self.strip):
             picture.set_state(entries, statuses, total, heap.last_path, self.selected)
-        self._set_caption(self._caption(heap, total))
+        lines = self._caption(heap, total)
+        if missing:
+            lines[1:] = [
+                f"{missing:,} queued task{'s are' if missing != 1 else ' is'} in no slot: "
+                "lost from the heap"
+            ]
+        self._set_caption(lines)
 
     def set_truth(self, entries: list[Entry] | None) -> None:
         """Show the program's real heap (read while paused); None: the replica again."""
@@ -395,7 +455,7 @@ class HeapView(RunView):
     def _caption(self, heap: HeapMirror, size: int) -> list[str]:
 
         noun = "entry" if size == 1 else "entries"
-        lines = [f"{size:,} {noun} \u00b7 highest priority on top \u00b7 node: priority / #task"]
+        lines = [f"{size:,} {noun}, highest priority on top"]
         if heap.last_op is not None:
             direction = "sifted up" if heap.last_op == "push" else "sifted down"
             line = f"Last {heap.last_op}: #{heap.last_task}"
@@ -413,7 +473,7 @@ class HeapView(RunView):
         width = max(10, self.caption.width())
         elide = Qt.TextElideMode.ElideRight
         self.caption.setText("\n".join(metrics.elidedText(line, elide, width) for line in lines))
-        self.caption.setToolTip("\n".join(lines))
+        self.caption.setToolTip("\n".join([*lines, "Each node: its priority over its task (#id)"]))
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)

@@ -32,7 +32,15 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPen,
 )
-from PySide6.QtWidgets import QSizePolicy, QSplitter, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
 
 from visualizer.events import CANCELLED, COMPLETED, PROCESSING, QUEUED, STATUSES
 from visualizer.model import RunModel
@@ -40,7 +48,7 @@ from visualizer.ui.theme import foreground, muted, status_color, text_on, view_f
 from visualizer.ui.views.base import RunView
 from visualizer.ui.views.chips import GAP, STRIPE, chip_width, paint_chip
 from visualizer.ui.views.labels import thread_colors
-from visualizer.ui.views.timeline_widget import TimelineWidget
+from visualizer.ui.views.timeline_widget import MIN_HEIGHT, TimelineWidget
 
 CHIPS_PER_LANE = 24
 """Most chips gathered per lane (fewer are drawn if they do not fit)."""
@@ -122,17 +130,7 @@ class StatusLanes(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.header_font = view_font(bold=True)
-        self.small_header_font = view_font(small=True, bold=True)
-        self.count_font = view_font(1.5, bold=True)
-        self.chip_font = view_font(small=True)
-        header = QFontMetrics(self.header_font)
-        self.chip_metrics = QFontMetrics(self.chip_font)
-        self.widest_name = max(header.horizontalAdvance(status) for status in STATUSES)
-        # Status name on one line, the count (large) under it: both fit a narrow lane.
-        self.header_height = header.height() + QFontMetrics(self.count_font).height() + 6
-        self.chip_height = self.chip_metrics.height() + 6
-        self.note_height = self.chip_metrics.height() + 2
+        self.restyle()
         self.counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
         self.tasks: dict[str, list[Hashable]] = {status: [] for status in STATUSES}
         self.workers: dict[Hashable, QColor] = {}
@@ -140,7 +138,29 @@ class StatusLanes(QWidget):
         self._hits: list[tuple[QRectF, Hashable]] = []
         self._shown: dict[str, int] = dict.fromkeys(STATUSES, 0)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.setMinimumHeight(self.header_height + self.chip_height + self.note_height + 20)
+
+    def restyle(self) -> None:
+        """Fonts and the sizes that follow from them (at start, and after a zoom)."""
+        self.header_font = view_font(bold=True)
+        self.small_header_font = view_font(small=True, bold=True)
+        self.count_font = view_font(1.5, bold=True)
+        self.chip_font = view_font(small=True)
+        header = QFontMetrics(self.header_font)
+        self.chip_metrics = QFontMetrics(self.chip_font)
+        self.widest_name = max(header.horizontalAdvance(status) for status in STATUSES)
+        small = QFontMetrics(self.small_header_font)
+        self.widest_small_name = max(small.horizontalAdvance(status) for status in STATUSES)
+        # Status name on one line, the count (large) under it: both fit a narrow lane.
+        self.header_height = header.height() + QFontMetrics(self.count_font).height() + 6
+        self.chip_height = self.chip_metrics.height() + 6
+        self.note_height = self.chip_metrics.height() + 2
+        self._fit_minimum()
+        # Two lanes side by side at least (four where the width allows), each wide
+        # enough for its name in the small font: a status name is never cut.
+        self.setMinimumWidth(round(self._lane_need()))
+        if hasattr(self, "tasks"):
+            self._layout_chips()
+            self.update()
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
         return QSize(
@@ -169,17 +189,88 @@ class StatusLanes(QWidget):
         self._layout_chips()
         self.update()
 
+    def _compact_height(self) -> float:
+        return QFontMetrics(self.small_header_font).height() + 8
+
+    def _short_lane(self, lane: QRectF) -> bool:
+        """Too short for the two-line header and a row of chips: a one-line header."""
+        return lane.height() < self.header_height + self.chip_height + 8
+
+    def clipped(self) -> list[str]:
+        """Header texts (status names, counts) that would not fit their lane now: none, or
+        it is a bug the lecture-hall test catches."""
+        out = []
+        header_metrics = QFontMetrics(self.header_font)
+        small_metrics = QFontMetrics(self.small_header_font)
+        count_metrics = QFontMetrics(self.count_font)
+        for column, status in enumerate(STATUSES):
+            lane = self._lane_rect(column)
+            room = lane.width() - 16
+            count = f"{self.counts.get(status, 0):,}"
+            if self._short_lane(lane):
+                one_line = small_metrics.horizontalAdvance(f"{status} {count}")
+                if one_line > lane.width() - 12:
+                    out.append(f"{status} {count}")
+                if lane.height() < self._compact_height():
+                    out.append(f"{status} (no room for its header)")
+                continue
+            big = header_metrics.horizontalAdvance(status) <= room
+            metrics = header_metrics if big else small_metrics
+            if metrics.horizontalAdvance(status) > room:
+                out.append(status)
+            if count_metrics.horizontalAdvance(count) > room:
+                out.append(f"{status} {count}")
+        return out
+
     def shown_chips(self, status: str) -> int:
         """How many chips the lane draws (the rest are counted in "+N more")."""
         return self._shown[status]
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
+        self._fit_minimum()
         self._layout_chips()
 
+    def _fit_minimum(self) -> None:
+        """Room for a row of full lanes where four fit across, else for the short ones
+        the width leaves: two rows of two, or four one above the other."""
+        compact = QFontMetrics(self.small_header_font).height() + 8
+        full = self.header_height + self.chip_height + self.note_height + 10
+        small = QFontMetrics(self.small_header_font)
+        one_line = self.widest_small_name + small.horizontalAdvance("00,000") + 30
+        if self.width() >= len(STATUSES) * self._lane_need():
+            least = full
+        elif self.width() >= 2 * one_line:
+            least = max(full, 2 * compact + 12)
+        else:
+            least = 4 * compact + 16
+        if self.minimumHeight() != round(least):
+            self.setMinimumHeight(round(least))
+
+    def _lane_need(self) -> float:
+        """Width a lane needs for its status name in the small font, padding included."""
+        return self.widest_small_name + 24
+
+    def per_row(self) -> int:
+        """Lanes per row: all four where they fit, else two rows of two, else one above
+        the other (a short lane needs room for its name and its count on one line)."""
+        small = QFontMetrics(self.small_header_font)
+        widest_count = small.horizontalAdvance("00,000")
+        for per_row in (len(STATUSES), 2):
+            rows = -(-len(STATUSES) // per_row)
+            short = self.height() / rows - 4 < self.header_height + self.chip_height + 8
+            need = self.widest_small_name + (widest_count + 30 if short else 24)
+            if self.width() / per_row >= need:
+                return per_row
+        return 1
+
     def _lane_rect(self, column: int) -> QRectF:
-        width = self.width() / len(STATUSES)
-        return QRectF(column * width + 2, 2, width - 4, self.height() - 4)
+        per_row = self.per_row()
+        rows = -(-len(STATUSES) // per_row)
+        width = self.width() / per_row
+        height = self.height() / rows
+        row, place = divmod(column, per_row)
+        return QRectF(place * width + 2, row * height + 2, width - 4, height - 4)
 
     def _body(self, column: int) -> QRectF:
         """Where a lane's chips go: under the header, above the "+N more" line."""
@@ -222,25 +313,36 @@ class StatusLanes(QWidget):
             painter.setPen(QPen(fill, 1.5))
             painter.setBrush(faint)
             painter.drawRoundedRect(lane, 6, 6)
-            header = QRectF(lane.left(), lane.top(), lane.width(), self.header_height)
+            count = self.counts.get(status, 0)
+            short = self._short_lane(lane)
+            height = self._compact_height() if short else self.header_height
+            header = QRectF(lane.left(), lane.top(), lane.width(), min(height, lane.height()))
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(fill)
             painter.drawRoundedRect(header, 6, 6)
             painter.setPen(text_on(fill))
-            narrow = self.widest_name > lane.width() - 16
-            painter.setFont(self.small_header_font if narrow else self.header_font)
-            painter.drawText(
-                header.adjusted(8, 3, -8, 0),
-                Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft,
-                status,
-            )
-            painter.setFont(self.count_font)
-            count = self.counts.get(status, 0)
-            painter.drawText(
-                header.adjusted(8, 0, -8, -2),
-                Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft,
-                f"{count:,}",
-            )
+            if short:  # a short lane: name and count on one line, its header is all of it
+                painter.setFont(self.small_header_font)
+                text_box = header.adjusted(6, 0, -6, 0)
+                middle = Qt.AlignmentFlag.AlignVCenter
+                painter.drawText(text_box, middle | Qt.AlignmentFlag.AlignLeft, status)
+                painter.drawText(text_box, middle | Qt.AlignmentFlag.AlignRight, f"{count:,}")
+            else:
+                narrow = (
+                    QFontMetrics(self.header_font).horizontalAdvance(status) > lane.width() - 16
+                )
+                painter.setFont(self.small_header_font if narrow else self.header_font)
+                painter.drawText(
+                    header.adjusted(8, 3, -8, 0),
+                    Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft,
+                    status,
+                )
+                painter.setFont(self.count_font)
+                painter.drawText(
+                    header.adjusted(8, 0, -8, -2),
+                    Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft,
+                    f"{count:,}",
+                )
             painter.setFont(self.chip_font)
             for _ in range(self._shown[status]):
                 rect, task = next(hit)
@@ -264,6 +366,8 @@ class StatusLanes(QWidget):
         if count and rest <= 0:
             return
         body = self._body(column)
+        if body.bottom() < lane.top() + self.header_height:
+            return  # a short lane (two rows of lanes): its header says it all
         note = "none" if count == 0 else f"+{rest:,} more"
         if self.chip_metrics.horizontalAdvance(note) > body.width():
             note = f"+{rest:,}"
@@ -285,8 +389,11 @@ class StatusLanes(QWidget):
         """Tooltips say what each lane's chips are (newest first, or next up)."""
         if event.type() == QEvent.Type.ToolTip:
             help_event = cast(QHelpEvent, event)  # what Qt sends with the ToolTip type
-            column = int(help_event.pos().x() // max(1, self.width() / len(STATUSES)))
-            status = STATUSES[min(column, len(STATUSES) - 1)]
+            point = help_event.pos()
+            column = next(
+                (i for i in range(len(STATUSES)) if self._lane_rect(i).contains(point)), 0
+            )
+            status = STATUSES[column]
             QToolTip.showText(help_event.globalPos(), LANE_HINTS[status], self)
 
             return True
@@ -303,9 +410,17 @@ class LanesView(RunView):
         self.selected: Hashable | None = None
         self.lanes = StatusLanes()
         self.timeline = TimelineWidget()
+        # Every thread gets a row at least a name high; more threads than the dock has
+        # room for scroll here, rather than overlap or push the window off its screen.
+        self.timeline_area = QScrollArea()
+        self.timeline_area.setWidget(self.timeline)
+        self.timeline_area.setWidgetResizable(True)
+        self.timeline_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.timeline_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.timeline_area.setMinimumHeight(MIN_HEIGHT)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.lanes)
-        splitter.addWidget(self.timeline)
+        splitter.addWidget(self.timeline_area)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setChildrenCollapsible(False)

@@ -29,7 +29,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -43,7 +43,16 @@ from visualizer.events import PERMIT, READ, WRITE
 from visualizer.model import LockState, RunModel
 from visualizer.ui.theme import thread_color, view_font
 from visualizer.ui.views.base import RunView
-from visualizer.ui.views.chips import CHIPS_ROLE, Chip, ChipDelegate
+from visualizer.ui.views.chips import (
+    CHIPS_ROLE,
+    GAP,
+    Chip,
+    ChipDelegate,
+    chip_line_height,
+    chip_width,
+    lines_needed,
+    short_chip,
+)
 from visualizer.ui.views.labels import format_duration, thread_colors, thread_label
 from visualizer.ui.views.waitfor_graph import NO_LOCKS, NO_RUN, GraphState, WaitForGraph
 
@@ -62,10 +71,14 @@ LOCK, TYPE, HELD, WAITING, ACQUIRED, CONTENDED, WAIT, HOLD = range(len(COLUMNS))
 CHIP_COLUMNS = (HELD, WAITING)
 """Columns of thread chips: they share the width the others leave, and elide."""
 
-DROP_ORDER = (HOLD, TYPE, ACQUIRED, WAIT)
+DROP_ORDER = (HOLD, ACQUIRED, WAIT, TYPE)
 """Columns hidden first when the dock is too narrow (name, holders, waiters and contention stay)."""
 
+MAX_CHIP_LINES = 3
+"""Most lines of chips a row grows to (past that, columns step aside; see _lay_out_columns)."""
+
 MEASURED_ROWS = 200
+"""Rows measured for column widths and row heights (a log can hold thousands of locks)."""
 GRAPH_NODES = 48
 """Most threads (and most locks) the wait-for graph draws."""
 CYCLE_NAMED = 12
@@ -87,16 +100,37 @@ def _is_condition(state: LockState) -> bool:
     return state.kind_label.startswith("Condition")
 
 
+def _permits(state: LockState) -> str | None:
+    """A semaphore's N, from its label "Semaphore(N)"."""
+    match = _PERMITS.search(state.kind_label)
+    return match.group(1) if match else None
+
+
 def _type_text(state: LockState) -> str:
+    """The primitive, its mode now, and the figure that tells its story so far."""
     label = state.kind_label
+    parts = [label]
     if state.mode in _MODE_NAMES:
-        return f"{label}, {_MODE_NAMES[state.mode]}"
-    if state.mode == PERMIT:
-        match = _PERMITS.search(label)
+        parts.append(_MODE_NAMES[state.mode])
+    if label.startswith("RWLock") and state.most_holders > 1:
+        parts.append(f"up to {state.most_holders} readers at once")
+    if label.startswith("Semaphore"):
+        total = _permits(state)
         used = sum(state.holders.values())
-        total = f" of {match.group(1)}" if match else ""
-        return f"{label}, {used}{total} in use"
-    return label
+        parts.append(f"{used} of {total} in use" if total else f"{used} in use")
+    if state.reentries:
+        parts.append(f"re-entered {state.reentries:,}\u00d7")
+    if _is_condition(state) and state.notifies:
+        woke = state.last_woken
+        parts.append(f"last notify woke {woke} sleeper{'s' if woke != 1 else ''}")
+    return ", ".join(parts)
+
+
+def _chips_text(chips: list[Chip]) -> str:
+    """The chips as text: a plain caption ("2 of 3:") first, then the threads, comma-separated."""
+    captions = [text for text, color in chips if color is None]
+    names = ", ".join(text for text, color in chips if color is not None)
+    return " ".join([*captions, names]) if captions and names else names or " ".join(captions)
 
 
 def _stats_text(stats) -> str:
@@ -166,7 +200,12 @@ class LockTableModel(QAbstractTableModel):
             rows, names = [], []
         else:
             colors, _ = thread_colors(model)
-            states = list(model.locks.locks.values())
+            # A condition nobody has waited on yet (PriorityQueue.not_full) says nothing.
+            states = [
+                state
+                for state in model.locks.locks.values()
+                if not _is_condition(state) or state.sleeps or state.notifies
+            ]
             names = [state.name for state in states]
             rows = [self._row(model, state, colors) for state in states]
         if names != self._names:
@@ -189,6 +228,10 @@ class LockTableModel(QAbstractTableModel):
 
     def _row(self, model: RunModel, state: LockState, colors: dict[int, QColor]) -> _Row:
         held: list[Chip] = []
+        if state.mode == PERMIT or state.kind_label.startswith("Semaphore"):
+            total = _permits(state)
+            used = sum(state.holders.values())
+            held.append((f"{used} of {total}:" if total else f"{used}:", None))
         for ident, count in state.holders.items():
             suffix = ""
             if state.kind_label == "RLock" or state.mode == PERMIT:
@@ -197,7 +240,7 @@ class LockTableModel(QAbstractTableModel):
         waiting: list[Chip] = []
         if _is_condition(state):
             if state.cond_waiters:
-                waiting.append(("notify?", None))
+                waiting.append((f"{len(state.cond_waiters)} asleep:", None))
             waiting += [self._chip(model, ident, colors) for ident in state.cond_waiters]
         for waiter in state.waiters:
             prefix = f"{_MODE_NAMES[waiter.mode][0]}: " if waiter.mode in _MODE_NAMES else ""
@@ -206,8 +249,8 @@ class LockTableModel(QAbstractTableModel):
         texts = [
             state.name,
             _type_text(state),
-            ", ".join(text for text, _ in held) or ("\u2013" if not _is_condition(state) else ""),
-            ", ".join(text for text, color in waiting if color is not None) or "\u2013",
+            _chips_text(held) or ("\u2013" if not _is_condition(state) else ""),
+            _chips_text(waiting) or "\u2013",
             f"{state.acquisitions:,}",
             contention,
             _stats_text(state.hold_stats),
@@ -324,7 +367,7 @@ class LocksView(RunView):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header.setHighlightSections(False)
         self.table.viewport().installEventFilter(self)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # long lock names
         self.graph = WaitForGraph()
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.table)
@@ -338,30 +381,51 @@ class LocksView(RunView):
         self._sized_for: list[str] = []
         self._frames = 0
         self._wanted: dict[int, int] = {}  # widest contents seen per column (never shrinks)
+        self._least: dict[int, int] = {}  # widest single chip (short name) per chip column
+        self._row_lines: dict[int, int] = {}  # lines of chips each row has needed
+        self._laid_out_for = -1  # the room the columns were last laid out in
+        self.restyle()
         self.set_model(None)
+
+    def restyle(self) -> None:
+        """Row height and column widths follow the font (at start, after a zoom)."""
+        self.table_model.font = view_font()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self._wanted = {}
+        self._least = {}
+        self._row_lines = {}
+        self._fit_table_height(len(self._sized_for))
+        self._measure_columns()
 
     def set_model(self, model: RunModel | None) -> None:
         self.model = model
         self._sized_for = []
         self._frames = 0
         self._wanted = {}
+        self._least = {}
+        self._row_lines = {}
         self.refresh()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+        resized = watched is self.table.viewport() and event.type() == QEvent.Type.Resize
+        if resized and self._room() != self._laid_out_for:  # a scroll bar coming or going: same
             self._lay_out_columns()
         return super().eventFilter(watched, event)
 
     def refresh(self) -> None:
         self.table_model.update_from(self.model)
         names = self.table_model.lock_names()
+        self.table.setVisible(bool(names))  # no lock: the graph says so, no empty grid
         if names != self._sized_for:
             self._sized_for = names
             self._wanted = {}
+            self._row_lines = {}
             self._fit_table_height(len(names))
             self._measure_columns()
         elif self._frames % COLUMN_CHECK_EVERY == 0:
             self._measure_columns()
+        else:
+            self._fit_rows()  # more waiters now: their row grows at once, never cut
         self._frames += 1
         self.graph.set_state(graph_state(self.model), NO_RUN if self.model is None else NO_LOCKS)
 
@@ -379,43 +443,109 @@ class LocksView(RunView):
             if wanted > self._wanted.get(column, 0):
                 self._wanted[column] = wanted
                 grew = True
+        metrics = QFontMetrics(self.table_model.font)
+        model = self.table_model
+        for column in CHIP_COLUMNS:
+            for row in range(min(model.rowCount(), MEASURED_ROWS)):
+                chips = model.index(row, column).data(CHIPS_ROLE) or []
+                widths = [chip_width(metrics, short_chip(t)) + GAP for t, c in chips if c]
+                # Room for the widest chip, and for all of them in two lines at most: more
+                # lines would squeeze the wait-for graph; a column steps aside instead.
+                least = int(max(max(widths, default=0), sum(widths) / 2)) + 8
+                if least > self._least.get(column, 0):
+                    self._least[column] = least
+                    grew = True
         if grew:
             self._lay_out_columns()
+        else:
+            self._fit_rows()
 
     def _lay_out_columns(self) -> None:
-        """Fit the shown columns into the viewport: figures at their width, chips share the rest."""
+        """Fit the shown columns into the viewport: figures at their width, the threads
+        holding and waiting share the rest (their chips wrap onto more lines)."""
         if not self._wanted:
             return
         table = self.table
         header = table.horizontalHeader()
-        available = table.viewport().width()
-        # A chip column narrower than its header (or one thread's chip) says nothing.
-        least = {column: header.sectionSizeHint(column) for column in CHIP_COLUMNS}
+        available = self._laid_out_for = self._room()
+        # A chip column is never narrower than its widest chip by short name, nor than a
+        # few letters of its header: its chips wrap rather than being cut.
+        least = {c: max(self._least.get(c, 0), header.sectionSizeHint(c)) for c in CHIP_COLUMNS}
+        # The lock's name gives way first (elided in the middle, whole in its tooltip).
+        name_cap = max(header.sectionSizeHint(LOCK) // 2, available // 4)
         shown = list(range(len(COLUMNS)))
-        for column in DROP_ORDER:
+        for column in (*DROP_ORDER, CONTENDED):
             fixed = sum(self._wanted[c] for c in shown if c not in CHIP_COLUMNS)
+            fixed -= max(0, self._wanted[LOCK] - name_cap)
             if fixed + sum(least.values()) <= available:
                 break
             shown.remove(column)
         for column in range(len(COLUMNS)):
             table.setColumnHidden(column, column not in shown)
-        spare = available - sum(self._wanted[c] for c in shown if c not in CHIP_COLUMNS)
+        header.setMinimumSectionSize(8)  # squeezed columns must not run past the edge
+        widths = {c: self._wanted[c] for c in shown if c not in CHIP_COLUMNS}
+        widths[LOCK] = min(widths[LOCK], name_cap)
+        spare = available - sum(widths.values())
         natural = sum(self._wanted[c] for c in CHIP_COLUMNS)
+        room = spare - sum(least.values())
+        for column in CHIP_COLUMNS:
+            if room >= 0:  # each its least, and a share of what is left over
+                share = least[column] + room * self._wanted[column] // max(natural, 1)
+            else:  # not even that fits: shares of what there is (the cut is reported)
+                share = spare * least[column] // max(sum(least.values()), 1)
+            widths[column] = max(1, share)
         for column in shown:
-            width = self._wanted[column]
-            if column in CHIP_COLUMNS:
-                # Each gets its share of the spare width, never less than its header.
-                width = max(least[column], spare * self._wanted[column] // max(natural, 1))
-            table.setColumnWidth(column, width)
+            table.setColumnWidth(column, widths[column])
+        self._row_lines = {}  # new widths: rows need lines anew (they only grew before)
+        self._fit_rows()
+
+    def _room(self) -> int:
+        """The viewport's width with room kept for the vertical scroll bar, shown or not.
+
+        Rows shrink and grow with the columns' widths, which shows or hides the scroll
+        bar, which would change the width again: keeping its room always ends that loop.
+        """
+        table = self.table
+        bar = table.verticalScrollBar()
+        width = table.viewport().width()
+        return width if bar.isVisibleTo(table) else width - bar.sizeHint().width()
+
+    def _fit_rows(self) -> None:
+        """Each row as tall as its chips need at their column's width (never shrinking
+        during a run, so rows do not jump at every frame), and the table as tall as its rows."""
+        table = self.table
+        model = self.table_model
+        metrics = QFontMetrics(self.table_model.font)
+        line = chip_line_height(metrics) + GAP
+        changed = False
+        for row in range(min(model.rowCount(), MEASURED_ROWS)):
+            lines = 1
+            for column in CHIP_COLUMNS:
+                chips = model.index(row, column).data(CHIPS_ROLE) or []
+                width = table.columnWidth(column) - 6
+                short = [(t if c is None else short_chip(t), c) for t, c in chips]
+                lines = max(
+                    lines,
+                    min(lines_needed(metrics, chips, width), lines_needed(metrics, short, width)),
+                )
+            lines = min(max(lines, self._row_lines.get(row, 1)), MAX_CHIP_LINES)
+            self._row_lines[row] = lines
+            height = max(table.verticalHeader().defaultSectionSize(), round(lines * line + 6))
+            if table.rowHeight(row) != height:
+                table.setRowHeight(row, height)
+                changed = True
+        if changed:
+            self._fit_table_height(model.rowCount())
 
     def _fit_table_height(self, rows: int) -> None:
         """Give the table just its rows (up to six) and the graph everything else."""
         table = self.table
         chrome = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth() + 2
         row = table.verticalHeader().defaultSectionSize()
-        wanted = chrome + min(max(rows, 1), 6) * row
+        heights = [table.rowHeight(r) for r in range(min(rows, 6))] or [row]
+        wanted = chrome + sum(heights)
         # A scroll area's own minimum is taller than one row: one row is the least it needs.
-        table.setMinimumHeight(chrome + row)
+        table.setMinimumHeight(chrome + heights[0])
         total = sum(self.splitter.sizes()) or self.height()
         self.splitter.setSizes([wanted, max(total - wanted, self.graph.minimumHeight())])
 

@@ -122,6 +122,10 @@ class ThroughputView(RunView):
         self.set_model(None)
 
     # --- colours -----------------------------------------------------------------
+    def restyle(self) -> None:
+        """Axis fonts after a zoom (they are set with the palette)."""
+        self._apply_palette()
+
     def _apply_palette(self) -> None:
         """Axes, labels and background from the palette, so light and dark both read."""
         ink = foreground(self)
@@ -213,7 +217,7 @@ class ThroughputView(RunView):
         for key in self.plots:
             top = max(
                 (
-                    float(series[name][1].max())
+                    robust_top(series[name][1])
                     for name, where, *_ in CURVES
                     if where == key and len(series[name][1])
                 ),
@@ -274,6 +278,21 @@ class ThroughputView(RunView):
     def axis_label(self, plot: str, side: str) -> str:
         """The plain text of an axis label (tests check units are named)."""
         return self.plots[plot].getAxis(side).labelText
+
+
+RECENT_BUCKETS = 20
+"""The last two seconds of a series always fit under the plot's top."""
+
+
+def robust_top(values: np.ndarray) -> float:
+    """The top a plot needs: every value but a lone burst (a backlog filled at the start
+    runs past the top, drawn as a cut peak, rather than flattening the rest to a line)."""
+    peak = float(values.max())
+    if len(values) < 2 * RECENT_BUCKETS:
+        return peak
+    usual = float(np.percentile(values, 95)) * 1.5
+    recent = float(values[-RECENT_BUCKETS:].max())
+    return min(peak, max(usual, recent))
 
 
 def nice_ceiling(value: float) -> float:

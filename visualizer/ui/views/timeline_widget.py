@@ -33,14 +33,21 @@ from visualizer.ui.views.labels import task_from_label
 
 SPAN_NS = 10_000_000_000
 """The scrolling window: the last ten seconds."""
-MIN_ROW_PX = 4
-"""Thinnest row drawn; threads past what fits are left out."""
+MAX_ROWS = 64
+"""Most thread rows drawn; threads past that (busy ones first) are left out."""
 
 RESOLUTION_NS = SPAN_NS // 800
 """Segments shorter than this merge with their neighbours (about a pixel at full width)."""
 
 WORK = "work"
 WAIT = "wait"
+SLEEP = "sleep"
+
+MIN_HEIGHT = 96
+"""Least height of the timeline with few threads (px)."""
+
+CPU_STALE_NS = 1_500_000_000
+"""A CPU sample older than this (run time) is not shown: the thread has not looked since."""
 
 
 @dataclass(slots=True)
@@ -57,17 +64,22 @@ class _Lane:
     cursor: int = -1  # end time of the newest finished segment folded so far
     work: deque[_Run] = field(default_factory=deque)
     wait: deque[_Run] = field(default_factory=deque)
+    sleep: deque[_Run] = field(default_factory=deque)
     open_work: _Run | None = None
     open_wait: _Run | None = None
+    open_sleep: _Run | None = None
+
+    def runs_of(self, kind: str) -> deque[_Run]:
+        return self.work if kind == WORK else self.wait if kind == WAIT else self.sleep
 
     def fold(self, start: int, end: int, kind: str, label: str) -> None:
-        runs = self.work if kind == WORK else self.wait
+        runs = self.runs_of(kind)
         if runs:
             last = runs[-1]
             small = last.end - last.start < RESOLUTION_NS or end - start < RESOLUTION_NS
-            # Waits merge whenever they nearly touch; work only while tiny, so tasks
-            # long enough to see keep their own bar and label.
-            if start - last.end <= RESOLUTION_NS and (kind == WAIT or small):
+            # Waits and sleeps merge whenever they nearly touch; work only while tiny,
+            # so tasks long enough to see keep their own bar and label.
+            if start - last.end <= RESOLUTION_NS and (kind != WORK or small):
                 if end > last.end:
                     last.end = end
                 if last.label != label:
@@ -76,12 +88,24 @@ class _Lane:
         runs.append(_Run(start, end, label))
 
     def prune(self, horizon: int) -> None:
-        for runs in (self.work, self.wait):
+        for runs in (self.work, self.wait, self.sleep):
             while runs and runs[0].end < horizon:
                 runs.popleft()
 
     def empty(self) -> bool:
-        return not (self.work or self.wait or self.open_work or self.open_wait)
+        return not (
+            self.work
+            or self.wait
+            or self.sleep
+            or self.open_work
+            or self.open_wait
+            or self.open_sleep
+        )
+
+    def open_run(self, kind: str) -> _Run | None:
+        if kind == WORK:
+            return self.open_work
+        return self.open_wait if kind == WAIT else self.open_sleep
 
 
 class TimelineWidget(QWidget):
@@ -91,19 +115,26 @@ class TimelineWidget(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.name_font = view_font(small=True)
-        self.axis_font = view_font(small=True)
+        self.restyle()
         self.model: RunModel | None = None
         self.selected: str | None = None
         self._lanes: dict[int, _Lane] = {}
         self._rows: list[int] = []
         self._now = 0
         self._hits: list[tuple[QRectF, str]] = []
-        self.setMinimumHeight(120)
+        self.setMinimumHeight(MIN_HEIGHT)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
         return QSize(520, 220)
+
+    def restyle(self) -> None:
+        """Fonts, and the height every row needs, at start and after a zoom."""
+        self.name_font = view_font(small=True)
+        self.axis_font = view_font(small=True)
+        if hasattr(self, "_rows"):
+            self._fit_rows(len(self._rows))
+            self.update()
 
     def set_model(self, model: RunModel | None) -> None:
         self.model = model
@@ -111,6 +142,7 @@ class TimelineWidget(QWidget):
         self._lanes.clear()
         self._rows = []
         self._now = 0
+        self.setMinimumHeight(MIN_HEIGHT)
         self.update()
 
     def select_task(self, task_id: Hashable | None) -> None:
@@ -127,9 +159,9 @@ class TimelineWidget(QWidget):
         if lane is None:
             return []
         runs: list[tuple[int, int | None, str | None]] = [
-            (r.start, r.end, r.label) for r in (lane.work if kind == WORK else lane.wait)
+            (r.start, r.end, r.label) for r in lane.runs_of(kind)
         ]
-        still = lane.open_work if kind == WORK else lane.open_wait
+        still = lane.open_run(kind)
         if still is not None:
             runs.append((still.start, None, still.label))
         return runs
@@ -152,31 +184,42 @@ class TimelineWidget(QWidget):
             lane.prune(horizon)
             info = model.threads.get(ident)
             # A thread that never announced a role (the GUI thread that built the queue)
-            # gets a row only once it has something to show.
-            if not lane.empty() or (info is not None and info.alive and info.role):
+            # gets a row only once it has something to show; the run's own threads keep
+            # theirs after they end (their names greyed), so a finished run still shows
+            # who took part.
+            if not lane.empty() or (info is not None and info.role not in ("", "setup")):
                 rows.append(ident)
-        # Too many rows to read (a name is taller than its row): the threads with
-        # nothing in the window, such as producers of a lock-free queue, step aside.
-        if len(rows) * QFontMetrics(self.name_font).height() > self._row_space():
+        # A log can hold thousands of threads: the busy ones first, at most MAX_ROWS rows
+        # (each row a name high, so a few thousand would make the view miles tall).
+        if len(rows) > MAX_ROWS:
             busy = [ident for ident in rows if not self._lanes[ident].empty()]
-            rows = busy or rows
-        # Rows thinner than a few pixels show nothing (a log can hold thousands of threads).
-        rows = rows[: max(1, int(self._row_space() // MIN_ROW_PX))]
+            rows = list(dict.fromkeys([*busy, *rows]))[:MAX_ROWS]
+        if len(rows) != len(self._rows):
+            self._fit_rows(len(rows))
         self._rows = rows
         self._now = now
         self.update()
 
+    def _fit_rows(self, count: int) -> None:
+        """Never so short that two thread names overlap: every row at least a name high."""
+        row = QFontMetrics(self.name_font).height()
+        axis = QFontMetrics(self.axis_font).height() + 8
+        legend = self._legend_height()
+        self.setMinimumHeight(max(MIN_HEIGHT, round(legend + axis + count * row + 6)))
+
     @staticmethod
     def _fold_new(lane: _Lane, segments: list) -> None:
-        lane.open_work = lane.open_wait = None
+        lane.open_work = lane.open_wait = lane.open_sleep = None
         end = len(segments)
         while end and segments[end - 1].end_ns is None:
             end -= 1
             start, _, kind, label = segments[end]
             if kind == WORK:
                 lane.open_work = _Run(start, start, label)
-            else:
+            elif kind == WAIT:
                 lane.open_wait = _Run(start, start, label)
+            else:
+                lane.open_sleep = _Run(start, start, label)
         first = end
         cursor = lane.cursor
         while first and segments[first - 1].end_ns > cursor:
@@ -191,17 +234,46 @@ class TimelineWidget(QWidget):
         """(left edge of the bars, bar area width, row height, axis top)."""
         metrics = QFontMetrics(self.name_font)
         names = [self._name(ident) for ident in self._rows] or ["worker-0"]
-        label_w = max(metrics.horizontalAdvance(name) for name in names) + 16
-        legend_h = metrics.height() + 6
+        label_w = max(metrics.horizontalAdvance(name) for name in names) + 16.0
+        label_w += self._cpu_width()
+        legend_h = self._legend_height()
         rows = max(1, len(self._rows))
         row_h = min(44.0, self._row_space() / rows)
         return label_w + 6, self.width() - label_w - 14, row_h, legend_h + rows * row_h
 
+    def _cpu_width(self) -> float:
+        """Room for the CPU meter after the names, once any thread has reported its CPU."""
+        model = self.model
+        if model is None or not any(
+            model.threads[i].cpu_share is not None for i in self._rows if i in model.threads
+        ):
+            return 0.0
+        return QFontMetrics(self.name_font).horizontalAdvance("100%") + 8
+
+    def cpu_text(self, ident: int) -> str:
+        """What a row's CPU meter says: the share of a core used lately, or "" if unknown."""
+        info = self.model.threads.get(ident) if self.model is not None else None
+        if info is None or info.cpu_share is None or not info.alive:
+            return ""
+        if info.cpu_at is not None and self._now - info.cpu_at > CPU_STALE_NS:
+            return "\u2013"
+        return f"{min(info.cpu_share, 9.99) * 100:.0f}%"
+
     def _row_space(self) -> float:
         """Height left for the rows once the legend and the time axis have theirs."""
         axis_h = QFontMetrics(self.axis_font).height() + 8
-        legend_h = QFontMetrics(self.name_font).height() + 6
-        return self.height() - axis_h - legend_h - 4
+        return self.height() - axis_h - self._legend_height() - 4
+
+    def _legend_items(self) -> list[str]:
+        return ["working (task id)", "waiting for a lock", "asleep (condition)", "CPU %"]
+
+    def _legend_height(self) -> float:
+        """One line of legend, or two where the width does not hold it."""
+        metrics = QFontMetrics(self.name_font)
+        box = metrics.height() * 0.6 * 1.6 + 6
+        width = sum(metrics.horizontalAdvance(t) + box + 18 for t in self._legend_items())
+        lines = 1 if width <= self.width() - 8 else 2
+        return lines * (metrics.height() + 2) + 4
 
     def _name(self, ident: int) -> str:
         info = self.model.threads.get(ident) if self.model is not None else None
@@ -217,15 +289,14 @@ class TimelineWidget(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setFont(self.name_font)
-        metrics = QFontMetrics(self.name_font)
-        legend_h = metrics.height() + 6
-        self._paint_legend(painter, legend_h)
+        legend_h = self._legend_height()
+        self._paint_legend(painter)
         if self.model is None or not self._rows:
             painter.setPen(muted(self))
             painter.drawText(
-                self.rect().adjusted(0, legend_h, 0, 0),
-                Qt.AlignmentFlag.AlignCenter,
-                "Thread timelines appear when the run starts",
+                self.rect().adjusted(8, round(legend_h), -8, 0),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                self._empty_text(),
             )
             self._hits = []
             return
@@ -233,23 +304,38 @@ class TimelineWidget(QWidget):
         start, end = self._window()
         scale = width / (end - start)
         hits: list[tuple[QRectF, str]] = []
+        cpu_w = self._cpu_width()
         for row, ident in enumerate(self._rows):
             top = legend_h + row * row_h
             info = self.model.threads.get(ident)
             color = thread_color(info.color_index if info is not None else row)
-            name_rect = QRectF(2, top + 2, left - 8, row_h - 4)
+            name_rect = QRectF(2, top + 2, left - 8 - cpu_w, row_h - 4)
             if info is not None and not info.alive:
                 painter.setPen(muted(self))
                 painter.drawText(name_rect, Qt.AlignmentFlag.AlignVCenter, info.name)
             else:
                 paint_chip(painter, name_rect, self._name(ident), color)
+            if cpu_w:
+                self._paint_cpu(painter, ident, QRectF(left - 4 - cpu_w, top + 2, cpu_w, row_h - 4))
             painter.setPen(QPen(muted(self, 0.2), 1))
             painter.drawLine(QPointF(left, top + row_h), QPointF(left + width, top + row_h))
             lane = self._lanes[ident]
+            self._paint_sleeps(painter, lane, color, top, row_h, left, start, scale)
             hits += self._paint_work(painter, lane, color, top, row_h, left, start, scale)
             self._paint_waits(painter, lane, top, row_h, left, start, scale)
         self._hits = hits
         self._paint_axis(painter, left, width, axis_top, start, end)
+
+    def _empty_text(self) -> str:
+        """Why there are no rows: no run yet, none started yet, or nothing to draw."""
+        model = self.model
+        if model is None:
+            return "Thread timelines appear when the run starts"
+        if model.t0_ns is None:
+            return "The run has not recorded anything yet"
+        if model.finished:
+            return "The run has ended: no thread worked on a task or waited for a lock in it"
+        return "No thread has worked on a task or waited for a lock yet"
 
     def _bar(self, run: _Run, open_end: bool, left: float, start: int, scale: float) -> tuple:
         stop = self._now if open_end else run.end
@@ -329,27 +415,94 @@ class TimelineWidget(QWidget):
         painter.setBrush(hatch_brush(QColor(255, 255, 255, 170)))
         painter.drawRects(rects)
 
-    def _paint_legend(self, painter: QPainter, height: float) -> None:
+    def _paint_sleeps(
+        self,
+        painter: QPainter,
+        lane: _Lane,
+        color: QColor,
+        top: float,
+        row_h: float,
+        left: float,
+        start: int,
+        scale: float,
+    ) -> None:
+        """Sleeping on a condition: a pale dashed band, neither work nor a lock wait."""
+        bars = [(run, False) for run in lane.sleep]
+        if lane.open_sleep is not None:
+            bars.append((lane.open_sleep, True))
+        if not bars:
+            return
+        height = row_h * 0.44
+        y = top + (row_h - height) / 2
+        pale = QColor(color)
+        pale.setAlphaF(0.28)
+        pen = QPen(color.darker(130), 1, Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(pale)
+        rects = []
+        for run, open_end in bars:
+            x, w = self._bar(run, open_end, left, start, scale)
+            rects.append(QRectF(x, y, w, height))
+        painter.drawRects(rects)
+
+    def _paint_cpu(self, painter: QPainter, ident: int, rect: QRectF) -> None:
+        """A thread's CPU use lately: a meter filled to its share of one core, and the figure."""
+        text = self.cpu_text(ident)
+        if not text:
+            return
+        info = self.model.threads[ident] if self.model is not None else None
+        share = info.cpu_share if info is not None and text != "\u2013" else 0.0
+        meter = QRectF(rect.left(), rect.bottom() - 4, rect.width() - 4, 3)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(muted(self, 0.25))
+        painter.drawRect(meter)
+        painter.setBrush(foreground(self))
+        painter.drawRect(QRectF(meter.left(), meter.top(), meter.width() * min(share or 0, 1.0), 3))
+        painter.setPen(foreground(self))
+        painter.drawText(
+            rect.adjusted(0, 0, -4, -4),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            text,
+        )
+
+    def _paint_legend(self, painter: QPainter) -> None:
+        """Swatches and words, wrapped onto a second line where the width runs out."""
         metrics = QFontMetrics(self.name_font)
-        x = 4.0
+        line_h = metrics.height() + 2
         box = metrics.height() * 0.6
-        y = (height - box) / 2
-        painter.setPen(foreground(self))
-        text = "working (task id)"
-        painter.setBrush(thread_color(0))
-        painter.drawRect(QRectF(x, y, box * 1.6, box))
-        x += box * 1.6 + 6
-        painter.drawText(QPointF(x, y + box), text)
-        x += metrics.horizontalAdvance(text) + 18
-        painter.setPen(QPen(ALERT_COLOR, 1))
-        painter.setBrush(ALERT_COLOR)
-        wait = QRectF(x, y + box * 0.4, box * 1.6, box * 0.6)
-        painter.drawRect(wait)
-        painter.setBrush(hatch_brush(QColor(255, 255, 255, 170)))
-        painter.drawRect(wait)
-        x += box * 1.6 + 6
-        painter.setPen(foreground(self))
-        painter.drawText(QPointF(x, y + box), "waiting for a lock")
+        x, y = 4.0, 2 + (line_h - box) / 2
+        ink = foreground(self)
+        for text in self._legend_items():
+            item_w = box * 1.6 + 6 + metrics.horizontalAdvance(text)
+            if x > 4 and x + item_w > self.width() - 4:
+                x, y = 4.0, y + line_h
+            swatch = QRectF(x, y, box * 1.6, box)
+            if text.startswith("working"):
+                painter.setPen(ink)
+                painter.setBrush(thread_color(0))
+                painter.drawRect(swatch)
+            elif text.startswith("waiting"):
+                wait = swatch.adjusted(0, box * 0.4, 0, 0)
+                painter.setPen(QPen(ALERT_COLOR, 1))
+                painter.setBrush(ALERT_COLOR)
+                painter.drawRect(wait)
+                painter.setBrush(hatch_brush(QColor(255, 255, 255, 170)))
+                painter.drawRect(wait)
+            elif text.startswith("asleep"):
+                pale = QColor(thread_color(0))
+                pale.setAlphaF(0.28)
+                painter.setPen(QPen(thread_color(0).darker(130), 1, Qt.PenStyle.DashLine))
+                painter.setBrush(pale)
+                painter.drawRect(swatch.adjusted(0, box * 0.2, 0, -box * 0.2))
+            else:
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(muted(self, 0.25))
+                painter.drawRect(swatch.adjusted(0, box - 3, 0, 0))
+                painter.setBrush(ink)
+                painter.drawRect(swatch.adjusted(0, box - 3, -box * 0.9, 0))
+            painter.setPen(ink)
+            painter.drawText(QPointF(x + box * 1.6 + 6, y + box), text)
+            x += item_w + 18
 
     def _paint_axis(
         self, painter: QPainter, left: float, width: float, top: float, start: int, end: int

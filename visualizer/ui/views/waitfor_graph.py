@@ -14,7 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -46,10 +46,14 @@ class GraphState:
 class WaitForGraph(QWidget):
     """Custom-painted wait-for graph; :attr:`state` is replaced whole on every refresh."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def restyle(self) -> None:
         self.node_font = view_font(bold=True)
         self.note_font = view_font(small=True)
+        self.update()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.restyle()
         self.state = GraphState()
         self.marked: int | None = None
         self.empty_text = NO_RUN
@@ -58,7 +62,7 @@ class WaitForGraph(QWidget):
             "Dashed arrow: the thread waits for the lock. Solid arrow: the lock is held by the "
             "thread.\nA closed loop of arrows is a deadlock, drawn in red."
         )
-        self.setMinimumHeight(110)
+        self.setMinimumHeight(64)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
@@ -91,10 +95,17 @@ class WaitForGraph(QWidget):
         """The arrow legend only when there is room for it (else it is in the tooltip)."""
         return self.height() >= LEGEND_MIN_HEIGHT
 
+    def _cycle_height(self) -> int:
+        """Height of the deadlock line, wrapped at the width: it is never cut short."""
+        metrics = QFontMetrics(view_font(small=True, bold=True))
+        box = QRect(0, 0, max(40, self.width() - 12), 10_000)
+        flags = int(Qt.AlignmentFlag.AlignLeft) | int(Qt.TextFlag.TextWordWrap)
+        return metrics.boundingRect(box, flags, self.state.cycle_text).height()
+
     def _bands(self) -> tuple[float, float]:
         """Top and bottom of the node area: the deadlock line above it, the legend below."""
         line = QFontMetrics(self.note_font).height() + 4
-        top = line + 2 if self.state.cycle_text else 2.0
+        top = self._cycle_height() + 6 if self.state.cycle_text else 2.0
         bottom = self.height() - line - 2 if self._legend_shown() else self.height() - 2.0
         return top, bottom
 
@@ -187,14 +198,12 @@ class WaitForGraph(QWidget):
         metrics = QFontMetrics(self.note_font)
         width = self.width() - 12
         if self.state.cycle_text:
-            bold = view_font(small=True, bold=True)
-            painter.setFont(bold)
+            painter.setFont(view_font(small=True, bold=True))
             painter.setPen(ALERT_COLOR)
-            text = QFontMetrics(bold).elidedText(
-                self.state.cycle_text, Qt.TextElideMode.ElideRight, width
+            box = QRectF(6, 2, width, self._cycle_height())
+            painter.drawText(
+                box, Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap, self.state.cycle_text
             )
-            line = QRectF(6, 2, width, metrics.height())
-            painter.drawText(line, Qt.AlignmentFlag.AlignLeft, text)
         if not self._legend_shown():
             return
         painter.setFont(self.note_font)
