@@ -62,12 +62,22 @@ def test_views_refresh_and_paint_a_model_with_hundreds_of_threads(qtbot):
 
 
 def test_a_very_long_detail_is_cut_at_a_word_under_the_table(qtbot):
+    """A log may carry a violation whose detail runs to thousands of characters."""
+    from visualizer.events import VIOLATION
+    from visualizer.ui.views.anomalies_view import DETAIL_CHARS
+
     view = AnomaliesView()
     qtbot.addWidget(view)
     view.resize(700, 400)
     view.show()
-    model = ring_of_waits(3000)
+    detail = " ".join(f"word{i}" for i in range(800))  # about 6,000 characters
+    model = RunModel()
+    model.apply(Batch(0, [(0, 1000, THREAD_STARTED, "t0", "worker", None)], 0))
+    model.apply(Batch(1, [(1, 1000, VIOLATION, "worker-error", 5, detail)], 0))
     view.set_model(model)
+    view.refresh()
+    [violation] = model.anomalies
     text = view.detail.text()
-    assert text.endswith(" \u2026") and len(text) < len(model.anomalies[0].detail)
-    assert view.detail.toolTip() == model.anomalies[0].detail
+    assert text.endswith(" \u2026") and len(text) < DETAIL_CHARS + 100 < len(violation.detail)
+    assert text[:-2].rsplit(" ", 1)[-1].startswith("word")  # cut between words
+    assert view.detail.toolTip() == violation.detail
