@@ -206,7 +206,8 @@ def test_pause_resume_stop_and_reset(window, qtbot):
     )
 
     qtbot.keyClick(window, Qt.Key.Key_F5, Qt.KeyboardModifier.ShiftModifier)
-    assert run.state is RunState.STOPPING, "Stop asks the run process and returns at once"
+    # Stop asks the run process and returns at once (a quick child may have answered already).
+    assert run.state in (RunState.STOPPING, RunState.STOPPED)
     qtbot.waitUntil(lambda: run.state is RunState.STOPPED, timeout=5000)
     assert run.exit_report is None, "it stopped by itself: nothing was killed"
     assert all(not t.alive for t in run.threads())

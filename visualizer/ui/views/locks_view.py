@@ -424,8 +424,8 @@ class LocksView(RunView):
             self._measure_columns()
         elif self._frames % COLUMN_CHECK_EVERY == 0:
             self._measure_columns()
-        else:
-            self._fit_rows()  # more waiters now: their row grows at once, never cut
+        elif self._fit_rows():  # more waiters now: their row grows at once, never cut,
+            self._measure_columns()  # and if three lines are not enough, the columns change now
         self._frames += 1
         self.graph.set_state(graph_state(self.model), NO_RUN if self.model is None else NO_LOCKS)
 
@@ -510,14 +510,18 @@ class LocksView(RunView):
         width = table.viewport().width()
         return width if bar.isVisibleTo(table) else width - bar.sizeHint().width()
 
-    def _fit_rows(self) -> None:
+    def _fit_rows(self) -> bool:
         """Each row as tall as its chips need at their column's width (never shrinking
-        during a run, so rows do not jump at every frame), and the table as tall as its rows."""
+        during a run, so rows do not jump at every frame), and the table as tall as its rows.
+
+        True if some row needs more than :data:`MAX_CHIP_LINES` lines (its chips are cut
+        until the columns are measured again).
+        """
         table = self.table
         model = self.table_model
         metrics = QFontMetrics(self.table_model.font)
         line = chip_line_height(metrics) + GAP
-        changed = False
+        changed = short_of_room = False
         for row in range(min(model.rowCount(), MEASURED_ROWS)):
             lines = 1
             for column in CHIP_COLUMNS:
@@ -528,6 +532,7 @@ class LocksView(RunView):
                     lines,
                     min(lines_needed(metrics, chips, width), lines_needed(metrics, short, width)),
                 )
+            short_of_room = short_of_room or lines > MAX_CHIP_LINES
             lines = min(max(lines, self._row_lines.get(row, 1)), MAX_CHIP_LINES)
             self._row_lines[row] = lines
             height = max(table.verticalHeader().defaultSectionSize(), round(lines * line + 6))
@@ -536,6 +541,7 @@ class LocksView(RunView):
                 changed = True
         if changed:
             self._fit_table_height(model.rowCount())
+        return short_of_room
 
     def _fit_table_height(self, rows: int) -> None:
         """Give the table just its rows (up to six) and the graph everything else."""
