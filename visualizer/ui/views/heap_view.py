@@ -393,7 +393,7 @@ class HeapView(RunView):
         if model is None:
             for picture in (self.tree, self.strip):
                 picture.set_state((), (), 0, (), None)
-            self._set_caption(["No run yet: press Start to fill the heap"])
+            self._set_caption(["No run yet: press Start"])
             return
         heap = model.heap
         status_of = model.tasks.status_of  # a cancelled entry may outlive the task's details
