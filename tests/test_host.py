@@ -32,7 +32,14 @@ from visualizer.engine.host import (
     check_interpreter,
 )
 from visualizer.engine.host.stream import EventStream
-from visualizer.engine.host.wire import encode, write_all
+from visualizer.engine.host.wire import (
+    MAX_BUFFERED,
+    READ_CHUNK,
+    FrameReader,
+    decode,
+    encode,
+    write_all,
+)
 from visualizer.events import GATE_WAIT, MARK, THREAD_ENDED, THREAD_STARTED, Batch
 from visualizer.model import RunModel
 
@@ -185,6 +192,55 @@ def test_a_consumer_that_falls_behind_slows_the_run_and_loses_nothing(launch):
     assert folder.model.events_applied == run.recorder.next_seq
     folder.model.finish(drained=True)
     assert folder.model.anomalies == []
+
+
+def test_a_reader_that_falls_behind_leaves_frames_in_the_pipe_and_the_writer_waits():
+    """The window drains a little each frame and folds slower than a flat-out run
+    records: reading the pipe dry each time grew its buffer by 280 MB a minute."""
+    read, write = os.pipe()
+    os.set_blocking(read, False)
+    reader = FrameReader(read)
+    frame = encode(list(range(20_000)), 1)  # about 60 KB
+    frames = (12 * MAX_BUFFERED) // len(frame)
+    writer = threading.Thread(
+        target=lambda: [write_all(write, frame) for _ in range(frames)], daemon=True
+    )
+    writer.start()
+    taken = 0
+    while len(reader._buffer) - reader._start < MAX_BUFFERED:  # the window falls behind
+        reader.fill()
+        writer.join(timeout=0.002)  # the writer's turn
+    for _ in range(300):  # it keeps filling, taking one frame in three
+        reader.fill()
+        assert len(reader._buffer) - reader._start <= MAX_BUFFERED + READ_CHUNK
+        if _ % 3 == 0:
+            taken += reader.next_frame() is not None
+        writer.join(timeout=0.002)
+    assert writer.is_alive(), "the writer waits on the full pipe for the reader"
+    while taken < frames:
+        reader.fill()
+        while (got := reader.next_frame()) is not None:
+            assert decode(got[0]) == list(range(20_000))
+            taken += 1
+    writer.join(timeout=60)
+    assert not writer.is_alive()
+    os.close(write)
+    os.close(read)
+
+
+def test_a_frame_bigger_than_the_buffer_limit_is_still_read_whole():
+    read, write = os.pipe()
+    reader = FrameReader(read)  # blocking, as the run process reads its commands
+    big = encode(b"x" * (2 * MAX_BUFFERED))
+    writer = threading.Thread(target=write_all, args=(write, big), daemon=True)
+    writer.start()
+    frame = None
+    while frame is None and reader.fill():
+        frame = reader.next_frame()
+    writer.join(timeout=60)
+    assert frame is not None and decode(frame[0]) == b"x" * (2 * MAX_BUFFERED)
+    os.close(write)
+    os.close(read)
 
 
 def test_batches_keep_the_stream_order_and_drops_start_a_batch():

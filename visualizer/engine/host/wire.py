@@ -33,6 +33,9 @@ HEADER = struct.Struct("<II")
 
 PROTOCOL = 5
 READ_CHUNK = 1 << 20
+MAX_BUFFERED = 4 * READ_CHUNK
+"""Bytes of frames read but not yet taken past which :meth:`FrameReader.fill` stops
+reading: the rest waits in the pipe, whose writer then blocks (backpressure)."""
 
 
 def encode(obj: Any, count: int = 0) -> bytes:
@@ -81,10 +84,16 @@ class FrameReader:
         self.waiting_events = 0
 
     def fill(self) -> bool:
-        """Read what the pipe holds now (blocking fds: at least one read); False at EOF."""
+        """Read what the pipe holds now (blocking fds: at least one read); False at EOF.
+
+        Not past :data:`MAX_BUFFERED` untaken bytes once a whole frame waits to be
+        taken (a frame bigger than that is still read whole): a reader that falls behind leaves
+        the frames in the pipe, so the writer waits instead of this buffer growing
+        without bound (a flat-out run outpaces the window's fold).
+        """
         if self.eof:
             return False
-        while True:
+        while not self._scanned or len(self._buffer) - self._start < MAX_BUFFERED:
             try:
                 chunk = os.read(self.fd, READ_CHUNK)
             except BlockingIOError:
