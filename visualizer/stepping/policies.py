@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 
-from visualizer.engine.scheduler import Policy, Runner
+from visualizer.engine.scheduler import Policy, Runner, continue_in_order
 
 
 def random_walk(rng: random.Random) -> Policy:
@@ -50,5 +50,68 @@ def pct(rng: random.Random, depth: int, length: int) -> Policy:
         if drop is not None and last is not None:
             high[last.name] = drop
         return max(movable, key=priority)
+
+    return policy
+
+
+STALE_PATIENCE = 64
+"""Steps the others get to write what a reader read before it moves again (they
+may be polling for something only the reader can do)."""
+
+
+def stale_read(trigger: int | None, fired: list[int]) -> Policy:
+    """Default order, but the ``trigger``-th step that reads shared state is made stale.
+
+    With ``trigger`` None, every reading step is, one reader at a time: a first
+    try that finds most such bugs at once, if an earlier stale read does not
+    steer the run away from a later one.
+
+    The thread that made that step (the *reader*) stands back: the others move
+    (the last one keeps going while it can) until one of them writes a name the
+    reader read; then the reader moves next, as soon as it can, acting on what
+    it read before.  That is the shape of a lost update (read, someone else
+    writes, write back), a check-then-act and a look-then-pop, with two
+    switches placed exactly where they matter.
+
+    A reading step is one that read shared state (a name some code under study
+    writes, see ``scheduler.access``) and did not write it back in the same
+    step (then there is no gap to widen).  ``fired`` gets the number of reading
+    steps this run had, so the search knows when the triggers are used up.
+    """
+    count = 0
+    reader: Runner | None = None
+    names: set[str] = set()
+    written = False
+    since = 0  # the step the reader began to stand back
+    fired.append(0)
+
+    def policy(movable: list[Runner], last: Runner | None, step: int) -> Runner | None:
+        nonlocal count, reader, names, written, since
+        if last is not None:
+            stale = last.read - last.written
+            if reader is not None and last is not reader and last.written & names:
+                written, reader.stands_back = True, False
+            elif reader is not None and step - since > STALE_PATIENCE:
+                reader.stands_back, reader = False, None  # nobody writes it: give up
+            if stale:
+                if count == trigger or (trigger is None and reader is None):
+                    reader, names, written, since = last, stale, False, step
+                    reader.stands_back = True  # even a sleeper moves before it
+                count += 1
+                fired[-1] = count
+            last.read.clear()
+            last.written.clear()
+        if not movable:
+            return None
+        if reader is not None and not reader.done:
+            if written:
+                if reader in movable:
+                    chosen, reader = reader, None  # it acts on what it read: once
+                    return chosen
+            else:
+                others = [r for r in movable if r is not reader]
+                if others:
+                    return last if last in others else others[0]
+        return continue_in_order(movable, last, step)
 
     return policy

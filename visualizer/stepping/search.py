@@ -1,13 +1,18 @@
-"""Search schedules for one that breaks an invariant: bounded DFS, PCT and random, in turns.
+"""Search schedules for one that breaks an invariant: stale reads, random, PCT and bounded DFS.
 
-Three searchers take turns, one schedule each:
+Four searchers take turns, one schedule each, cheapest first:
 
+* ``stale``: the default order, but a thread that has just read shared state
+  stands back until another thread writes it (:func:`.policies.stale_read`):
+  first every reading step at once, then each alone, in the order they come.
+  Aimed at lost updates, check-then-act and look-then-pop; it ends by itself
+  when every reading step has had its turn.
+* ``random``: a random walk (:func:`.policies.random_walk`).
+* ``pct``: probabilistic concurrency testing (:func:`.policies.pct`), bug depth 2
+  and 3 in turn, over runs as long as the longest played so far.
 * ``dfs``: every schedule with 0 preemptions, then every one with 1, ... up to
   ``max_preemptions`` (CHESS, see :mod:`.explore`).  The only one that can say
   "there is none": once it has played its whole bounded space, the search ends.
-* ``pct``: probabilistic concurrency testing (:func:`.policies.pct`), bug depth 2
-  and 3 in turn, over runs as long as the longest played so far.
-* ``random``: a random walk (:func:`.policies.random_walk`).
 
 Every schedule is played from scratch (``play``); distinct schedules are
 counted by the steps they took.  The first that breaks (``wanted``) ends the
@@ -17,16 +22,16 @@ search; :mod:`.shrink` then makes it as small as it can.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from time import monotonic
 
 from visualizer.engine.scheduler import Policy, Schedule, continue_in_order
 from visualizer.stepping.explore import _branches
 from visualizer.stepping.play import MakeRun, Played, play
-from visualizer.stepping.policies import pct, random_walk
+from visualizer.stepping.policies import pct, random_walk, stale_read
 
-METHODS = ("dfs", "pct", "random")
+METHODS = ("stale", "random", "pct", "dfs")
 PCT_DEPTHS = (2, 3)
 
 
@@ -77,6 +82,26 @@ class _Dfs:
         self.stack.extend(_branches(self.current, steps, options, self.bound))
 
 
+class _Stale:
+    """Stale reads, in the order the reading steps come (see ``policies.stale_read``)."""
+
+    name = "stale"
+
+    def __init__(self) -> None:
+        self.trigger: int | None = None  # first every reading step, then each alone
+        self.fired: list[int] = []  # reading steps each run had
+
+    def next(self) -> tuple[tuple[str, ...], Policy] | None:
+        if self.trigger is not None and self.trigger >= max(self.fired):
+            return None  # every reading step was made stale once
+        policy = stale_read(self.trigger, self.fired)
+        self.trigger = 0 if self.trigger is None else self.trigger + 1
+        return (), policy
+
+    def feedback(self, played: Played) -> None:
+        pass
+
+
 class _Random:
     name = "random"
 
@@ -125,13 +150,17 @@ def search(
     breaks = wanted if wanted is not None else _broken
     rng = random.Random(seed)
     dfs = _Dfs(max_preemptions) if "dfs" in methods else None
-    # PCT and random go first: the DFS starts with the schedules of fewest
-    # preemptions, the default order first, which a bug rarely needs.
+    pct_rng, random_rng = (random.Random(rng.getrandbits(64)) for _ in range(2))
+    # The cheapest first: stale reads are aimed at the commonest bugs, a random
+    # walk finds shallow ones in a schedule or two, PCT deeper ones; the DFS
+    # starts with the default order, which a bug rarely needs, but it is the
+    # one that can say there is no bug.
     searchers: list = [
         s
         for s in (
-            _Pct(random.Random(rng.getrandbits(64)), 0) if "pct" in methods else None,
-            _Random(random.Random(rng.getrandbits(64))) if "random" in methods else None,
+            _Stale() if "stale" in methods else None,
+            _Random(random_rng) if "random" in methods else None,
+            _Pct(pct_rng, 0) if "pct" in methods else None,
             dfs,
         )
         if s is not None
@@ -141,7 +170,9 @@ def search(
     state = Progress()
     seen: set[int] = set()
     start = monotonic()
-    for searcher in _turns(searchers):
+    turn = 0
+    while searchers:
+        searcher = searchers[turn % len(searchers)]
         if budget_schedules is not None and state.schedules >= budget_schedules:
             break
         if budget_seconds is not None and monotonic() - start >= budget_seconds:
@@ -149,9 +180,13 @@ def search(
         if should_stop is not None and should_stop():
             break
         attempt = searcher.next()
-        if attempt is None:  # the DFS played its whole bounded space
+        if attempt is None and searcher is dfs:  # the DFS played its whole bounded space
             state.seconds = monotonic() - start
             return Searched(None, "", state, True, max_preemptions)
+        if attempt is None:  # a searcher with nothing left to try
+            searchers.remove(searcher)
+            continue
+        turn += 1
         prefix, policy = attempt
         played = play(
             make_run,
@@ -175,11 +210,6 @@ def search(
             return Searched(played, searcher.name, state, False, max_preemptions)
     state.seconds = monotonic() - start
     return Searched(None, "", state, False, max_preemptions)
-
-
-def _turns(searchers: list) -> Iterator:
-    while True:
-        yield from searchers
 
 
 def _broken(played: Played) -> bool:

@@ -70,6 +70,9 @@ class Runner:
         "done",
         "parked",
         "woken_ready",
+        "read",
+        "written",
+        "stands_back",
         "_go",
     )
 
@@ -84,6 +87,11 @@ class Runner:
         self.done = False
         self.parked = False
         self.woken_ready = True  # whether ready() held when it was picked
+        # Attribute names of shared state it read and wrote (see tracing.py): filled
+        # as it moves, emptied by a policy that wants to know what each step touched.
+        self.read: set[str] = set()
+        self.written: set[str] = set()
+        self.stands_back = False  # a policy holds it back: it moves only if nobody else can
         self._go = threading.Lock()
         self._go.acquire()
 
@@ -318,11 +326,14 @@ class Scheduler(Gate):
         sleep of 0.1 s ends before one of 0.2 s whatever the machine does.
         """
         movable = [r for r in self.runners if r.can_move()]
-        if movable:
-            return movable
+        eager = [r for r in movable if not r.stands_back]
+        if eager:
+            return eager
+        # Held back by a search: others' waits time out first, if any can.
         timed = [r for r in self.runners if not r.done and r.deadline is not None]
+        timed = [r for r in timed if r not in movable]
         if not timed:
-            return []
+            return movable
         first = min(r.deadline for r in timed if r.deadline is not None)
         return [r for r in timed if r.deadline == first]
 

@@ -37,8 +37,9 @@ from dataclasses import dataclass, field
 from types import CodeType, FrameType, FunctionType, MethodType, ModuleType
 from typing import Any
 
+from visualizer.engine.scheduler.access import Access, accesses
 from visualizer.engine.scheduler.describe import describe
-from visualizer.engine.scheduler.switching import Position, Scheduler
+from visualizer.engine.scheduler.switching import Position, Runner, Scheduler
 
 GRANULARITIES = ("instruction", "line", "sync")
 MODELS = ("gil", "free")
@@ -113,6 +114,7 @@ class CodeInfo:
     line_starts: frozenset[int]
     instructions: dict[int, dis.Instruction] = field(default_factory=dict)
     previous: dict[int, dis.Instruction] = field(default_factory=dict)  # in code order
+    access: dict[int, Access] = field(default_factory=dict)  # shared state read / written
 
 
 def code_info(code: CodeType) -> CodeInfo:
@@ -144,6 +146,7 @@ def code_info(code: CodeType) -> CodeInfo:
         frozenset(starts),
         {i.offset: i for i in instructions},
         {nxt.offset: ins for ins, nxt in zip(instructions, instructions[1:], strict=False)},
+        accesses(instructions),
     )
 
 
@@ -185,9 +188,10 @@ def study_codes(files: Iterable[str]) -> list[CodeType]:
 
 
 class _ThreadState:
-    __slots__ = ("pending", "python_callee", "last")
+    __slots__ = ("pending", "python_callee", "last", "runner")
 
-    def __init__(self) -> None:
+    def __init__(self, runner: Runner | None) -> None:
+        self.runner = runner  # where its reads and writes are noted (None: not a run thread)
         self.pending = False  # a switch the model allowed, waiting for a line start
         self.python_callee: set[int] = set()  # ids of frames whose last call went to Python
         self.last: dict[int, int] = {}  # id(frame) -> offset of its last instruction seen
@@ -210,6 +214,7 @@ class StudyTracer:
         self._infos: dict[CodeType, CodeInfo] = {}
         self._states: dict[int, _ThreadState] = {}
         self._backend: _Backend | None = None
+        self.shared: frozenset[str] = frozenset()  # names some study code writes
 
     def info(self, code: CodeType) -> CodeInfo:
         info = self._infos.get(code)
@@ -222,13 +227,24 @@ class StudyTracer:
         """Install the hooks (once, before the run's threads start)."""
         if self.granularity == "sync":
             return
+        # Only what some code under study writes after construction can be shared
+        # state worth noting: a method's name, a constant, a helper or a bound
+        # method chosen once in ``__init__`` are left out.
+        self.shared = frozenset(
+            name
+            for code in study_codes(self.files)
+            if code.co_name != "__init__"
+            for _, written in self.info(code).access.values()
+            for name in written
+        )
         backend_class = _Monitoring if hasattr(sys, "monitoring") else _SetTrace
         self._backend = backend_class(self)
         self._backend.open()
 
     def thread_started(self) -> None:
         """In each run thread, first thing: hook it (3.11) and give it its state."""
-        self._states[threading.get_ident()] = _ThreadState()
+        ident = threading.get_ident()
+        self._states[ident] = _ThreadState(self.scheduler.runner_of(ident))
         if self._backend is not None:
             self._backend.thread_started()
 
@@ -293,17 +309,22 @@ class StudyTracer:
             allowed = False
         if self.granularity == "line":
             state.pending = state.pending or allowed
-            if offset not in info.line_starts or not state.pending:
-                return
-            state.pending = False
-        elif not allowed:
-            return
-        if self.granularity == "line":
-            what = f"line {info.lines[offset]}"
-        else:
-            ins = info.instructions[offset]
-            what = describe(code, ins, info.previous.get(offset), frame)
-        self.scheduler.switch(Position(what, code.co_filename, info.lines[offset], offset, frame))
+            allowed = offset in info.line_starts and state.pending
+            if allowed:
+                state.pending = False
+        if allowed:
+            if self.granularity == "line":
+                what = f"line {info.lines[offset]}"
+            else:
+                ins = info.instructions[offset]
+                what = describe(code, ins, info.previous.get(offset), frame)
+            position = Position(what, code.co_filename, info.lines[offset], offset, frame)
+            self.scheduler.switch(position)
+        # The instruction runs in the step that starts here: what it touches is noted now.
+        touched = info.access.get(offset)
+        if touched is not None and state.runner is not None:
+            state.runner.read.update(self.shared.intersection(touched[0]))
+            state.runner.written.update(touched[1])
 
 
 def _studied_function(callable_: object, files: frozenset[str]) -> bool:

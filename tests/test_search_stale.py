@@ -1,0 +1,89 @@
+"""The stale-read search: where the bytecode reads and writes shared state, and the
+schedules that let another thread write between a read and its use."""
+
+from __future__ import annotations
+
+import dis
+
+import pytest
+import user_queues as uq
+
+from visualizer.engine import Workload
+from visualizer.engine.scheduler.access import accesses
+from visualizer.events import DOUBLE_DELIVERY, LOST_UPDATE, WORKER_ERROR
+from visualizer.stepping.search import search
+from visualizer.stepping.subject import Subject
+
+SOURCE = """
+import heapq
+
+class Q:
+    def touch(self, x, key):
+        self.status[key] = x
+        heapq.heappop(self.heap)
+        self.items.append(x)
+        count = self.count
+        self.count = count + 1
+        self.log.write(x)
+        return len(self.seen)
+"""
+
+
+def _accesses() -> tuple[set[str], set[str]]:
+    namespace: dict = {}
+    exec(compile(SOURCE, "q.py", "exec"), namespace)
+    found = accesses(dis.get_instructions(namespace["Q"].touch))
+    reads = {name for r, _ in found.values() for name in r}
+    writes = {name for _, w in found.values() for name in w}
+    return reads, writes
+
+
+def test_the_bytecode_says_which_attributes_are_read_and_which_written():
+    reads, writes = _accesses()
+    assert {"count", "seen", "heap", "items"} <= reads
+    # An item store, a mutating call (as receiver or argument), an attribute store.
+    assert writes == {"status", "heap", "items", "count"}
+    # Calling a method that is not a known mutator, or len(), writes nothing.
+    assert "log" not in writes and "seen" not in writes
+
+
+def _subject(tmp_path, name, text, cls, **changes) -> Subject:
+    settings = {"producers": 2, "workers": 2, "tasks": 3, "rate": 0.0, "work_time": 0.0}
+    settings.update(changes)
+    return Subject(Workload(queue=uq.write(tmp_path, name, text, cls), **settings))
+
+
+@pytest.mark.parametrize("scenario", ["lost-update", "double-delivery"])
+def test_a_read_made_stale_breaks_the_scenario_in_the_first_schedule(scenario):
+    s = Subject(scenario=scenario)
+    granularity, model = s.shape()
+    found = search(s.make_run, granularity, model, methods=("stale",), budget_seconds=60)
+    assert found.played is not None and found.method == "stale"
+    assert found.progress.schedules == 1
+    assert found.played.model.anomalies
+
+
+def test_the_stale_search_breaks_the_unlocked_queue(tmp_path):
+    s = _subject(tmp_path, "unlocked.py", uq.UNLOCKED, "UnlockedQueue")
+    found = search(s.make_run, "instruction", "free", methods=("stale",), budget_seconds=60)
+    assert found.played is not None
+    kinds = {v.kind for v in found.played.model.anomalies}
+    # A count update lost, a task taken twice, or a pop from a heap another emptied.
+    assert kinds & {LOST_UPDATE, DOUBLE_DELIVERY, WORKER_ERROR}
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "cls"),
+    [
+        ("one_lock.py", uq.ONE_LOCK, "LockedQueue"),
+        ("condition.py", uq.CONDITION, "BlockingQueue"),
+        ("complete.py", uq.COMPLETE, "CompleteQueue"),
+    ],
+)
+def test_stale_reads_under_a_lock_are_no_false_alarm(tmp_path, name, text, cls):
+    """Every reading step made stale in turn; a correct queue never breaks."""
+    s = _subject(tmp_path, name, text, cls)
+    found = search(s.make_run, "instruction", "gil", methods=("stale",), budget_seconds=120)
+    assert found.played is None
+    assert found.progress.schedules > 2  # it did try (not vacuous): one per reading step
+    assert not found.exhausted  # only the DFS may claim the bounded space is clean
