@@ -14,6 +14,7 @@ from visualizer.engine import RunState
 from visualizer.ui.find_dialog import FindDialog
 from visualizer.ui.main_window import MainWindow
 from visualizer.ui.stepping_bar import scheduler_of
+from visualizer.ui.views.heap_view import HeapView
 
 
 @pytest.fixture
@@ -85,3 +86,46 @@ def test_find_a_breaking_interleaving_ends_in_the_paused_counterexample(window, 
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=120_000)
     assert window.scenarios.stepping.counterexample is not None
     assert window.run is not None and window.run.state is RunState.PAUSED
+
+
+def _heap_view(window: MainWindow) -> HeapView:
+    return next(view for view in window.views if isinstance(view, HeapView))
+
+
+def _slow_run(window: MainWindow, queue: str) -> None:
+    """One worker busy for seconds with its first task: the rest wait in the queue."""
+    assert window.queue_files.open(queue)
+    window.controls.input("tasks").setValue(12)
+    window.controls.input("workers").setValue(1)
+    window.controls.input("work_time").setValue(5000)  # ms
+    window.controls.input("rate").setValue(0)  # as fast as they can
+    assert window.start_run()
+
+
+def test_the_heap_view_draws_the_queues_own_heapq_list_live(window, qtbot, tmp_path):
+    _slow_run(window, uq.write(tmp_path, "one_lock.py", uq.ONE_LOCK, "LockedQueue"))
+    view = _heap_view(window)
+    qtbot.waitUntil(lambda: len(view.tree.entries) == 11, timeout=30_000)
+    assert "own heapq list, self._heap: 11 entries" in view.caption.text()
+    # Its real contents: the tasks still queued, highest priority (the list's -key) on top.
+    status = window.model.tasks.status
+    tasks = [task for _priority, task in view.tree.entries]
+    assert len(set(tasks)) == 11 and all(status[task] == "queued" for task in tasks)
+    assert view.tree.entries[0][0] == max(priority for priority, _task in view.tree.entries)
+    window.stop_run()
+
+
+def test_a_priority_queue_is_drawn_from_the_heapq_list_inside_it(window, qtbot, tmp_path):
+    _slow_run(window, uq.write(tmp_path, "stdlib.py", uq.PRIORITY_QUEUE, "StdlibQueue"))
+    view = _heap_view(window)
+    qtbot.waitUntil(lambda: len(view.tree.entries) == 11, timeout=30_000)
+    assert "own heapq list, self._pq.queue: 11 entries" in view.caption.text()
+    window.stop_run()
+
+
+def test_a_queue_without_a_heapq_list_says_what_the_heap_view_shows(window, qtbot, tmp_path):
+    _slow_run(window, uq.write(tmp_path, "sorted.py", uq.SORTED_LIST, "SortedQueue"))
+    view = _heap_view(window)
+    qtbot.waitUntil(lambda: len(view.tree.entries) == 11, timeout=30_000)
+    assert "keeps no heapq list: this is the heap its calls imply" in view.caption.text()
+    window.stop_run()

@@ -11,6 +11,7 @@ import user_queues as uq
 
 from visualizer.engine import Run, RunState, Workload
 from visualizer.engine.scheduler import Schedule
+from visualizer.engine.scheduler.inspection import real_heap
 from visualizer.engine.userqueue import QueueRef, UserQueueError
 from visualizer.engine.userqueue.probe import probe, probe_in_child
 from visualizer.events import DEADLOCK, DOUBLE_DELIVERY, LOST_UPDATE
@@ -98,8 +99,13 @@ def test_the_heap_view_reads_the_classs_own_heapq_list(tmp_path):
     run.queue.add_task(7, 4, None)
     run.queue.add_task(8, 9, None)
     assert run.queue.heap_slots() == [(9, 8, "queued"), (4, 7, "queued")]
+    # What the window draws, live (own_heap) and paused while stepping (real_heap).
+    assert run.queue.own_heap(10) == ("_heap", [(9, 8), (4, 7)], 2)
+    assert real_heap(run.queue) == [(9, 8), (4, 7)]
     queue = uq.write(tmp_path, "abba.py", uq.ABBA, "TwoLockQueue")
-    assert Run(Workload(queue=queue, tasks=3)).queue.heap_slots() is None
+    other = Run(Workload(queue=queue, tasks=3)).queue
+    assert other.heap_slots() is None
+    assert other.own_heap(10) == ("", None, 0) and real_heap(other) is None
 
 
 @pytest.mark.parametrize("name", sorted(uq.BROKEN))

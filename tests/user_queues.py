@@ -142,6 +142,25 @@ class StdlibQueue:
         return self._pq.qsize()
 """
 
+SORTED_LIST = """
+import bisect
+import threading
+
+
+class SortedQueue:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._items = []  # kept sorted, not a heap
+
+    def add_task(self, task_id, priority, payload=None):
+        with self._lock:
+            bisect.insort(self._items, (-priority, task_id))
+
+    def get_next_task(self):
+        with self._lock:
+            return self._items.pop(0)[1] if self._items else None
+"""
+
 COMPLETE = '''
 import heapq
 import threading

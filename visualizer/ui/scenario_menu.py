@@ -344,6 +344,7 @@ class ScenarioController(QObject):
             self._shown_inside = inside
             heap_view.set_truth(inside[2] if inside is not None else None)
             self._inspector_stale = True
+        heap_view.set_own(getattr(run, "own_heap", None) if model is not None else None)
         if scheduler is None or model is None or not self.code_dock.isVisible():
             self.inspector.hide()
             return

@@ -55,6 +55,8 @@ FRAME_EVENTS = 4096
 millisecond for this many), so a backlog never arrives as one long decode."""
 
 STATUS_INTERVAL_S = 0.02
+OWN_HEAP_EVERY = 5
+"""A user's heapq list is copied every this many statuses (10 times a second)."""
 HEARTBEAT_S = 0.25
 """A status goes out at least this often, changed or not: the window's sign of life."""
 
@@ -79,6 +81,7 @@ class Host:
         self._flushed = False  # the run is over and every event it recorded has been sent
         self._sent: dict[str, Any] = {}
         self._errors_sent = 0
+        self._statuses = 0  # statuses made (a user's heap goes with every OWN_HEAP_EVERY-th)
         self._steps_sent = 0
         self._inspected: tuple[int, str] | None = None  # (steps, state) last inspected
         self._command_lock = threading.Lock()  # no command runs while paused threads are read
@@ -217,6 +220,11 @@ class Host:
             "cancel_requests": run.cancel_requests,
             "flushed": self._flushed,
         }
+        own_heap = getattr(type(run.queue), "own_heap", None)
+        if own_heap is not None and self._statuses % OWN_HEAP_EVERY == 0:
+            # A user's queue: its own heapq list, live, for the Heap view to draw.
+            status["own_heap"] = own_heap(run.queue, inspection.OWN_HEAP_SLOTS)
+        self._statuses += 1
         with self._count_lock:
             status["recorded"] = run.recorder.next_seq + run.recorder.pending()
         changes: dict[str, Any] = {

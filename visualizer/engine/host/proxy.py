@@ -192,6 +192,8 @@ class RemoteRun:
         self.ended_ns: int | None = None
         self.produced = 0
         self.cancel_requests = 0
+        # A user's queue: (its heapq list's name, first slots or None, length), live.
+        self.own_heap: tuple[str, list[tuple[int, Any]] | None, int] | None = None
         self.exit_report: ExitReport | None = None
         self.last_heard = time.monotonic()
         self._threads: list[ThreadInfo] = []
@@ -385,7 +387,7 @@ class RemoteRun:
             self.gate._update(changes["parked"])
         if self.scheduler is not None:
             self.scheduler._update_status(status, changes)
-        for key in ("started_ns", "ended_ns", "produced", "cancel_requests"):
+        for key in ("started_ns", "ended_ns", "produced", "cancel_requests", "own_heap"):
             if key in changes:
                 setattr(self, key, changes[key])
         if "recorded" in changes:

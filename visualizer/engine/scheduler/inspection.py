@@ -68,13 +68,21 @@ def shared(subject: object) -> list[tuple[str, str]]:
     return out
 
 
+OWN_HEAP_SLOTS = 256
+"""Most slots of a user's heapq list sent to the window (the view draws fewer)."""
+
+
 def real_heap(subject: object) -> list[tuple[int, Hashable]] | None:
     """The program's or queue's own heap list as ``(priority, task id)`` slots, if it keeps one.
 
     Entries are read as this project's code stores them: ``(-priority, task id)``
-    in the scenarios, ``(-priority, order, Task)`` in the strategies.  None when
-    there is no such list (a queue built on ``queue.PriorityQueue``, say).
+    in the scenarios, ``(-priority, order, Task)`` in the strategies, and as the
+    adapter finds them in a user's queue.  None when there is no such list (a
+    queue built on ``queue.PriorityQueue``, say).
     """
+    own_heap = getattr(type(subject), "own_heap", None)
+    if own_heap is not None:  # a user's queue: the adapter knows its heapq list
+        return own_heap(subject, OWN_HEAP_SLOTS)[1]
     try:
         fields = object.__getattribute__(subject, "__dict__")
     except AttributeError:

@@ -225,6 +225,19 @@ class UserQueue:
             out.append((self.priority.get(task), task, self.status.get(task)))
         return out
 
+    def own_heap(self, limit: int) -> tuple[str, list[tuple[int, Hashable]] | None, int]:
+        """What the Heap view draws: the heapq list's name, its first ``limit`` slots as
+        ``(priority, task id)`` and its length; slots None if the class keeps no such list.
+
+        Read without the class's lock (one C call copies the list, whole under the
+        GIL): taking it would change the very interleaving being watched.
+        """
+        slots = self.heap_slots()
+        if slots is None or self.api.heap is None:
+            return "", None, 0
+        shown = [(p if p is not None else 0, task) for p, task, _status in slots[:limit]]
+        return self.api.heap, shown, len(slots)
+
     def _entry_task(self, entry: Any) -> Hashable:
         """The task id in a heap entry: a known id among a tuple's items (the last first)."""
         if isinstance(entry, tuple | list):

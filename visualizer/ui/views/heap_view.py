@@ -359,6 +359,9 @@ class HeapView(RunView):
         super().__init__(parent)
         self.selected: Hashable | None = None
         self.truth: list[Entry] | None = None  # the program's own heap, read while paused
+        # A user's queue: (its heapq list's name, first slots or None if it keeps no
+        # heapq list, length), sent by the run process while it runs.
+        self.own: tuple[str, list[Entry] | None, int] | None = None
         # Two elided lines rather than word wrap: a long sift path must not eat tree levels.
         self.caption = QLabel()
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
@@ -400,6 +403,9 @@ class HeapView(RunView):
         if self.truth is not None:
             self._show_truth(self.truth, heap)
             return
+        if self.own is not None and self.own[1] is not None:
+            self._show_own(*self.own)
+            return
         total = len(heap)
         entries = model.heap.slots[:SNAPSHOT_SLOTS]
         statuses = [status_of(task) for _priority, task in entries]
@@ -413,6 +419,12 @@ class HeapView(RunView):
         for picture in (self.tree, self.strip):
             picture.set_state(entries, statuses, total, heap.last_path, self.selected)
         lines = self._caption(heap, total)
+        if self.own is not None:  # a user's queue that keeps no heapq list
+            lines = [
+                "Your queue keeps no heapq list: this is the heap its calls imply",
+                f"{total:,} queued as add_task and get_next_task were called, "
+                "highest priority on top",
+            ]
         if missing:
             lines[1:] = [
                 f"{missing:,} queued task{'s are' if missing != 1 else ' is'} in no slot: "
@@ -427,22 +439,66 @@ class HeapView(RunView):
         self.truth = entries
         self.refresh()
 
+    def set_own(self, own: tuple[str, list[Entry] | None, int] | None) -> None:
+        """Show a user's queue's own heapq list (None: not a user's queue)."""
+        own = None if own is None else (own[0], None if own[1] is None else list(own[1]), own[2])
+        if own == self.own:
+            return
+        self.own = own
+        self.refresh()
+
+    def _show_own(self, name: str, slots: list[Entry], total: int) -> None:
+        """The user's heapq list as it is now, slot by slot (its entries' tasks found by the
+        adapter); statuses as the calls say."""
+        assert self.model is not None
+        status = self.model.tasks.status
+        entries = [(priority, task) for priority, task in slots[:SNAPSHOT_SLOTS]]
+        statuses = [status.get(task) for _priority, task in entries]
+        self.tree.empty_text = f"self.{name} is empty"
+        for picture in (self.tree, self.strip):
+            picture.set_state(entries, statuses, total, (), self.selected)
+        noun = "entry" if total == 1 else "entries"
+        self._set_caption(
+            [
+                f"Your queue's own heapq list, self.{name}: {total:,} {noun}",
+                "Drawn from the list itself (read 10 times a second), not from the events",
+            ]
+        )
+
     def _show_truth(self, truth: list[Entry], heap: HeapMirror) -> None:
         """The real heap, with the slots where the replica built from events differs lit up."""
         assert self.model is not None
         status_of = self.model.tasks.status_of
         replica = heap.slots[:]
-        differ = [
-            i
-            for i in range(max(len(truth), len(replica)))
-            if i >= len(truth) or i >= len(replica) or truth[i] != replica[i]
-        ]
+        if self.own is not None:
+            # A user's queue orders equal priorities its own way: compare which tasks
+            # are in the heap (and how often), not slot by slot.
+            expected = {task for _priority, task in replica}
+            seen: set[Hashable] = set()
+            differ = []
+            for i, (_priority, task) in enumerate(truth):
+                if task not in expected or task in seen:
+                    differ.append(i)
+                seen.add(task)
+            if len(truth) != len(replica) and not differ:
+                differ = list(range(min(len(truth), len(replica)), max(len(truth), len(replica))))
+        else:
+            differ = [
+                i
+                for i in range(max(len(truth), len(replica)))
+                if i >= len(truth) or i >= len(replica) or truth[i] != replica[i]
+            ]
         entries = truth[:SNAPSHOT_SLOTS]
         statuses = [status_of(task) for _priority, task in entries]
         for picture in (self.tree, self.strip):
             picture.set_state(entries, statuses, len(truth), differ, self.selected)
         noun = "entry" if len(truth) == 1 else "entries"
-        lines = [f"The program's own heap, paused: {len(truth):,} {noun}"]
+        owner = (
+            f"Your queue's own heapq list, self.{self.own[0]}"
+            if self.own
+            else "The program's own heap"
+        )
+        lines = [f"{owner}, paused: {len(truth):,} {noun}"]
         if differ:
             lines.append(
                 f"The events tell {len(replica):,}: {len(differ)} slot(s) differ, lit up "
