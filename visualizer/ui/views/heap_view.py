@@ -421,9 +421,8 @@ class HeapView(RunView):
         lines = self._caption(heap, total)
         if self.own is not None:  # a user's queue that keeps no heapq list
             lines = [
-                "Your queue keeps no heapq list: this is the heap its calls imply",
-                f"{total:,} queued as add_task and get_next_task were called, "
-                "highest priority on top",
+                "No heapq list in your queue: the heap its calls imply",
+                f"{total:,} queued by add_task and get_next_task, highest on top",
             ]
         if missing:
             lines[1:] = [
@@ -460,8 +459,8 @@ class HeapView(RunView):
         noun = "entry" if total == 1 else "entries"
         self._set_caption(
             [
-                f"Your queue's own heapq list, self.{name}: {total:,} {noun}",
-                "Drawn from the list itself (read 10 times a second), not from the events",
+                f"Your own heapq list self.{name}: {total:,} {noun}",
+                "Read from the list itself, not from the events",
             ]
         )
 
@@ -471,34 +470,19 @@ class HeapView(RunView):
         status_of = self.model.tasks.status_of
         replica = heap.slots[:]
         if self.own is not None:
-            # A user's queue orders equal priorities its own way: compare which tasks
-            # are in the heap (and how often), not slot by slot.
-            expected = {task for _priority, task in replica}
-            seen: set[Hashable] = set()
-            differ = []
-            for i, (_priority, task) in enumerate(truth):
-                if task not in expected or task in seen:
-                    differ.append(i)
-                seen.add(task)
-            if len(truth) != len(replica) and not differ:
-                differ = list(range(min(len(truth), len(replica)), max(len(truth), len(replica))))
-        else:
-            differ = [
-                i
-                for i in range(max(len(truth), len(replica)))
-                if i >= len(truth) or i >= len(replica) or truth[i] != replica[i]
-            ]
+            self._show_own_paused(truth, replica)
+            return
+        differ = [
+            i
+            for i in range(max(len(truth), len(replica)))
+            if i >= len(truth) or i >= len(replica) or truth[i] != replica[i]
+        ]
         entries = truth[:SNAPSHOT_SLOTS]
         statuses = [status_of(task) for _priority, task in entries]
         for picture in (self.tree, self.strip):
             picture.set_state(entries, statuses, len(truth), differ, self.selected)
         noun = "entry" if len(truth) == 1 else "entries"
-        owner = (
-            f"Your queue's own heapq list, self.{self.own[0]}"
-            if self.own
-            else "The program's own heap"
-        )
-        lines = [f"{owner}, paused: {len(truth):,} {noun}"]
+        lines = [f"The program's own heap, paused: {len(truth):,} {noun}"]
         if differ:
             lines.append(
                 f"The events tell {len(replica):,}: {len(differ)} slot(s) differ, lit up "
@@ -506,6 +490,39 @@ class HeapView(RunView):
             )
         else:
             lines.append("The events tell the same heap")
+        self._set_caption(lines)
+
+    def _show_own_paused(self, truth: list[Entry], replica: list[Entry]) -> None:
+        """A user's heapq list while stepping, against what its calls imply.
+
+        The class orders equal priorities its own way, so tasks are compared, not
+        slots: a task in the list twice, or that the calls say is gone, is lit up;
+        one the calls say is queued but is in no slot is named.
+        """
+        assert self.model is not None and self.own is not None
+        status = self.model.tasks.status
+        expected = {task for _priority, task in replica}
+        seen: set[Hashable] = set()
+        differ = []
+        for i, (_priority, task) in enumerate(truth):
+            if task not in expected or task in seen:
+                differ.append(i)
+            seen.add(task)
+        absent = [task for _priority, task in replica if task not in seen]
+        entries = truth[:SNAPSHOT_SLOTS]
+        statuses = [status.get(task) for _priority, task in entries]
+        self.tree.empty_text = f"self.{self.own[0]} is empty"
+        for picture in (self.tree, self.strip):
+            picture.set_state(entries, statuses, len(truth), differ, self.selected)
+        noun = "entry" if len(truth) == 1 else "entries"
+        lines = [f"Your own heapq list self.{self.own[0]}, paused: {len(truth):,} {noun}"]
+        problems = []
+        if absent:
+            names = ", ".join(f"#{task}" for task in absent[:5])
+            problems.append(f"{names} queued by the calls but in no slot (lost)")
+        if differ:
+            problems.append(f"{len(differ)} slot(s) lit up: doubled, or already handed out")
+        lines.append("; ".join(problems) if problems else "The calls imply the same tasks")
         self._set_caption(lines)
 
     def _caption(self, heap: HeapMirror, size: int) -> list[str]:
