@@ -105,12 +105,15 @@ def _slow_run(window: MainWindow, queue: str) -> None:
 def test_the_heap_view_draws_the_queues_own_heapq_list_live(window, qtbot, tmp_path):
     _slow_run(window, uq.write(tmp_path, "one_lock.py", uq.ONE_LOCK, "LockedQueue"))
     view = _heap_view(window)
-    qtbot.waitUntil(lambda: len(view.tree.entries) == 11, timeout=30_000)
+
+    def all_queued() -> bool:  # the list is read apart from the events: both must arrive
+        status = window.model.tasks.status
+        return all(status.get(task) == "queued" for _priority, task in view.tree.entries)
+
+    qtbot.waitUntil(lambda: len(view.tree.entries) == 11 and all_queued(), timeout=30_000)
     assert "own heapq list self._heap: 11 entries" in view.caption.text()
     # Its real contents: the tasks still queued, highest priority (the list's -key) on top.
-    status = window.model.tasks.status
-    tasks = [task for _priority, task in view.tree.entries]
-    assert len(set(tasks)) == 11 and all(status[task] == "queued" for task in tasks)
+    assert len({task for _priority, task in view.tree.entries}) == 11
     assert view.tree.entries[0][0] == max(priority for priority, _task in view.tree.entries)
     window.stop_run()
 
