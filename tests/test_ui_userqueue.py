@@ -35,14 +35,17 @@ def test_open_queue_offers_it_and_start_runs_it(window, qtbot, tmp_path):
     assert window.scenarios.code.view.toPlainText().startswith("\nimport heapq")
 
 
-def test_a_broken_file_is_a_message_box_and_changes_nothing(window, monkeypatch, tmp_path):
+@pytest.mark.parametrize("name", sorted(uq.BROKEN))
+def test_a_broken_file_is_a_message_box_and_changes_nothing(window, monkeypatch, tmp_path, name):
     shown = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: shown.append(args[2]))
-    text, cls = uq.BROKEN["needs.py"]
+    text, cls = uq.BROKEN[name]
     before = window.controls.strategy.count()
-    assert not window.queue_files.open(uq.write(tmp_path, "needs.py", text, cls))
-    assert len(shown) == 1 and "needs arguments (size)" in shown[0]
+    assert not window.queue_files.open(uq.write(tmp_path, name, text, cls))
+    assert len(shown) == 1 and name in shown[0] and "Traceback" not in shown[0]
     assert window.controls.strategy.count() == before
+    assert not window.queue_files.open(str(tmp_path / "missing.py") + ":Q")
+    assert len(shown) == 2 and "missing.py" in shown[1]
 
 
 def test_a_saved_counterexample_opens_paused_at_its_start_and_steps(window, qtbot, tmp_path):

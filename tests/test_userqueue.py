@@ -121,6 +121,7 @@ def test_bad_input_is_one_line_naming_the_file(tmp_path, name):
         "syntax.py": "line 2: syntax error",
         "noclass.py": "no class Q",
         "noget.py": "has no get_next_task",
+        "noadd.py": "has no add_task",
         "needs.py": "needs arguments (size)",
         "addraises.py": "add_task(1, 5, None) raised KeyError",
         "wrongget.py": "returned (5, 1), not task 1",
@@ -150,6 +151,21 @@ def test_bad_input_on_the_command_line_exits_2_with_one_line(tmp_path):
     assert missing.returncode == 2 and "none.py: no such file" in missing.stderr
 
 
+@pytest.mark.parametrize("name", sorted(uq.BROKEN))
+def test_every_bad_file_exits_2_with_one_line_naming_it(tmp_path, name):
+    text, cls = uq.BROKEN[name]
+    queue = uq.write(tmp_path, name, text, cls)
+    done = subprocess.run(
+        [sys.executable, "-m", "visualizer", "explore", "--queue", queue, "--budget", "5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert str(tmp_path / name) in done.stderr
+
+
 def test_a_class_that_loops_forever_is_named_by_the_probe_and_stopped_live(tmp_path):
     queue = uq.write(tmp_path, "forever.py", uq.FOREVER, "Forever")
     with pytest.raises(UserQueueError, match="did not return within"):
@@ -176,6 +192,15 @@ def subject(tmp_path, name: str, text: str, cls: str, **changes) -> Subject:
     settings = {"producers": 2, "workers": 2, "tasks": 3, "rate": 0.0, "work_time": 0.0}
     settings.update(changes)
     return Subject(Workload(queue=uq.write(tmp_path, name, text, cls), **settings))
+
+
+@pytest.mark.parametrize("name", sorted(GOOD))
+def test_a_correct_queue_under_explore_breaks_nothing(tmp_path, name):
+    text, cls = GOOD[name]
+    s = subject(tmp_path, name, text, cls)
+    found = search(s.make_run, "instruction", "gil", budget_schedules=40, seed=3)
+    assert found.played is None
+    assert found.progress.distinct > 10  # different interleavings really were played
 
 
 def test_no_violation_means_the_bounded_space_was_exhausted(tmp_path):

@@ -303,6 +303,10 @@ BROKEN = {
         "class Q:\n    def add_task(self, task_id, priority, payload=None):\n        pass\n",
         "Q",
     ),
+    "noadd.py": (
+        "class Q:\n    def get_next_task(self):\n        return None\n",
+        "Q",
+    ),
     "needs.py": (
         "class Q:\n    def __init__(self, size):\n        pass\n"
         "    def add_task(self, t, p, x=None):\n        pass\n"

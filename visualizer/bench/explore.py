@@ -3,7 +3,7 @@
 For the unsafe strategy, a user-file copy of it, and the lost-update,
 double-delivery, check-then-act and lock-ordering scenarios: schedules played
 and seconds until the first violation (median over seeds; our search is the
-default portfolio, DFS, PCT and random in turns).  For a queue with one lock:
+default portfolio: stale reads, random, PCT and DFS in turns).  For a queue with one lock:
 schedules per second while exhausting the DFS's bound.
 
 frontrun (``pip install .[bench]``) is measured on the same code written its
@@ -142,7 +142,7 @@ def explore_bench(config: BenchConfig) -> Table:
     if tool is None:
         table.notes.append("frontrun is not installed here: pip install '.[bench]'")
     table.notes.append(
-        "Ours: the default search (bounded DFS, PCT, random in turns), 2 producers, "
+        "Ours: the default search (stale reads, random, PCT, bounded DFS in turns), 2 producers, "
         "2 workers, 2 tasks for the queues, each scenario as its bug schedule steps it "
         "(lost update and double delivery free-threaded, the rest with the GIL). "
         "frontrun: the same code as 2 adders and 2 getters (or the scenario's two "
