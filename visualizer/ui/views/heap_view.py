@@ -403,9 +403,11 @@ class HeapView(RunView):
         if self.truth is not None:
             self._show_truth(self.truth, heap)
             return
-        if self.own is not None and self.own[1] is not None:
-            self._show_own(*self.own)
-            return
+        if self.own is not None:
+            name, slots, size = self.own
+            if slots is not None:
+                self._show_own(name, slots, size)
+                return
         total = len(heap)
         entries = model.heap.slots[:SNAPSHOT_SLOTS]
         statuses = [status_of(task) for _priority, task in entries]
