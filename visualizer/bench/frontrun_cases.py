@@ -133,23 +133,68 @@ def invariant(d):
 """
 
 _CHECK_THEN_ACT = """
-class Seats:
+# The check-then-act scenario's order book, written frontrun's way: every call
+# locked, the client checks in one call and cancels in another; 16 orders, 2
+# workers, 6 cancels (resources/scenarios/check-then-act.toml).
+import heapq, random, threading
+QUEUED, PROCESSING, COMPLETED, CANCELLED = "queued", "processing", "completed", "cancelled"
+
+class OrderBook:
     def __init__(self):
-        self.free = 1
-        self.sold = 0
+        self.lock = threading.Lock()
+        rng = random.Random(3)
+        self.heap = []
+        self.status = {}
+        self.wrong = []
+        for order in range(1, 17):
+            heapq.heappush(self.heap, (-rng.randrange(10), order))
+            self.status[order] = QUEUED
+
+    def status_of(self, order):
+        with self.lock:
+            return self.status[order]
+
+    def set_status(self, order, status):
+        with self.lock:
+            before = self.status[order]
+            self.status[order] = status
+            legal = QUEUED if status == CANCELLED else PROCESSING
+            if before != legal:
+                self.wrong.append((order, before, status))
+
+    def next_order(self):
+        with self.lock:
+            return self.heap[0][1] if self.heap else None
+
+    def take(self):
+        with self.lock:
+            while self.heap:
+                _, order = heapq.heappop(self.heap)
+                if self.status[order] == QUEUED:
+                    self.status[order] = PROCESSING
+                    return order
+            return None
 
 def setup():
-    return Seats()
+    return OrderBook()
 
-def buyer(s):
-    if s.free > 0:  # check ...
-        s.free -= 1  # ... act
-        s.sold += 1
+def worker(b):
+    while (order := b.take()) is not None:
+        b.set_status(order, COMPLETED)
 
-WORKERS = [buyer, buyer]
+def client(b):
+    for _ in range(6):
+        order = b.next_order()
+        if order is None:
+            return
+        if b.status_of(order) != QUEUED:  # check ...
+            continue
+        b.set_status(order, CANCELLED)  # ... act on a stale answer
 
-def invariant(s):
-    return s.sold <= 1 and s.free >= 0
+WORKERS = [client, worker, worker]
+
+def invariant(b):
+    return not b.wrong
 """
 
 _LOCK_ORDERING = """
