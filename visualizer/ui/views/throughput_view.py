@@ -24,7 +24,7 @@ from collections.abc import Hashable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from visualizer.events import COMPLETED, QUEUED, STATUSES
@@ -95,6 +95,7 @@ class ThroughputView(RunView):
                 plot.setXLink(self.plots[PLOTS[0][0]])
             if row < len(PLOTS) - 1:
                 plot.getAxis("bottom").setStyle(showValues=False)
+            plot.vb.sigResized.connect(lambda _vb, key=key: self._fit_unit(key))
             self.plots[key] = plot
         self.curves: dict[str, pg.PlotDataItem] = {}
         for series, plot, _name, color, filled, width in CURVES:
@@ -144,6 +145,18 @@ class ThroughputView(RunView):
                 plot.setLabel("bottom", "time (s)", color=ink.name(), **{"font-size": label_size})
         for key, plot in self.plots.items():
             self._set_key(plot, key_html(key), ink, label_size)
+
+    def _fit_unit(self, key: str) -> None:
+        """The unit beside the axis only where the plot is as tall as its text: on a short
+        screen three plots are short, and the rotated units ran into each other (the key
+        names the unit too)."""
+        plot = self.plots[key]
+        axis = plot.getAxis("left")
+        text = dict(PLOTS)[key]
+        needed = QFontMetrics(view_font(small=True)).horizontalAdvance(text) + 6
+        fits = plot.vb.height() >= needed
+        if fits != axis.label.isVisible():
+            axis.showLabel(fits)
 
     @staticmethod
     def _set_key(plot: pg.PlotItem, html: str, ink: QColor, size: str) -> None:
@@ -315,13 +328,15 @@ def _tick_text(value: float) -> str:
 
 
 def key_html(plot: str) -> str:
-    """A plot's key: a swatch in each curve's colour (a bar if shaded), then its name."""
-    return "&nbsp;&nbsp;&nbsp;".join(
+    """A plot's key: a swatch in each curve's colour (a bar if shaded), then its name,
+    then the unit."""
+    names = "&nbsp;&nbsp;&nbsp;".join(
         f'<span style="color:{color.name()}">{AREA_SWATCH if filled else LINE_SWATCH}</span>'
         f"&nbsp;{name}"
         for _series, where, name, color, filled, _width in CURVES
         if where == plot
     )
+    return f"{names}&nbsp;&nbsp;({dict(PLOTS)[plot]})"
 
 
 def _translucent(color: QColor, alpha: float) -> QColor:
