@@ -145,7 +145,7 @@ def explore_bench(config: BenchConfig) -> Table:
         "Ours: the default search (stale reads, random, PCT, bounded DFS in turns), 2 producers, "
         "2 workers, 2 tasks for the queues, each scenario as its bug schedule steps it "
         "(lost update and double delivery free-threaded, the rest with the GIL). "
-        "frontrun: the same code as 2 adders and 2 getters (or the scenario's two "
+        "frontrun: the same code as 2 adders and 2 getters (or the scenario's own "
         "threads), run by `frontrun python script.py`."
     )
     return table
