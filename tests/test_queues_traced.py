@@ -207,6 +207,38 @@ def test_condition_wait_and_notify_events() -> None:
     assert holders_replay(events, "L") == []
 
 
+def test_notify_with_nobody_waiting_records_nothing_and_still_checks_the_holder() -> None:
+    """A notify nobody waits for is skipped (an add notifies every time), but a notify
+    by a thread that does not hold the lock is still the standard library's error."""
+    log = EventLog()
+    lock = log.tracer.lock("L")
+    rlock = log.tracer.rlock("R")
+    for owner in (lock, rlock):
+        cond = log.tracer.condition(f"C-{owner.name}", owner)
+        assert not owner._is_owned()
+        with pytest.raises(RuntimeError, match="un-acquired"):
+            cond.notify()
+        with cond:
+            assert owner._is_owned()
+            cond.notify()
+            cond.notify_all()
+        assert not owner._is_owned()
+    held = threading.Event()
+    done = threading.Event()
+
+    def hold() -> None:
+        with lock:
+            held.set()
+            done.wait(5)
+
+    threads = start(hold)
+    assert held.wait(5)
+    assert not lock._is_owned()  # held, but by another thread
+    done.set()
+    join(threads)
+    assert log.of(COND_NOTIFY) == []
+
+
 def test_condition_wait_times_out() -> None:
     log = EventLog()
     cond = log.tracer.condition("C", log.tracer.lock("L"))

@@ -81,6 +81,10 @@ class PyMutex:
     def locked(self) -> bool:
         return self._lock.locked()
 
+    # threading.Condition uses this when present instead of guessing ownership.
+    def _is_owned(self) -> bool:
+        return self.owner == get_ident()
+
     def __enter__(self) -> bool:
         """``with lock``: one check, one try and one event; anything unusual (the
         gate is closed, the lock is taken) goes the general way through ``acquire``."""

@@ -152,10 +152,6 @@ class _TracedMutex(_Core):
         """Whether nobody holds the lock (read by the controlled scheduler)."""
         return self.owner is None
 
-    # threading.Condition uses this when present instead of guessing ownership.
-    def _is_owned(self) -> bool:
-        return self.owner == get_ident()
-
 
 class _LockPaths(_TracedMutex):
     """A ``threading.Lock`` that reports to the event stream.  Not re-entrant."""
@@ -401,10 +397,15 @@ class TracedCondition(threading.Condition):
         one on ``not_full`` at every get), so it is not worth an event.
         """
         waiting = len(self._waiters)
-        if waiting:
-            self._append(
-                (perf_counter_ns(), get_ident(), COND_NOTIFY, self.name, min(n, waiting), None)
-            )
+        if not waiting:
+            # All the standard notify would do with nobody waiting is check ownership:
+            # a strategy's add notifies on every call, so skip its deque and islice.
+            if not self._is_owned():
+                raise RuntimeError("cannot notify on un-acquired lock")
+            return
+        self._append(
+            (perf_counter_ns(), get_ident(), COND_NOTIFY, self.name, min(n, waiting), None)
+        )
         super().notify(n)
 
     def notify_all(self) -> None:
