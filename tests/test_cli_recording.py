@@ -194,7 +194,7 @@ def make_corrupt_gzip(good: Path, bad: Path) -> None:
 
 def make_unknown_kind(good: Path, bad: Path) -> None:
     lines = _lines(good)
-    lines[1] = lines[1].replace(b'"LOCK_ACQUIRED"', b'"__import__"', 1)
+    lines[1] = re.sub(rb'"LOCK_(ACQUIRED|HELD)"', b'"__import__"', lines[1], count=1)
     bad.write_bytes(b"".join(lines))
 
 

@@ -12,6 +12,7 @@ from helpers import run_threads, spying_recorder
 from visualizer.events import (
     COND_WAIT,
     LOCK_ACQUIRED,
+    LOCK_HELD,
     LOCK_RELEASED,
     LOCK_REQUESTED,
     LOCK_TIMED_OUT,
@@ -372,3 +373,32 @@ def test_no_events_still_make_a_valid_trace():
     trace = build_trace([])
     check_trace(trace)
     assert [e["name"] for e in trace["traceEvents"]] == ["process_name"]
+
+
+def test_a_whole_hold_recorded_at_its_end_nests_with_what_happened_inside_it():
+    """The C fast path records an uncontended hold as one LOCK_HELD after the events
+    inside it (here a worker's completion, which ends its task slice): the trace is
+    the one the same hold recorded as acquisition and release would give."""
+    fused = [
+        ev(0, 1, THREAD_STARTED, "worker-1", "worker"),
+        ev(10, 1, TASK_STARTED, "t1"),
+        ev(30, 1, TASK_COMPLETED, "t1", "processing"),
+        ev(40, 1, LOCK_HELD, "queue", "x", 20),
+        ev(50, 1, MARK, "stopped"),
+    ]
+    classic = [
+        fused[0],
+        fused[1],
+        ev(20, 1, LOCK_ACQUIRED, "queue", "x", 1),
+        fused[2],
+        ev(40, 1, LOCK_RELEASED, "queue", "x", 0),
+        fused[4],
+    ]
+    trace = build_trace(fused)
+    check_trace(trace)
+    assert trace == build_trace(classic)
+    track = tracks_by_name(trace)["worker-1"]
+    assert [(begin, end) for begin, end, _ in slices(track, "hold queue")] == [
+        (0.02, 0.03),
+        (0.03, 0.04),  # continued after the task slice inside it ended
+    ]

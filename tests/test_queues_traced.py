@@ -26,6 +26,7 @@ from visualizer.events import (
     PERMIT,
     Event,
     Recorder,
+    expand_held,
 )
 from visualizer.queues import RunStopped, Tracer
 
@@ -42,7 +43,9 @@ class EventLog:
         self.events: list[Event] = []
 
     def update(self) -> list[Event]:
-        self.events.extend(Event(*raw) for raw in self.recorder.drain().events)
+        """Every event so far, a whole hold recorded as one (LOCK_HELD, the C fast
+        path's) taken apart where it stands in the stream, as the model folds it."""
+        self.events.extend(Event(*raw) for raw in expand_held(self.recorder.drain().events))
         return self.events
 
     def of(self, kind: int, subject: object = None, thread: int | None = None) -> list[Event]:

@@ -9,7 +9,7 @@ import pickle
 import pytest
 
 from visualizer.events import MARK, Batch
-from visualizer.recording import LogCancelled, LogError, LogReader, LogWriter, load_log
+from visualizer.recording import VERSION, LogCancelled, LogError, LogReader, LogWriter, load_log
 from visualizer.recording.reader import PROGRESS_EVERY_BYTES
 
 # Every test here loads logs on both paths: C (where built) and pure Python.
@@ -102,10 +102,10 @@ def test_wrong_format_tag(tmp_path, first_line):
 
 
 def test_wrong_version(tmp_path):
-    path = tmp_path / "v2.jsonl"
-    write_lines(path, header(version=2), end(0))
+    path = tmp_path / "newer.jsonl"
+    write_lines(path, header(version=VERSION + 1), end(0))
     error = error_for(path)
-    assert error.line == 1 and "version 2 is newer" in str(error)
+    assert error.line == 1 and f"version {VERSION + 1} is newer" in str(error)
     write_lines(path, header(version=0), end(0))
     assert "unsupported log format version 0" in str(error_for(path))
     write_lines(path, header(version="1"), end(0))

@@ -16,10 +16,22 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import suppress
+from operator import itemgetter
 
 import pytest
 
-from visualizer.events import LOCK_ACQUIRED, LOCK_RELEASED, Recorder
+from visualizer.events import (
+    EXCLUSIVE,
+    LOCK_ACQUIRED,
+    LOCK_CREATED,
+    LOCK_HELD,
+    LOCK_RELEASED,
+    LOCK_REQUESTED,
+    TASK_ADDED,
+    Recorder,
+    expand_held,
+)
 from visualizer.queues import STRATEGIES, Tracer, speedups
 from visualizer.queues.gate import Gate
 from visualizer.recording import reader
@@ -27,8 +39,10 @@ from visualizer.recording import reader
 needs_c = pytest.mark.skipif(speedups.native is None, reason=speedups.PATH)
 
 
-def events_of(name: str, accelerated: bool) -> list[tuple]:
-    """What one thread doing a fixed sequence of operations records, without the stamps."""
+def events_of(name: str, accelerated: bool) -> tuple[list[tuple], int]:
+    """What one thread doing a fixed sequence of operations records, without the stamps,
+    each whole hold recorded as one ``LOCK_HELD`` taken apart and put in time order;
+    and how many such holds there were."""
     recorder = Recorder()
     queue = STRATEGIES[name](Tracer(recorder, accelerated=accelerated))
     for task_id in range(6):
@@ -44,15 +58,23 @@ def events_of(name: str, accelerated: bool) -> list[tuple]:
     me = threading.get_ident()
     events = recorder.drain().events
     assert all(thread == me for _t, thread, *_ in events)
-    return [(kind, subject, a, b) for _t, _thread, kind, subject, a, b in events]
+    held = sum(1 for event in events if event[2] == LOCK_HELD)
+    in_order = sorted(expand_held(events), key=itemgetter(0))
+    return [(kind, subject, a, b) for _t, _thread, kind, subject, a, b in in_order], held
 
 
 @needs_c
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
 def test_c_and_python_record_the_same_events(name):
-    c_events = events_of(name, accelerated=True)
-    assert c_events == events_of(name, accelerated=False)
-    assert any(kind == LOCK_ACQUIRED for kind, *_ in c_events) or name == "unsafe"
+    """The same events, except that C records an uncontended hold as one event."""
+    c_events, c_held = events_of(name, accelerated=True)
+    py_events, py_held = events_of(name, accelerated=False)
+    assert c_events == py_events
+    assert py_held == 0
+    if name != "unsafe":
+        assert any(kind == LOCK_ACQUIRED for kind, *_ in c_events)
+    if any(mode == EXCLUSIVE for kind, _, mode, _ in c_events if kind == LOCK_ACQUIRED):
+        assert c_held > 0  # a (R)Lock: its uncontended holds are one event each in C
 
 
 def test_a_tracer_says_which_path_it_takes():
@@ -150,8 +172,9 @@ def test_the_c_events_are_left_out_of_the_garbage_collectors_scans():
     tracer.record(30, "plain", 1, None)
     tracer.record(30, ("a", "tuple"), [], None)  # holds a list: must stay tracked
     events = recorder.drain().events
-    assert not any(gc.is_tracked(event) for event in events[1:4])
-    assert gc.is_tracked(events[4])
+    assert [event[2] for event in events] == [LOCK_CREATED, LOCK_HELD, 30, 30]
+    assert not any(gc.is_tracked(event) for event in events[1:3])
+    assert gc.is_tracked(events[3])
 
 
 def run_python(code: str, **env: str) -> str:
@@ -255,3 +278,144 @@ def test_the_c_loader_takes_plain_events_and_leaves_them_to_reference_counting(t
     assert run.events == events and list(run.seqs) == [0, 1, 2, 3]
     assert run.thread_names[1] == "producer-1"
     assert not gc.is_tracked(run.events[0]) and not gc.is_tracked(run.events[1])
+
+
+def kinds_of(events: list[tuple], subject: object) -> list[tuple[int, int]]:
+    return [(thread, kind) for _t, thread, kind, name, *_ in events if name == subject]
+
+
+@needs_c
+def test_an_uncontended_hold_is_one_event_stamped_at_both_ends():
+    recorder = Recorder()
+    tracer = Tracer(recorder)
+    lock = tracer.lock("L")
+    before = time.perf_counter_ns()
+    with lock:
+        tracer.record(TASK_ADDED, "t", 1, 1)
+    after = time.perf_counter_ns()
+    _created, added, held = recorder.drain().events
+    assert added[2] == TASK_ADDED and held[2:5] == (LOCK_HELD, "L", EXCLUSIVE)
+    # Taken before the task was added, released after: b and t bracket it.
+    assert before <= held[5] <= added[0] <= held[0] <= after
+    assert held[1] == threading.get_ident()
+
+
+@needs_c
+def test_a_hold_someone_waits_for_is_recorded_taken_before_the_request():
+    """The waiter publishes the holder's pending hold, so the stream (and the wait-for
+    graph the checker builds from it) names a holder it has seen take the lock."""
+    recorder = Recorder()
+    lock = Tracer(recorder).lock("L")
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock:
+            holding.set()
+            done.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(5)
+    waiter = threading.Thread(target=lambda: lock.acquire() and lock.release())
+    waiter.start()
+    deadline = time.monotonic() + 5
+    # Look without draining: a drain would publish the hold itself.
+    while not any(e[2] == LOCK_REQUESTED for e in recorder._buffer):
+        assert time.monotonic() < deadline, "the waiter never asked"
+        time.sleep(0.001)
+    done.set()
+    holder.join(5)
+    waiter.join(5)
+    events = recorder.drain().events
+    assert kinds_of(events, "L")[1:] == [
+        (holder.ident, LOCK_ACQUIRED),
+        (waiter.ident, LOCK_REQUESTED),
+        (holder.ident, LOCK_RELEASED),
+        (waiter.ident, LOCK_ACQUIRED),
+        (waiter.ident, LOCK_RELEASED),
+    ]
+    request = next(e for e in events if e[2] == LOCK_REQUESTED)
+    assert request[5] == holder.ident
+
+
+@needs_c
+def test_a_thread_paused_inside_a_hold_is_seen_holding_it():
+    recorder = Recorder()
+    gate = Gate(recorder.record)
+    tracer = Tracer(recorder, gate)
+    lock = tracer.lock("L")
+    inside, go_on = threading.Event(), threading.Event()
+
+    def work() -> None:
+        with lock:
+            inside.set()
+            go_on.wait(5)
+            tracer.record(TASK_ADDED, "t", 1, 1)  # a step point: parks here
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    try:
+        assert inside.wait(5)
+        gate.close()
+        go_on.set()
+        assert gate.wait_parked(1, 5.0)
+        events = recorder.drain().events
+        assert kinds_of(events, "L")[1:] == [(thread.ident, LOCK_ACQUIRED)]
+    finally:
+        gate.open()
+        thread.join(5)
+    assert kinds_of(recorder.drain().events, "L") == [(thread.ident, LOCK_RELEASED)]
+
+
+@needs_c
+def test_a_re_entered_rlock_records_each_level():
+    recorder = Recorder()
+    rlock = Tracer(recorder).rlock("R")
+    with rlock, rlock:
+        pass
+    with rlock:
+        pass
+    events = recorder.drain().events[1:]
+    assert [(kind, b) for _t, _i, kind, _s, _a, b in events[:4]] == [
+        (LOCK_ACQUIRED, 1),
+        (LOCK_ACQUIRED, 2),
+        (LOCK_RELEASED, 1),
+        (LOCK_RELEASED, 0),
+    ]
+    assert events[0][0] < events[1][0]  # the first level, stamped when it was taken
+    assert [event[2] for event in events[4:]] == [LOCK_HELD]
+
+
+@needs_c
+def test_a_deadlock_between_fast_path_holds_is_found():
+    """Both threads took their first lock on the fast path, unrecorded until the other
+    asked for it: the checker still sees the cycle, and Stop still ends it."""
+    from visualizer.model import RunModel
+    from visualizer.queues import RunStopped
+
+    recorder = Recorder()
+    gate = Gate(recorder.record)
+    tracer = Tracer(recorder, gate)
+    a, b = tracer.lock("A"), tracer.lock("B")
+    both = threading.Barrier(2)
+
+    def cross(first, second) -> None:
+        # Stop unwinds both, each from inside a hold.
+        with suppress(RunStopped), first:
+            both.wait(5)
+            with second:
+                pass
+
+    threads = [threading.Thread(target=cross, args=pair) for pair in ((a, b), (b, a))]
+    for thread in threads:
+        thread.start()
+    model = RunModel(recorder.thread_name)
+    deadline = time.monotonic() + 5
+    while model.locks.deadlock_cycle() is None:
+        assert time.monotonic() < deadline, "no deadlock seen"
+        model.apply(recorder.drain())
+        time.sleep(0.005)
+    gate.abort()
+    for thread in threads:
+        thread.join(5)
+        assert not thread.is_alive()

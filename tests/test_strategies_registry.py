@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+from operator import itemgetter
 
 import pytest
 
@@ -20,6 +21,7 @@ from visualizer.events import (
     WRITE,
     Event,
     Recorder,
+    expand_held,
 )
 from visualizer.queues import STRATEGIES, Tracer
 
@@ -41,7 +43,9 @@ def traced(strategy: str):
 
 
 def acquisitions(recorder: Recorder) -> list[Event]:
-    return [Event(*raw) for raw in recorder.drain().events if raw[2] == LOCK_ACQUIRED]
+    """The acquisitions so far in time order, a whole hold (LOCK_HELD) counting as one."""
+    in_order = sorted(expand_held(recorder.drain().events), key=itemgetter(0))
+    return [Event(*raw) for raw in in_order if raw[2] == LOCK_ACQUIRED]
 
 
 def test_registry_names() -> None:

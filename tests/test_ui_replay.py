@@ -205,7 +205,11 @@ def test_a_huge_file_of_nothing_is_refused_at_once(qtbot, window, warnings, tmp_
 def test_a_cut_short_log_opens_with_a_warning(qtbot, window, warnings, log_path, tmp_path):
     data = gzip.decompress(log_path.read_bytes())
     cut = tmp_path / "cut.jsonl"
-    cut.write_bytes(data[: len(data) // 2])
+    # Cut the last line of events in half (and lose the end line): the lines before it
+    # are whole, so the replay has events.
+    last_events_line = data.rindex(b"\n", 0, data.rindex(b"\n", 0, len(data) - 1))
+    assert data.count(b"\n", 0, last_events_line) >= 2, "the log needs two lines of events"
+    cut.write_bytes(data[: last_events_line + (len(data) - last_events_line) // 3])
     bar = open_log(qtbot, window, cut)
     assert bar is not None and bar.replay.total > 0
     [(title, text)] = warnings

@@ -13,7 +13,12 @@ the kind (see :data:`KIND_FIELDS`).  Readers that want names use ``Event(*raw)``
 Ordering: the buffer's append order *is* the order of the stream.  Traced locks
 append ``LOCK_ACQUIRED`` after acquiring and ``LOCK_RELEASED`` before releasing,
 so for any one lock the stream never shows two holders at once, even though a
-thread switch can fall between taking a time stamp and appending.  Sequence
+thread switch can fall between taking a time stamp and appending.  With the C
+speedups an uncontended hold is one ``LOCK_HELD`` at its release, and a hold
+that must be seen sooner (someone waits for it, the run pauses in it, a drain
+comes) has its ``LOCK_ACQUIRED`` appended then, stamped with when it began: so
+a lock's events keep this order, but a thread's events are in time order only
+once sorted by time (see :func:`expand_held`).  Sequence
 numbers are given out by the single consumer as it drains, so they are dense and
 match the stream order exactly.
 """
@@ -21,6 +26,7 @@ match the stream order exactly.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 from time import perf_counter_ns
@@ -40,6 +46,9 @@ class Kind(IntEnum):
     LOCK_ACQUIRED = 11
     LOCK_RELEASED = 12  # appended while still holding, just before the release
     LOCK_TIMED_OUT = 13  # an acquire with a timeout gave up
+    # A whole uncontended hold, recorded at its end: LOCK_ACQUIRED at ``b`` (depth 1)
+    # and LOCK_RELEASED at ``t_ns`` (depth 0) in one event (see :func:`expand_held`).
+    LOCK_HELD = 14  # a = mode, b = when it was acquired (ns)
     # Conditions (subject = condition name).
     COND_WAIT = 20  # a = timeout (s) or None
     COND_WOKEN = 21  # a = True if notified, False on timeout
@@ -67,6 +76,7 @@ LOCK_REQUESTED = int(Kind.LOCK_REQUESTED)
 LOCK_ACQUIRED = int(Kind.LOCK_ACQUIRED)
 LOCK_RELEASED = int(Kind.LOCK_RELEASED)
 LOCK_TIMED_OUT = int(Kind.LOCK_TIMED_OUT)
+LOCK_HELD = int(Kind.LOCK_HELD)
 COND_WAIT = int(Kind.COND_WAIT)
 COND_WOKEN = int(Kind.COND_WOKEN)
 COND_NOTIFY = int(Kind.COND_NOTIFY)
@@ -152,6 +162,7 @@ KIND_FIELDS: dict[Kind, tuple[str, str, str]] = {
     Kind.LOCK_ACQUIRED: ("lock", "mode", "depth / readers / permits in use"),
     Kind.LOCK_RELEASED: ("lock", "mode", "depth / readers / permits left in use"),
     Kind.LOCK_TIMED_OUT: ("lock", "mode", "-"),
+    Kind.LOCK_HELD: ("lock", "mode", "acquired at (ns)"),
     Kind.COND_WAIT: ("condition", "timeout", "-"),
     Kind.COND_WOKEN: ("condition", "notified", "-"),
     Kind.COND_NOTIFY: ("condition", "count", "-"),
@@ -166,6 +177,22 @@ KIND_FIELDS: dict[Kind, tuple[str, str, str]] = {
     Kind.VIOLATION: ("violation", "task or lock", "detail"),
     Kind.MARK: ("text", "'caught' or -", "(file, raised line, skipped line) or -"),
 }
+
+
+def expand_held(events: Iterable[tuple]) -> Iterator[tuple]:
+    """The events with each ``LOCK_HELD`` as the acquisition and release it stands for.
+
+    For readers that want every hold as two events (a trace's begin and end).  The
+    acquisition keeps its own time, earlier than the events before it in the
+    stream that happened during the hold: sort by time for a thread's own order.
+    """
+    for event in events:
+        if event[2] == LOCK_HELD:
+            t, ident, _, lock, mode, since = event
+            yield (since, ident, LOCK_ACQUIRED, lock, mode, 1)
+            yield (t, ident, LOCK_RELEASED, lock, mode, 0)
+        else:
+            yield event
 
 
 class Event(NamedTuple):
@@ -237,6 +264,9 @@ class Recorder:
         self._names: dict[int, str] = {}
         self.backlog: int | None = None  # off until a consumer asks for backpressure
         self._drained = threading.Condition(threading.Lock())
+        # Called first thing in every drain: the C speedups' publish_pending, so that a
+        # hold still going on is in the batch (see visualizer/queues/_speedups.c).
+        self.before_drain: list[Callable[[], object]] = []
 
     def record(self, kind: int, subject: object, a: object = None, b: object = None) -> None:
         """Append one event stamped with the time and the calling thread."""
@@ -277,6 +307,8 @@ class Recorder:
 
     def drain(self, limit: int | None = None) -> Batch:
         """Take waiting events (at most ``limit``) in stream order."""
+        for hook in self.before_drain:
+            hook()
         buffer = self._buffer
         start = self._taken
         waiting = len(buffer) - start

@@ -26,7 +26,9 @@ ends that is not the innermost one, the slices inside it are ended at the same
 instant and begun again (marked ``"continued": true``), so every time stays exact.
 With ``B``/``E`` the nesting is carried by the order of events, which the output
 keeps (sorted by time, ties in stream order), instead of by float sums of
-``ts + dur`` that may round differently in each viewer.
+``ts + dur`` that may round differently in each viewer.  The events are folded in
+time order (ties in stream order), each ``LOCK_HELD`` as its two ends: the C fast
+path records an uncontended hold at its end, after the events inside it.
 
 Whatever is still open when the events end (a deadlock's waits, the tasks its
 threads hold) ends at ``end_ns``, the time of the export for a run still going,
@@ -76,6 +78,7 @@ from visualizer.events import (
     THREAD_STARTED,
     VIOLATION,
     WRITE,
+    expand_held,
 )
 
 PID = 1
@@ -472,7 +475,10 @@ def build_trace(
     run still going) is where slices still open end; by default the last event.
     """
     builder = _TraceBuilder(thread_names, checked=violations is not None)
-    builder.fold(events)
+    # Each LOCK_HELD as its acquisition and release, and everything in time order:
+    # a hold the C fast path recorded late (at its end, or published when someone
+    # had to see it) then nests with the events it enclosed, as its stacks expect.
+    builder.fold(sorted(expand_held(events), key=itemgetter(0)))
     builder.add_violations(violations or ())
     builder.finish(end_ns)
     other = {"generator": "queue-visualizer", "title": title, "time_origin_ns": builder.first_ns}

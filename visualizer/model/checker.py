@@ -35,6 +35,7 @@ from visualizer.events import (
     ILLEGAL_TRANSITION,
     LOCK_ACQUIRED,
     LOCK_CREATED,
+    LOCK_HELD,
     LOCK_RELEASED,
     LOCK_REQUESTED,
     LOCK_TIMED_OUT,
@@ -225,6 +226,9 @@ class InvariantChecker:
             self._acquired(t, ident, subject, a, b)
         elif kind == LOCK_RELEASED:
             self._released(t, ident, subject, a, b)
+        elif kind == LOCK_HELD:  # a whole uncontended hold: taken at b, let go at t
+            self._acquired(b, ident, subject, a, 1)
+            self._released(t, ident, subject, a, 0)
         else:
             handler = self.handlers.get(kind)
             if handler is not None:

@@ -20,6 +20,7 @@ from visualizer.events import (
     GATE_WAIT,
     HEAP_DISCARDED,
     LOCK_ACQUIRED,
+    LOCK_HELD,
     LOCK_RELEASED,
     LOCK_REQUESTED,
     LOCK_TIMED_OUT,
@@ -150,6 +151,10 @@ class RunModel:
                 continue
             if kind == LOCK_RELEASED:
                 released(t, ident, subject, a, b)
+                continue
+            if kind == LOCK_HELD:  # a whole uncontended hold: taken at b, let go at t
+                acquired(b, ident, subject, a, 1)
+                released(t, ident, subject, a, 0)
                 continue
             check = checks.get(kind)
             if check is not None:

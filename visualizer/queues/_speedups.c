@@ -15,6 +15,17 @@
  * (ints, strings, None) is untracked by the garbage collector at once: millions
  * of them wait in the recorder, and scanning them found nothing to collect.
  *
+ * An uncontended ``with lock`` block records ONE event, at its end: LOCK_HELD,
+ * carrying the time the lock was taken (``b``), instead of LOCK_ACQUIRED and
+ * LOCK_RELEASED.  Until then the hold is *pending*: kept in a list here, with
+ * its start time as a C integer, and published (its LOCK_ACQUIRED appended,
+ * stamped with that start) the moment anything may need to see it:
+ * publish_pending(), which the slow paths call before any event of a contended
+ * or gated operation, and the recorder before every drain.  So a hold that lasts
+ * past a drain, one that another thread waits for, and one a paused thread is
+ * stopped in all show up as they do without fusion; only a hold that begins and
+ * ends between two drains unseen by anyone is folded into one event.
+ *
  * Everything runs with the GIL held and never releases it except while blocked
  * in the lock itself, so each fast path is atomic towards other Python threads,
  * as the pure Python one is between its bytecodes where it matters (see the
@@ -36,10 +47,37 @@
 #endif
 
 static PyObject *str_closed, *str_dict, *str_acquire, *str_release, *str_exclusive;
-static PyObject *kind_acquired, *kind_released;
+static PyObject *kind_acquired, *kind_released, *kind_held;
 static PyObject *perf_counter_ns;  /* time.perf_counter_ns, where no C clock matches it */
 
 /* --- the clock: the same as time.perf_counter_ns() --------------------------------- */
+
+/* The clock as a C integer: 0, or -1 with an exception set. */
+static int
+now_raw(long long *out)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    PyTime_t t;
+    if (PyTime_PerfCounterRaw(&t) < 0) {
+        return -1;
+    }
+    *out = (long long)t;
+    return 0;
+#elif defined(USE_CLOCK_GETTIME)
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    *out = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    return 0;
+#else
+    PyObject *t = PyObject_CallNoArgs(perf_counter_ns);
+    if (t == NULL) {
+        return -1;
+    }
+    *out = PyLong_AsLongLong(t);
+    Py_DECREF(t);
+    return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
+#endif
+}
 
 static PyObject *
 now_ns(void)
@@ -218,15 +256,15 @@ is_plain(PyObject *value)
         || PyFloat_CheckExact(value) || PyBool_Check(value);
 }
 
-/* Append (now, ident, kind, subject, a, b).  Borrows every argument.
+/* Append (stamp, ident, kind, subject, a, b), taking over the reference to
+ * ``stamp`` (which may be NULL: an error already set).  Borrows the others.
  * Returns 0, or -1 with an exception set. */
 static int
-emit(Appender *out, PyObject *ident, PyObject *kind, PyObject *subject, PyObject *a,
-     PyObject *b)
+emit_stamped(Appender *out, PyObject *stamp, PyObject *ident, PyObject *kind,
+             PyObject *subject, PyObject *a, PyObject *b)
 {
-    PyObject *event, *stamp;
+    PyObject *event;
     int appended;
-    stamp = now_ns();
     if (stamp == NULL) {
         return -1;
     }
@@ -254,9 +292,17 @@ emit(Appender *out, PyObject *ident, PyObject *kind, PyObject *subject, PyObject
     return appended;
 }
 
+/* Append (now, ident, kind, subject, a, b).  Borrows every argument. */
+static inline int
+emit(Appender *out, PyObject *ident, PyObject *kind, PyObject *subject, PyObject *a,
+     PyObject *b)
+{
+    return emit_stamped(out, now_ns(), ident, kind, subject, a, b);
+}
+
 /* --- Mutex: a lock (or a re-entrant lock) with the traced fast paths ------------------ */
 
-typedef struct {
+typedef struct Mutex {
     PyObject_HEAD
     PyThread_type_lock lock;
     char locked;           /* the raw lock is taken */
@@ -267,9 +313,77 @@ typedef struct {
     PyObject *name;
     Appender out;
     GateRef gate;
+    /* A pending hold (see the top of the file): taken by the fast path at
+     * ``since`` and not yet recorded; linked in the list of pending holds. */
+    char pending;
+    long long since;
+    struct Mutex *prev_pending, *next_pending;
 } Mutex;
 
+/* Every pending hold, oldest first.  Only touched with the GIL held. */
+static Mutex *pending_first, *pending_last;
+
+static void
+pending_link(Mutex *self)
+{
+    self->pending = 1;
+    self->next_pending = NULL;
+    self->prev_pending = pending_last;
+    if (pending_last != NULL) {
+        pending_last->next_pending = self;
+    }
+    else {
+        pending_first = self;
+    }
+    pending_last = self;
+}
+
+static void
+pending_unlink(Mutex *self)
+{
+    if (!self->pending) {
+        return;
+    }
+    self->pending = 0;
+    if (self->prev_pending != NULL) {
+        self->prev_pending->next_pending = self->next_pending;
+    }
+    else {
+        pending_first = self->next_pending;
+    }
+    if (self->next_pending != NULL) {
+        self->next_pending->prev_pending = self->prev_pending;
+    }
+    else {
+        pending_last = self->prev_pending;
+    }
+    self->prev_pending = self->next_pending = NULL;
+}
+
+static PyObject *small_one;  /* the int 1: a published hold's depth */
+
 #define OWNER(self) ((self)->idents.obj)
+
+/* Record a pending hold's LOCK_ACQUIRED, stamped when it was taken. */
+static int
+publish(Mutex *self)
+{
+    pending_unlink(self);
+    return emit_stamped(&self->out, PyLong_FromLongLong(self->since), OWNER(self),
+                        kind_acquired, self->name, str_exclusive, small_one);
+}
+
+/* publish_pending(): record every pending hold's acquisition, oldest first. */
+static PyObject *
+publish_pending(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    while (pending_first != NULL) {
+        if (publish(pending_first) < 0) {
+            return NULL;
+        }
+    }
+    Py_RETURN_NONE;
+}
 
 /* Take the raw lock: without waiting, or waiting (GIL released) up to timeout_s
  * seconds (< 0: for ever).  Returns 1 taken, 0 not, -1 with an exception set. */
@@ -371,6 +485,7 @@ mutex_traverse(Mutex *self, visitproc visit, void *arg)
 static int
 mutex_clear(Mutex *self)
 {
+    pending_unlink(self);
     Py_CLEAR(self->name);
     Py_CLEAR(self->out.append);
     Py_CLEAR(self->out.list);
@@ -412,7 +527,12 @@ mutex_enter(Mutex *self, PyObject *Py_UNUSED(ignored))
     }
     me = PyThread_get_thread_ident();
     if (self->reentrant && self->has_owner && self->idents.ident == me) {
-        self->depth += 1;  /* re-entry: the lock is ours already */
+        /* Re-entry: the lock is ours already.  Its first level is recorded as it
+         * was taken, then this one, as without fusion. */
+        if (self->pending && publish(self) < 0) {
+            return NULL;
+        }
+        self->depth += 1;
     }
     else {
         if (PyThread_acquire_lock_timed(self->lock, 0, 0) != PY_LOCK_ACQUIRED) {
@@ -428,6 +548,15 @@ mutex_enter(Mutex *self, PyObject *Py_UNUSED(ignored))
         if (self->reentrant) {
             self->depth = 1;
         }
+        /* Uncontended: nothing to record yet, only when (see the top of the file). */
+        if (now_raw(&self->since) < 0) {
+            self->has_owner = 0;
+            self->locked = 0;
+            PyThread_release_lock(self->lock);
+            return NULL;
+        }
+        pending_link(self);
+        Py_RETURN_TRUE;
     }
     /* A plain lock's events say 1 and 0; only an RLock counts levels. */
     depth = PyLong_FromLong(self->reentrant ? self->depth : 1);
@@ -462,15 +591,32 @@ mutex_exit(Mutex *self, PyObject *const *Py_UNUSED(args), Py_ssize_t Py_UNUSED(n
         Py_RETURN_NONE;
     }
     left = self->reentrant ? self->depth - 1 : 0;
-    depth = PyLong_FromLong(left);
-    if (depth == NULL) {
-        return NULL;
+    if (self->pending) {
+        /* The whole hold, unseen so far, as one event (re-entry published it). */
+        PyObject *since = PyLong_FromLongLong(self->since);
+        int failed;
+        if (since == NULL) {
+            return NULL;
+        }
+        pending_unlink(self);
+        failed = emit(&self->out, OWNER(self), kind_held, self->name, str_exclusive, since);
+        Py_DECREF(since);
+        if (failed < 0) {
+            pending_link(self);
+            return NULL;  /* still held, as it was */
+        }
     }
-    if (emit(&self->out, OWNER(self), kind_released, self->name, str_exclusive, depth) < 0) {
+    else {
+        depth = PyLong_FromLong(left);
+        if (depth == NULL) {
+            return NULL;
+        }
+        if (emit(&self->out, OWNER(self), kind_released, self->name, str_exclusive, depth) < 0) {
+            Py_DECREF(depth);
+            return NULL;  /* still held, as it was */
+        }
         Py_DECREF(depth);
-        return NULL;  /* still held, as it was */
     }
-    Py_DECREF(depth);
     if (self->reentrant) {
         self->depth = left;
     }
@@ -761,9 +907,12 @@ speedups_exec(PyObject *module)
     }
     kind_acquired = PyObject_GetAttrString(events, "LOCK_ACQUIRED");
     kind_released = PyObject_GetAttrString(events, "LOCK_RELEASED");
+    kind_held = PyObject_GetAttrString(events, "LOCK_HELD");
     str_exclusive = PyObject_GetAttrString(events, "EXCLUSIVE");
     Py_DECREF(events);
-    if (kind_acquired == NULL || kind_released == NULL || str_exclusive == NULL) {
+    small_one = PyLong_FromLong(1);
+    if (kind_acquired == NULL || kind_released == NULL || kind_held == NULL
+        || str_exclusive == NULL || small_one == NULL) {
         return -1;
     }
     time_module = PyImport_ImportModule("time");
@@ -781,6 +930,12 @@ speedups_exec(PyObject *module)
     return 0;
 }
 
+static PyMethodDef speedups_functions[] = {
+    {"publish_pending", publish_pending, METH_NOARGS,
+     "Record the acquisition of every hold still pending (see _speedups.c), oldest first."},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyModuleDef_Slot speedups_slots[] = {
     {Py_mod_exec, speedups_exec},
     {0, NULL},
@@ -791,7 +946,7 @@ static struct PyModuleDef speedups_module = {
     "visualizer.queues._speedups",
     "Optional C fast paths for traced locks and task events (see visualizer.queues.speedups).",
     0,
-    NULL,
+    speedups_functions,
     speedups_slots,
     NULL,
     NULL,

@@ -21,6 +21,7 @@ from time import monotonic
 from types import FrameType
 
 from visualizer.events import GATE_WAIT
+from visualizer.queues import speedups
 
 
 class RunStopped(Exception):
@@ -96,6 +97,7 @@ class Gate:
             raise RunStopped
         if not self.closed:
             return
+        speedups.publish_pending()  # a parked thread's holds are seen held
         me = threading.get_ident()
         where = caller_location()
         if self._record is not None:

@@ -91,6 +91,7 @@ class ReadWriteLock:
             gate.checkpoint(f"read-acquire {self.name}")
         with self._cond:
             if not self._can_read():
+                speedups.publish_pending()  # what this thread holds while it waits
                 self._event(LOCK_REQUESTED, READ, self.writer)
                 self._wait_until(self._can_read, "read")
             self.readers.append(get_ident())
@@ -112,6 +113,7 @@ class ReadWriteLock:
         with self._cond:
             if self.writer is not None or self.readers:  # not self._can_write()
                 holder = self.writer if self.writer is not None else tuple(self.readers)
+                speedups.publish_pending()
                 self._event(LOCK_REQUESTED, WRITE, holder)
                 self.writers_waiting += 1
                 try:

@@ -1,10 +1,16 @@
 """The hot paths of tracing, in C when the optional extension is built, else in Python.
 
 Two things run for every traced operation: the ``with lock`` fast path of a
-traced lock (try the lock, record one event) and ``record`` for task events (and
+traced lock (try the lock, record the hold) and ``record`` for task events (and
 for the read-write lock's own events, ungated).  ``_speedups.c`` does both in C;
-this module holds the pure Python versions, which do the same thing event for
-event, and picks one:
+this module holds the pure Python versions, which record the same events, and
+picks one.  One difference, in what is recorded, not in what it says: C records
+an uncontended ``with`` block as one ``LOCK_HELD`` at its end (see
+:data:`publish_pending` and the top of ``_speedups.c``), Python as
+``LOCK_ACQUIRED`` then ``LOCK_RELEASED``; ``visualizer.events.expand_held`` turns
+the one into the other, and a test compares the two paths' streams that way.
+
+Which path runs:
 
 * the C extension, when it was built (``pip install`` compiles it where a C
   compiler and the Python headers are present, and skips it quietly where not);
@@ -49,6 +55,19 @@ def load_native(name: str) -> tuple[ModuleType | None, str]:
 
 native, PATH = load_native("visualizer.queues._speedups")
 """The compiled module (or None) and, in words, which path runs."""
+
+
+def _nothing_pending() -> None:
+    """The pure Python locks record every acquisition as it happens: nothing waits."""
+
+
+publish_pending: Callable[[], object] = (
+    native.publish_pending if native is not None else _nothing_pending
+)
+"""Record the acquisition of every uncontended hold still pending (the C fast path
+records such a hold as one ``LOCK_HELD`` at its end): the slow paths call it before
+any event of a contended, waiting or gated operation, and the recorder before a
+drain, so whatever may be seen before the hold ends is in the stream."""
 
 
 class PyMutex:

@@ -13,6 +13,10 @@ Each records who asked, who got it and who let go, cheaply enough to leave on:
 
 The ``with`` fast path of a lock runs in C when the optional extension is built
 (see :mod:`visualizer.queues.speedups`); everything here is the same on both.
+The C path records an uncontended ``with`` block as one ``LOCK_HELD`` at its end
+and publishes the hold's ``LOCK_ACQUIRED`` early whenever it must be seen sooner:
+every path here that records a request, a wait, a pause or a release calls
+``speedups.publish_pending()`` first (on the pure Python path it does nothing).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from visualizer.events import (
     PERMIT,
     THREAD_BLOCKED,
 )
+from visualizer.queues import speedups
 from visualizer.queues.gate import Gate, RunStopped, caller_location
 from visualizer.queues.speedups import PyMutex, PyRMutex, native
 
@@ -129,7 +134,12 @@ class _TracedMutex(_Core):
         return self._try_acquire(False) or (blocking and self._contended(timeout))
 
     def _contended(self, timeout: float) -> bool:
-        """The contended path: record the request (naming the holder), then block."""
+        """The contended path: record the request (naming the holder), then block.
+
+        Pending holds are published first (see ``speedups.publish_pending``): the
+        holder's, so the request names a holder the stream has seen take the lock,
+        and this thread's own, which a wait-for cycle through it would need."""
+        speedups.publish_pending()
         me = get_ident()
         self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, EXCLUSIVE, self.owner))
         gate = self._gate
@@ -173,6 +183,7 @@ class _LockPaths(_TracedMutex):
             # Releasing anyway would free another thread's hold (a Lock has no owner
             # check) and raise RuntimeError over the RunStopped that unwinds us.
             raise RunStopped
+        speedups.publish_pending()  # a hold the fast path took: its acquisition first
         try:
             if gate.closed:
                 gate.checkpoint(f"release {self.name}")
@@ -207,6 +218,7 @@ class _RLockPaths(_TracedMutex):
             gate.checkpoint(f"acquire {self.name}")
         me = get_ident()
         if self.owner == me:
+            speedups.publish_pending()  # the first level, if the fast path took it
             self.depth = depth = self.depth + 1
         elif self._try_acquire(False) or (blocking and self._contended(timeout)):
             self.owner = me
@@ -220,6 +232,7 @@ class _RLockPaths(_TracedMutex):
         gate = self._gate
         if gate.aborted and self.owner != get_ident():
             raise RunStopped  # not held: see TracedLock.release
+        speedups.publish_pending()
         try:
             if gate.closed:
                 gate.checkpoint(f"release {self.name}")
@@ -236,6 +249,7 @@ class _RLockPaths(_TracedMutex):
     def _release_save(self) -> int:
         """Release every level at once (Condition.wait), remembering the depth."""
         depth = self.depth
+        speedups.publish_pending()
         self._append((perf_counter_ns(), get_ident(), LOCK_RELEASED, self.name, EXCLUSIVE, 0))
         self.depth = 0
         self.owner = None
@@ -340,6 +354,7 @@ class TracedCondition(threading.Condition):
         if not self._is_owned():
             raise RuntimeError("cannot wait on un-acquired lock")
         me = get_ident()
+        speedups.publish_pending()  # the lock's hold is seen taken before the wait
         self._append((perf_counter_ns(), me, COND_WAIT, self.name, timeout, None))
         waiter = threading.Lock()
         waiter.acquire()
@@ -452,6 +467,7 @@ class TracedSemaphore:
         if not self._sem.acquire(False):
             if not blocking:
                 return False
+            speedups.publish_pending()  # what this thread holds while it waits
             self._append((perf_counter_ns(), me, LOCK_REQUESTED, self.name, PERMIT, None))
             limit = -1 if timeout is None else timeout
             waits = f"waiting for a permit of '{self.name}'"

@@ -66,6 +66,8 @@ class Tracer:
         self._append = recorder.append if recorder is not None else _discard
         self.record: Callable[..., None] = self._ignore
         if recorder is not None:
+            if self.accelerated and speedups.publish_pending not in recorder.before_drain:
+                recorder.before_drain.append(speedups.publish_pending)
             gated = _gated(self._append, self.gate)
             self.record = speedups.sink(self._append, self.gate, gated, self.accelerated)
 

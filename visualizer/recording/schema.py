@@ -1,4 +1,4 @@
-"""The event log format, version 1: what is on disk and how values map to it.
+"""The event log format, version 2: what is on disk and how values map to it.
 
 Why this format: a recorded run should outlive the program that made it, so the
 log is plain text that any JSON reader can take apart (JSON Lines: one JSON value
@@ -7,12 +7,13 @@ detect it by its magic bytes, not by the name).
 
 Lines, in order::
 
-    line 1     header   {"format": "queue-visualizer-log", "version": 1, ...}
+    line 1     header   {"format": "queue-visualizer-log", "version": 2, ...}
     lines 2..  events   [[seq, t_ns, thread, kind, subject, a, b], ...]
     last line  end      {"type": "end", "events": N, "dropped": D, "threads": {...}}
 
 Header (a JSON object).  Required: ``format`` (exactly ``"queue-visualizer-log"``),
-``version`` (integer, 1), ``created`` (ISO 8601 time the recording began),
+``version`` (integer, 2; version 1 logs read the same way), ``created`` (ISO 8601
+time the recording began),
 ``strategy`` (the strategy's registry name), ``settings`` (the workload settings
 as a plain JSON object: lists stay lists, nothing in it is decoded further) and
 ``threads`` (object: thread ident as a decimal string -> thread name, for threads
@@ -131,7 +132,10 @@ from visualizer.events import MAX_TEXT as MAX_TEXT  # defined there: the engine 
 from visualizer.events import Kind
 
 FORMAT_TAG = "queue-visualizer-log"
-VERSION = 1
+VERSION = 2
+"""2 added the ``LOCK_HELD`` kind (a whole uncontended hold in one event), which a
+version 1 reader would refuse as unknown; everything else is as in version 1, so
+this reader takes both."""
 CHUNK = 1024
 """Most events on one line: bounds a line's size and what a cut-off line loses."""
 MAX_NESTING = 8
