@@ -8,7 +8,7 @@ import pickle
 
 import pytest
 
-from visualizer.events import MARK, Batch
+from visualizer.events import LOCK_HELD, MARK, Batch
 from visualizer.recording import VERSION, LogCancelled, LogError, LogReader, LogWriter, load_log
 from visualizer.recording.reader import PROGRESS_EVERY_BYTES
 
@@ -313,3 +313,19 @@ def test_corrupt_gzip(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(LogError):
         load_log(path, allow_truncated=True)
+
+
+def test_a_whole_hold_reads_back_and_a_bad_one_is_refused_in_one_line(tmp_path):
+    """LOCK_HELD (format version 2): a lock's name, and in ``b`` when it was taken."""
+    path = tmp_path / "held.jsonl"
+    held = row(0, "LOCK_HELD", "queue", "x", 400, t=900)
+    write_lines(path, header(version=2), [held], end(1))
+    [(t, thread, kind, subject, a, b)] = load_log(path).events
+    assert (t, thread, kind, subject, a, b) == (900, 7, LOCK_HELD, "queue", "x", 400)
+    for bad_b in (None, "400", [400], True, 4.0):
+        write_lines(path, header(version=2), [row(0, "LOCK_HELD", "queue", "x", bad_b)], end(1))
+        error = error_for(path)
+        assert error.line == 2 and "\n" not in str(error)
+        assert "LOCK_HELD event's b (when the lock was taken) must be an integer" in str(error)
+    write_lines(path, header(version=2), [row(0, "LOCK_HELD", 3, "x", 400)], end(1))
+    assert "LOCK_HELD event's subject must be a lock name" in str(error_for(path))

@@ -21,7 +21,9 @@
 #include <Python.h>
 
 /* The kinds' rules, as validate.py numbers them (schema.KIND_RULES). */
-enum { RULE_NONE = 0, RULE_LOCK = 1, RULE_THREAD = 2, RULE_TASK = 3, RULE_PRIORITY = 4 };
+enum {
+    RULE_NONE = 0, RULE_LOCK = 1, RULE_THREAD = 2, RULE_TASK = 3, RULE_PRIORITY = 4, RULE_HELD = 5
+};
 
 /* A value the fast path takes as it is: None, a bool, a float, an int within 64 bits,
  * or text of at most ``max_text`` characters.  Anything else is for the Python loop. */
@@ -174,9 +176,12 @@ convert(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         if (!plain(subject, max_text) || !plain(a, max_text) || !plain(b, max_text)) {
             break;  /* nested, too long or too big: the Python loop converts or refuses it */
         }
-        if (rule == RULE_LOCK || rule == RULE_THREAD) {
+        if (rule == RULE_LOCK || rule == RULE_THREAD || rule == RULE_HELD) {
             if (!PyUnicode_CheckExact(subject)) {
                 break;
+            }
+            if (rule == RULE_HELD && !PyLong_CheckExact(b)) {
+                break;  /* its b is when the lock was taken: a time */
             }
         }
         else if (rule == RULE_TASK || rule == RULE_PRIORITY) {
@@ -187,7 +192,7 @@ convert(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
                 break;
             }
         }
-        if (rule == RULE_LOCK) {  /* a lock seen for the first time counts towards the limit */
+        if (rule == RULE_LOCK || rule == RULE_HELD) {  /* a new lock counts towards the limit */
             known = PySet_Contains(locks, subject);
             if (known < 0) {
                 goto error;

@@ -84,6 +84,8 @@ kinds                                          rule
 ``TASK_*``, ``HEAP_DISCARDED``                 subject (the task id) is an integer
                                                or a string
 ``TASK_ADDED``                                 ``a`` (the priority) is an integer
+``LOCK_HELD`` (version 2)                      ``b`` (when the lock was taken) is
+                                               an integer, on the events' clock
 =============================================  ===================================
 
 Limits.  A reader holds every log to these while it reads, so that no file,
@@ -158,7 +160,7 @@ CLOCK = "time.perf_counter_ns (arbitrary origin)"
 KIND_NAMES: dict[int, str] = {int(kind): kind.name for kind in Kind}
 KIND_BY_NAME: dict[str, int] = {kind.name: int(kind) for kind in Kind}
 
-RULE_LOCK, RULE_THREAD, RULE_TASK, RULE_PRIORITY = 1, 2, 3, 4
+RULE_LOCK, RULE_THREAD, RULE_TASK, RULE_PRIORITY, RULE_HELD = 1, 2, 3, 4, 5
 KIND_RULES: dict[str, int] = {
     **dict.fromkeys(
         (
@@ -179,6 +181,7 @@ KIND_RULES: dict[str, int] = {
         RULE_TASK,
     ),
     "TASK_ADDED": RULE_PRIORITY,
+    "LOCK_HELD": RULE_HELD,  # a lock's name, and ``b`` the time it was acquired (an integer)
 }
 """Kind name -> the rule its fields follow (the table above); kinds not listed take any values."""
 

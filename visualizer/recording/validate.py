@@ -36,6 +36,7 @@ from visualizer.recording.schema import (
     MAX_NESTING,
     MAX_TEXT,
     MAX_THREADS,
+    RULE_HELD,
     RULE_LOCK,
     RULE_PRIORITY,
     RULE_TASK,
@@ -152,16 +153,18 @@ def _shown(value: Any) -> str:
     return json.dumps(value)[:40]
 
 
-def rule_problem(kind: str, subject: Any, a: Any) -> str:
+def rule_problem(kind: str, subject: Any, a: Any, b: Any = None) -> str:
     """What the kind's own rule (``schema.KIND_RULES``) finds wrong, or ""."""
     rule = KIND_RULES.get(kind, 0)
-    if rule in (RULE_LOCK, RULE_THREAD) and type(subject) is not str:
-        what = "a lock name" if rule == RULE_LOCK else "a thread name"
+    if rule in (RULE_LOCK, RULE_THREAD, RULE_HELD) and type(subject) is not str:
+        what = "a thread name" if rule == RULE_THREAD else "a lock name"
         return f"a {kind} event's subject must be {what} (a string), not {_shown(subject)}"
     if rule in (RULE_TASK, RULE_PRIORITY) and type(subject) not in (int, str):
         return f"a {kind} event's task id must be an integer or a string, not {_shown(subject)}"
     if rule == RULE_PRIORITY and type(a) is not int:
         return f"a {kind} event's priority must be an integer, not {_shown(a)}"
+    if rule == RULE_HELD and type(b) is not int:
+        return f"a {kind} event's b (when the lock was taken) must be an integer, not {_shown(b)}"
     return ""
 
 
@@ -191,7 +194,7 @@ def row_problem(row: Any, last_seq: int) -> str:
         problem = field_problem(name, value)
         if problem:
             return problem
-    return rule_problem(kind, subject, a) or "invalid event"
+    return rule_problem(kind, subject, a, b) or "invalid event"
 
 
 class LineParser:
@@ -302,8 +305,10 @@ class LineParser:
                     b = decode(b)
                 rule = rules.get(name)
                 if rule is not None:
-                    if rule == RULE_LOCK:
+                    if rule in (RULE_LOCK, RULE_HELD):
                         if subject_type is not str:
+                            raise BadRow
+                        if rule == RULE_HELD and type(b) is not int:
                             raise BadRow
                         if subject not in locks:
                             if len(locks) >= MAX_LOCKS:
