@@ -184,10 +184,22 @@ def _warn_if_cut(command: str, path: str, stream: Any) -> None:
 
 def _replay(args: argparse.Namespace) -> int:
     """Fold the log as it is read (a log of any length replays in constant memory)."""
+    folded = _fold_stream("replay", args.log, args.allow_truncated)
+    if isinstance(folded, int):
+        return folded
+    model, run, stream = folded
+    print(format_summary(run, model, stream.scenario))
+    return run_status(model, run.errors)
+
+
+def _fold_stream(command: str, path: str, allow_truncated: bool) -> Any:
+    """The log folded as it is read: (model, run, the closed stream, which still says
+    what its header and end said), or the exit status of a one-line error on stderr (an
+    int); a log cut short is warned about."""
     from visualizer.recording import LogError
     from visualizer.recording.replay import StreamFold
 
-    stream = _stream("replay", args.log, args.allow_truncated)
+    stream = _stream(command, path, allow_truncated)
     if isinstance(stream, int):
         return stream
     with stream:
@@ -196,10 +208,9 @@ def _replay(args: argparse.Namespace) -> int:
             fold.fold()
             model, run = fold.finish()
         except LogError as exc:
-            return _error("replay", f"{args.log}: {exc}")
-    _warn_if_cut("replay", args.log, stream)
-    print(format_summary(run, model, stream.scenario))
-    return run_status(model, run.errors)
+            return _error(command, f"{path}: {exc}")
+    _warn_if_cut(command, path, stream)
+    return model, run, stream
 
 
 def _same_file(one: str, other: str) -> bool:
@@ -214,7 +225,7 @@ def _export(args: argparse.Namespace) -> int:
     """Stream the log into the model, then into the trace (nothing kept per event here)."""
     from visualizer.export import export_anomalies_csv, export_chrome_trace
     from visualizer.recording import LogError
-    from visualizer.recording.replay import StreamFold, StreamNames, title_of
+    from visualizer.recording.replay import StreamNames, title_of
 
     given = (("--chrome-trace", args.chrome_trace), ("--anomalies-csv", args.anomalies_csv))
     outputs = [(flag, path) for flag, path in given if path is not None]
@@ -233,17 +244,10 @@ def _export(args: argparse.Namespace) -> int:
     # Two passes over the file, neither keeping the events: the first finds the checker's
     # violations (the trace shows them on the threads they name) and where the recording
     # ends; the second feeds the trace.
-    stream = _stream("export", args.log, args.allow_truncated)
-    if isinstance(stream, int):
-        return stream
-    with stream:
-        try:
-            fold = StreamFold(stream)
-            fold.fold()
-            model, _run = fold.finish()
-        except LogError as exc:
-            return _error("export", f"{args.log}: {exc}")
-    _warn_if_cut("export", args.log, stream)
+    folded = _fold_stream("export", args.log, args.allow_truncated)
+    if isinstance(folded, int):
+        return folded
+    model, _run, stream = folded
     try:
         if args.chrome_trace:
             again = _stream("export", args.log, args.allow_truncated)

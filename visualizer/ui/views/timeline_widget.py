@@ -11,7 +11,7 @@ rate, and refreshing costs in proportion to what happened, not to the window.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
@@ -401,17 +401,11 @@ class TimelineWidget(QWidget):
         start: int,
         scale: float,
     ) -> None:
-        bars = [(run, False) for run in lane.wait]
-        if lane.open_wait is not None:
-            bars.append((lane.open_wait, True))
-        if not bars:
-            return
         height = max(5.0, row_h * 0.3)
         y = top + row_h - height - 1
-        rects = []
-        for run, open_end in bars:
-            x, w = self._bar(run, open_end, left, start, scale)
-            rects.append(QRectF(x, y, w, height))
+        rects = self._rects(lane.wait, lane.open_wait, y, height, left, start, scale)
+        if not rects:
+            return
         painter.setPen(QPen(ALERT_COLOR, 1))
         painter.setBrush(ALERT_COLOR)
         painter.drawRects(rects)
@@ -431,23 +425,36 @@ class TimelineWidget(QWidget):
         scale: float,
     ) -> None:
         """Sleeping on a condition: a pale dashed band, neither work nor a lock wait."""
-        bars = [(run, False) for run in lane.sleep]
-        if lane.open_sleep is not None:
-            bars.append((lane.open_sleep, True))
-        if not bars:
-            return
         height = row_h * 0.44
         y = top + (row_h - height) / 2
+        rects = self._rects(lane.sleep, lane.open_sleep, y, height, left, start, scale)
+        if not rects:
+            return
         pale = QColor(color)
         pale.setAlphaF(0.28)
-        pen = QPen(color.darker(130), 1, Qt.PenStyle.DashLine)
-        painter.setPen(pen)
+        painter.setPen(QPen(color.darker(130), 1, Qt.PenStyle.DashLine))
         painter.setBrush(pale)
+        painter.drawRects(rects)
+
+    def _rects(
+        self,
+        runs: Iterable[_Run],
+        still: _Run | None,
+        y: float,
+        height: float,
+        left: float,
+        start: int,
+        scale: float,
+    ) -> list[QRectF]:
+        """One band per run (and one for the run still going), at their places in time."""
+        bars = [(run, False) for run in runs]
+        if still is not None:
+            bars.append((still, True))
         rects = []
         for run, open_end in bars:
             x, w = self._bar(run, open_end, left, start, scale)
             rects.append(QRectF(x, y, w, height))
-        painter.drawRects(rects)
+        return rects
 
     def _paint_cpu(self, painter: QPainter, ident: int, rect: QRectF) -> None:
         """A thread's CPU use lately: a meter filled to its share of one core, and the figure."""
