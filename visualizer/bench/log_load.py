@@ -22,16 +22,14 @@ import os
 import tempfile
 import time
 import tracemalloc
-from dataclasses import asdict
 
 from visualizer.bench.core import BenchConfig, Table, section
-from visualizer.bench.recording import EVENTS_PER_TASK
+from visualizer.bench.recording import EVENTS_PER_TASK, record_run
 from visualizer.bench.rounds import interleaved, median, ratio
-from visualizer.engine import Drainer, Run, Workload
+from visualizer.engine import Workload
 from visualizer.recording import reader
 from visualizer.recording.reader import LogReader
 from visualizer.recording.replay import Replay
-from visualizer.recording.writer import LogWriter
 
 LOAD_TARGET = 1.5
 """Loading / json.loads of the same lines."""
@@ -42,20 +40,10 @@ PROJECTED_EVENTS = 10_000_000
 def write_log(path: str, n_events: int) -> int:
     """Record a real flat-out run of about ``n_events`` events to ``path``; the events."""
     workload = Workload(tasks=max(1, n_events // EVENTS_PER_TASK), rate=0.0, work_time=0.0)
-    run = Run(workload)
-    with LogWriter(
-        path,
-        settings=asdict(workload),
-        strategy=workload.strategy,
-        thread_name=run.recorder.thread_name,
-    ) as writer:
-        with Drainer(run.recorder, writer.write_batch):
-            run.start()
-            finished = run.wait(600)
-        run.stop()
+    finished, events = record_run(path, workload)
     if not finished:
         raise RuntimeError("bench: the run to record did not finish")
-    return writer.events_written  # counted as the writer closed
+    return events
 
 
 def json_seconds(path: str) -> float:

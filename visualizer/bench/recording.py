@@ -46,6 +46,23 @@ def _workload(tasks: int) -> Workload:
     return Workload(tasks=tasks, rate=0.0, work_time=0.0, capacity=50_000_000)
 
 
+def record_run(path: str, workload: Workload) -> tuple[bool, int]:
+    """Run ``workload`` with the window's own writer recording it to ``path``: whether
+    it finished within ten minutes, and the events written."""
+    run = Run(workload)
+    with LogWriter(
+        path,
+        settings=asdict(workload),
+        strategy=workload.strategy,
+        thread_name=run.recorder.thread_name,
+    ) as writer:
+        with Drainer(run.recorder, writer.write_batch):
+            run.start()
+            finished = run.wait(600)
+        run.stop()
+    return finished, writer.events_written  # counted as the writer closed
+
+
 def _discard(_batch: Batch) -> None:
     """Tracing only: the consumer drains and lets the batch go."""
 
@@ -93,18 +110,7 @@ def timed_run(tasks: int, mode: str, folder: str) -> tuple[float, float, int]:
 def _load_figures(tasks: int, folder: str) -> dict[str, Any]:
     """Record a real run, then time loading it and folding it for the window."""
     path = os.path.join(folder, "load.jsonl")
-    workload = _workload(tasks)
-    run = Run(workload)
-    with LogWriter(
-        path,
-        settings=asdict(workload),
-        strategy=workload.strategy,
-        thread_name=run.recorder.thread_name,
-    ) as writer:
-        with Drainer(run.recorder, writer.write_batch):
-            run.start()
-            run.wait(600)
-        run.stop()
+    record_run(path, _workload(tasks))
     started = thread_time()
     recorded = load_log(path)
     load_s = thread_time() - started
