@@ -330,13 +330,13 @@ def _tick_text(value: float) -> str:
 def key_html(plot: str) -> str:
     """A plot's key: a swatch in each curve's colour (a bar if shaded), then its name,
     then the unit."""
-    names = "&nbsp;&nbsp;&nbsp;".join(
+    names = "&nbsp;&nbsp;".join(
         f'<span style="color:{color.name()}">{AREA_SWATCH if filled else LINE_SWATCH}</span>'
         f"&nbsp;{name}"
         for _series, where, name, color, filled, _width in CURVES
         if where == plot
     )
-    return f"{names}&nbsp;&nbsp;({dict(PLOTS)[plot]})"
+    return f"{names}&nbsp;({dict(PLOTS)[plot]})"
 
 
 def _translucent(color: QColor, alpha: float) -> QColor:

@@ -337,12 +337,6 @@ class TimelineWidget(QWidget):
             return "The run has ended: no thread worked on a task or waited for a lock in it"
         return "No thread has worked on a task or waited for a lock yet"
 
-    def _bar(self, run: _Run, open_end: bool, left: float, start: int, scale: float) -> tuple:
-        stop = self._now if open_end else run.end
-        x0 = left + max(0, run.start - start) * scale
-        x1 = left + max(0, stop - start) * scale
-        return x0, max(x1 - x0, 1.5)
-
     def _paint_work(
         self,
         painter: QPainter,
@@ -354,28 +348,19 @@ class TimelineWidget(QWidget):
         start: int,
         scale: float,
     ) -> list[tuple[QRectF, str]]:
-        bars = [(run, False) for run in lane.work]
-        if lane.open_work is not None:
-            bars.append((lane.open_work, True))
         height = row_h * 0.72
         y = top + (row_h - height) / 2
-        rects = []
+        rects = self._rects(lane.work, lane.open_work, y, height, left, start, scale)
+        runs = [*lane.work] if lane.open_work is None else [*lane.work, lane.open_work]
         labelled = []
         hits = []
         selected = self.selected
         chosen = []
         metrics = QFontMetrics(self.name_font)
-        now = self._now
-        for run, open_end in bars:  # _bar, inlined: thousands of bars a frame at 64 threads
-            begin = run.start - start
-            x = left + (begin if begin > 0 else 0) * scale
-            end = (now if open_end else run.end) - start
-            w = left + (end if end > 0 else 0) * scale - x
-            rect = QRectF(x, y, w if w > 1.5 else 1.5, height)
-            rects.append(rect)
+        for run, rect in zip(runs, rects, strict=True):
             if run.label is not None:
                 hits.append((rect, run.label))
-                if w > metrics.horizontalAdvance(run.label) + 6:
+                if rect.width() > metrics.horizontalAdvance(run.label) + 6:
                     labelled.append((rect, run.label))
                 if run.label == selected:
                     chosen.append(rect)
@@ -446,14 +431,18 @@ class TimelineWidget(QWidget):
         start: int,
         scale: float,
     ) -> list[QRectF]:
-        """One band per run (and one for the run still going), at their places in time."""
-        bars = [(run, False) for run in runs]
+        """One band per run (and one for the run still going), at their places in time,
+        at least 1.5 px wide. Thousands of bars a frame at 64 threads: placed inline."""
+        spans = [(run, run.end) for run in runs]
         if still is not None:
-            bars.append((still, True))
+            spans.append((still, self._now))
         rects = []
-        for run, open_end in bars:
-            x, w = self._bar(run, open_end, left, start, scale)
-            rects.append(QRectF(x, y, w, height))
+        for run, stop in spans:
+            begin = run.start - start
+            x = left + (begin if begin > 0 else 0) * scale
+            end = stop - start
+            w = left + (end if end > 0 else 0) * scale - x
+            rects.append(QRectF(x, y, w if w > 1.5 else 1.5, height))
         return rects
 
     def _paint_cpu(self, painter: QPainter, ident: int, rect: QRectF) -> None:
