@@ -136,3 +136,41 @@ def test_the_queue_forgets_finished_tasks_past_a_horizon_and_still_reconciles():
         queue.complete_task(oldest)
     with pytest.raises(KeyError, match="unknown task id"):
         queue.complete_task(10**9)
+
+
+def _folded(fast: bool, monkeypatch) -> tuple:
+    """Fold a mixed batch (in and out of the bits, below them, string ids, a
+    status moved on, a missing one) the C way or the Python way."""
+    import visualizer.queues.finished as finished
+
+    if not fast:
+        monkeypatch.setattr(finished, "_fold_native", None)
+    ids = FinishedIds()
+    ids.add(5000, "completed")  # the bits now cover 5000 on (and some room past it)
+    statuses: dict = {}
+    batch: list = []
+    for task in [*range(5001, 5300), 4990, 3, 90_000, *range(20_000, 21_000), 10**30]:
+        statuses[task] = "cancelled" if task % 7 == 0 else "completed"
+        batch.append(task)
+    statuses["a string id"] = "completed"
+    statuses[5100] = "queued"  # moved again since it finished (the unsafe queue may)
+    del statuses[5101]  # nothing known about it: skipped
+    batch += ["a string id", 5100, 5101]
+    forgotten = {"completed": 0, "cancelled": 0}
+    ids.fold(batch, statuses, forgotten)
+    return bytes(ids.bits), ids.base, ids.lowest, ids._added, statuses, forgotten
+
+
+def test_folding_in_c_and_in_python_leaves_the_same_bits_and_table(monkeypatch):
+    import visualizer.queues.finished as finished
+
+    if finished._fold_native is None:
+        pytest.skip("the C speedups are not built")
+    fast = _folded(True, monkeypatch)
+    slow = _folded(False, monkeypatch)
+    assert fast == slow
+    bits, base, lowest, added, statuses, forgotten = fast
+    # Only the ids that cannot be folded are still listed: the string id, the
+    # re-queued one and the one too far away.
+    assert set(statuses) == {"a string id", 5100, 10**30}
+    assert lowest == 3 and sum(forgotten.values()) == added - 1 == 1300

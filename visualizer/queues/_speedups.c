@@ -875,6 +875,112 @@ static PyType_Spec sink_spec = {
 
 /* --- the module ---------------------------------------------------------------------- */
 
+
+/* --- folding finished tasks into two bits (visualizer/queues/finished.py) ---------- */
+
+static PyObject *str_completed, *str_cancelled;
+
+/* fold_finished(batch, statuses, bits, base) -> (completed, cancelled, lowest, rest)
+ *
+ * FinishedIds.fold's loop: for each id of the list ``batch`` whose status in
+ * ``statuses`` is COMPLETED or CANCELLED (the very strings of visualizer.events)
+ * and whose place in the bytearray ``bits`` (from id ``base`` on, four ids a byte)
+ * already exists, set its two bits and delete it from ``statuses``.  An id with
+ * no status or another status is dropped, as the Python loop drops it; an id
+ * this fast path cannot place (not an int, outside the bits, a status string
+ * that is equal but not the same object) goes to ``rest`` for the Python path.
+ * Returns how many completed and cancelled ids were folded, the smallest id
+ * folded (or None), and ``rest``.  No Python code runs in the loop (int keys),
+ * so it is one step under the GIL, as the queue's lock would make it anyway. */
+static PyObject *
+fold_finished(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *batch, *statuses, *bits, *rest, *lowest_obj;
+    long long base, lowest = 0, span;
+    Py_ssize_t i, n, completed = 0, cancelled = 0;
+    int have_lowest = 0;
+    unsigned char *data;
+    if (nargs != 4 || !PyList_CheckExact(args[0]) || !PyDict_CheckExact(args[1])
+        || !PyByteArray_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "fold_finished(list, dict, bytearray, int)");
+        return NULL;
+    }
+    batch = args[0];
+    statuses = args[1];
+    bits = args[2];
+    base = PyLong_AsLongLong(args[3]);
+    if (base == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    rest = PyList_New(0);
+    if (rest == NULL) {
+        return NULL;
+    }
+    data = (unsigned char *)PyByteArray_AS_STRING(bits);
+    span = 4 * (long long)PyByteArray_GET_SIZE(bits);
+    n = PyList_GET_SIZE(batch);
+    for (i = 0; i < n; i++) {
+        PyObject *id = PyList_GET_ITEM(batch, i);
+        PyObject *status;
+        long long value, offset;
+        int overflow, code;
+        status = PyDict_GetItemWithError(statuses, id);  /* borrowed */
+        if (status == NULL) {
+            if (PyErr_Occurred()) {
+                goto fail;
+            }
+            continue;  /* no status: nothing to fold */
+        }
+        code = status == str_completed ? 1 : status == str_cancelled ? 2 : 0;
+        if (code == 0 && !PyUnicode_CheckExact(status)) {
+            continue;  /* not a status string: never terminal */
+        }
+        if (code == 0 || !PyLong_CheckExact(id)) {
+            goto slow;
+        }
+        value = PyLong_AsLongLongAndOverflow(id, &overflow);
+        if (overflow) {
+            goto slow;
+        }
+        offset = value - base;
+        if (offset < 0 || offset >= span) {
+            goto slow;
+        }
+        data[offset >> 2] |= (unsigned char)(code << ((offset & 3) << 1));
+        if (PyDict_DelItem(statuses, id) < 0) {
+            goto fail;
+        }
+        if (code == 1) {
+            completed++;
+        }
+        else {
+            cancelled++;
+        }
+        if (!have_lowest || value < lowest) {
+            lowest = value;
+            have_lowest = 1;
+        }
+        continue;
+    slow:
+        if (PyList_Append(rest, id) < 0) {
+            goto fail;
+        }
+    }
+    if (have_lowest) {
+        lowest_obj = PyLong_FromLongLong(lowest);
+        if (lowest_obj == NULL) {
+            goto fail;
+        }
+    }
+    else {
+        lowest_obj = Py_NewRef(Py_None);
+    }
+    return Py_BuildValue("nnNN", completed, cancelled, lowest_obj, rest);
+fail:
+    Py_DECREF(rest);
+    return NULL;
+}
+
 static int
 add_type(PyObject *module, PyType_Spec *spec, const char *name)
 {
@@ -909,7 +1015,12 @@ speedups_exec(PyObject *module)
     kind_released = PyObject_GetAttrString(events, "LOCK_RELEASED");
     kind_held = PyObject_GetAttrString(events, "LOCK_HELD");
     str_exclusive = PyObject_GetAttrString(events, "EXCLUSIVE");
+    str_completed = PyObject_GetAttrString(events, "COMPLETED");
+    str_cancelled = PyObject_GetAttrString(events, "CANCELLED");
     Py_DECREF(events);
+    if (str_completed == NULL || str_cancelled == NULL) {
+        return -1;
+    }
     small_one = PyLong_FromLong(1);
     if (kind_acquired == NULL || kind_released == NULL || kind_held == NULL
         || str_exclusive == NULL || small_one == NULL) {
@@ -933,6 +1044,8 @@ speedups_exec(PyObject *module)
 static PyMethodDef speedups_functions[] = {
     {"publish_pending", publish_pending, METH_NOARGS,
      "Record the acquisition of every hold still pending (see _speedups.c), oldest first."},
+    {"fold_finished", (PyCFunction)(void (*)(void))fold_finished, METH_FASTCALL,
+     "Fold finished task ids into two bits each (see FinishedIds.fold)."},
     {NULL, NULL, 0, NULL},
 };
 

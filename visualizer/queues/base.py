@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple, Protocol
@@ -39,7 +38,6 @@ from visualizer.events import (
     TASK_CANCELLED,
     TASK_COMPLETED,
     TASK_POPPED,
-    TERMINAL,
 )
 from visualizer.queues.finished import FinishedIds
 from visualizer.queues.gate import skip_frames_of
@@ -146,7 +144,7 @@ class TaskTable:
         self._heap: list[tuple[int, int, Task]] = []
         self._status: dict[Hashable, str] = {}  # a plain dict: the fast path of every step
         self._folded = FinishedIds()  # finished tasks no longer listed, two bits each
-        self._finished: deque[Hashable] = deque()  # done with the queue, oldest first
+        self._finished: list[Hashable] = []  # done with the queue, oldest first
         self._forgotten = {COMPLETED: 0, CANCELLED: 0}  # finished and no longer in _status
         self._order = itertools.count()
         self._added = 0
@@ -215,15 +213,11 @@ class TaskTable:
 
     def _fold(self) -> None:
         """Fold the oldest finished tasks past :data:`FINISHED_KEPT` into two bits each."""
-        finished, statuses, forgotten = self._finished, self._status, self._forgotten
-        add = self._folded.add
-        while len(finished) > FINISHED_KEPT:
-            old = finished.popleft()
-            status = statuses.get(old)
-            # Not moved again since (the unsafe queue might), and an id the bits can hold.
-            if status in TERMINAL and add(old, status):
-                del statuses[old]
-                forgotten[status] += 1
+        finished = self._finished
+        excess = len(finished) - FINISHED_KEPT
+        batch = finished[:excess]
+        del finished[:excess]
+        self._folded.fold(batch, self._status, self._forgotten)
 
     def _cancel(self, task_id: Hashable) -> bool:
         status = self._require(task_id)

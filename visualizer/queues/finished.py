@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from visualizer.events import CANCELLED, COMPLETED
+from visualizer.events import CANCELLED, COMPLETED, TERMINAL
+from visualizer.queues.speedups import native
+
+_fold_native = native.fold_finished if native is not None else None
 
 
 class FinishedIds:
@@ -89,6 +92,52 @@ class FinishedIds:
         if self._added % 4096 == 0:
             self._trim()
         return True
+
+    def fold(self, batch: list[Hashable], statuses: dict, forgotten: dict[str, int]) -> None:
+        """Move each id of ``batch`` that finished from ``statuses`` into the bits,
+        counting it in ``forgotten``; ids that cannot be folded stay in ``statuses``.
+
+        Every id of a long run passes here once, so the usual case (an int id that
+        completed, inside the bits) runs in C where the speedups are built; the
+        loop below handles the rest, and everything where they are not.
+        """
+        again = _fold_native is not None
+        while again and batch:
+            completed, cancelled, lowest, batch = _fold_native(
+                batch, statuses, self.bits, self.base
+            )
+            if completed or cancelled:
+                self._counted(completed, cancelled, lowest, forgotten)
+            # The first id C could not place goes the long way (usually one past the
+            # bits: that grows them), and C takes the rest again if that may help.
+            size = len(self.bits)
+            self._fold_one(batch[:1], statuses, forgotten)
+            again = len(self.bits) != size or completed + cancelled > 0
+            batch = batch[1:]
+        self._fold_one(batch, statuses, forgotten)
+
+    def _counted(
+        self, completed: int, cancelled: int, lowest: int, forgotten: dict[str, int]
+    ) -> None:
+        """Account for ids folded in C as ``add`` would have, one by one."""
+        forgotten[COMPLETED] += completed
+        forgotten[CANCELLED] += cancelled
+        if self.lowest is None or lowest < self.lowest:
+            self.lowest = lowest
+        before = self._added
+        self._added += completed + cancelled
+        if before >> 12 != self._added >> 12:  # ``add`` trims every 4096 ids
+            self._trim()
+
+    def _fold_one(self, batch: list[Hashable], statuses: dict, forgotten: dict[str, int]) -> None:
+        """``fold`` in Python, an id at a time."""
+        add = self.add
+        for task_id in batch:
+            status = statuses.get(task_id)
+            # Not moved again since (the unsafe queue might), and an id the bits can hold.
+            if status in TERMINAL and add(task_id, status):
+                del statuses[task_id]
+                forgotten[status] += 1
 
     def _trim(self) -> None:
         """Drop leading bytes whose ids have all finished: nothing before them is live.
