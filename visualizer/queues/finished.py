@@ -101,11 +101,9 @@ class FinishedIds:
         completed, inside the bits) runs in C where the speedups are built; the
         loop below handles the rest, and everything where they are not.
         """
-        again = _fold_native is not None
-        while again and batch:
-            completed, cancelled, lowest, batch = _fold_native(
-                batch, statuses, self.bits, self.base
-            )
+        native, again = _fold_native, True
+        while native is not None and again and batch:
+            completed, cancelled, lowest, batch = native(batch, statuses, self.bits, self.base)
             if completed or cancelled:
                 self._counted(completed, cancelled, lowest, forgotten)
             # The first id C could not place goes the long way (usually one past the
