@@ -99,7 +99,14 @@ def on_tab_behind(window, view):  # noqa: ANN001, ANN201 (a MainWindow, a view; 
 def problems(window, kind: str) -> list[str]:  # noqa: ANN001 (a MainWindow)
     """What cannot be read in the window as it is now."""
     from PySide6.QtGui import QFontMetrics
-    from PySide6.QtWidgets import QApplication, QLabel
+    from PySide6.QtWidgets import (
+        QAbstractSpinBox,
+        QApplication,
+        QLabel,
+        QLineEdit,
+        QStyle,
+        QStyleOptionComboBox,
+    )
 
     from visualizer.ui.views import LanesView, LocksView
     from visualizer.ui.views.locks_view import HELD, WAITING
@@ -119,6 +126,33 @@ def problems(window, kind: str) -> list[str]:  # noqa: ANN001 (a MainWindow)
             found.append(f"{what} is cut at the right")
         if label.visibleRegion().boundingRect().height() + 1 < label.height():
             found.append(f"{what} is partly scrolled out of sight")
+
+    def text_cut(edit: QLineEdit, what: str) -> None:
+        """A one-line field shows its whole text."""
+        if (
+            edit.isVisible()
+            and edit.fontMetrics().horizontalAdvance(edit.text()) + 4 > edit.width()
+        ):
+            found.append(f"{what} is cut: {edit.text()!r} in {edit.width()} px")
+
+    controls = window.controls
+    if controls.isVisible():
+        combo = controls.strategy
+        option = QStyleOptionComboBox()
+        combo.initStyleOption(option)
+        field = combo.style().subControlRect(
+            QStyle.ComplexControl.CC_ComboBox, option, QStyle.SubControl.SC_ComboBoxEditField, combo
+        )
+        if combo.fontMetrics().horizontalAdvance(combo.currentText()) > field.width():
+            found.append(f"the strategy's title is cut: {combo.currentText()!r}")
+        for box in controls.findChildren(QAbstractSpinBox):
+            text_cut(box.lineEdit(), f"the workload field {box.toolTip()[:30]!r}")
+    panel = window.scenarios.panel
+    if panel.isVisible() and panel.widget().width() > panel.viewport().width() + 1:
+        found.append(
+            f"the scenario panel's text runs past its edge: {panel.widget().width()} px "
+            f"in {panel.viewport().width()}"
+        )
 
     presentation = window.presentation
     if presentation.active:

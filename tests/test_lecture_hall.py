@@ -63,11 +63,22 @@ def test_every_lesson_reads_whole_on_a_projector_and_a_laptop(mode):
 def test_the_probe_sees_a_cut_lesson_a_cut_holder_and_overlapping_rows(open_window, qtbot):
     """The measure is not vacuous: squeezed on purpose, each part is reported."""
     from lecture_hall import problems
+    from PySide6.QtWidgets import QAbstractSpinBox
 
     from visualizer.engine.lessons import lesson_workload
     from visualizer.ui.views import LanesView, LocksView
 
     window = open_window(lesson_workload("rwlock").replace(switch_interval=None))
+    assert problems(window, "strategy") == []
+    window.controls.strategy.setFixedWidth(90)
+    window.controls.findChild(QAbstractSpinBox).setFixedWidth(20)
+    qtbot.waitUntil(lambda: len(problems(window, "strategy")) == 2)
+    assert "the strategy's title is cut" in problems(window, "strategy")[0]
+    assert "the workload field" in problems(window, "strategy")[1]
+    window.controls.strategy.setMinimumWidth(0)
+    window.controls.strategy.setMaximumWidth(16_777_215)
+    window.controls.findChild(QAbstractSpinBox).setMinimumWidth(0)
+    window.controls.findChild(QAbstractSpinBox).setMaximumWidth(16_777_215)
     window.presentation.set_active(True)
     assert problems(window, "strategy") == []
     window.start_run()

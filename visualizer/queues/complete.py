@@ -30,7 +30,7 @@ from visualizer.queues.tracer import Tracer
 
 class CompleteQueue(TaskTable):
     name = "complete"
-    title = "RLock + Condition (complete)"
+    title = "RLock + Condition, cancels"
     summary = (
         "The version you would ship: one re-entrant lock guards the heap and the table, "
         "idle workers sleep on a Condition with an optional timeout, cancelled tasks are "

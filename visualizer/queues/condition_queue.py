@@ -31,7 +31,7 @@ from visualizer.queues.tracer import Tracer
 
 class ConditionQueue(TaskTable):
     name = "condition"
-    title = "Lock + Condition (blocking get)"
+    title = "Lock + Condition (sleeps)"
     summary = (
         "Idle workers sleep on a Condition instead of asking again and again. Adding a "
         "task wakes one sleeper; it re-checks the heap under the lock, because another "

@@ -83,7 +83,7 @@ class _TracedPriorityQueue(queue.PriorityQueue):
 
 class PriorityQueueStrategy(TaskTable):
     name = "priority-queue"
-    title = "queue.PriorityQueue + table lock"
+    title = "PriorityQueue + table lock"
     summary = (
         "The standard library's thread-safe PriorityQueue holds the tasks and does the "
         "blocking; a second lock guards the status table. Two locks need a fixed order "

@@ -26,7 +26,7 @@ from visualizer.queues.tracer import Tracer
 
 class RWLockQueue(TaskTable):
     name = "rwlock"
-    title = "Read-write lock (readers first)"
+    title = "Read-write: readers first"
     summary = (
         "Status look-ups, the queue length and snapshots only read, so any number of them "
         "may run at once; adding, taking, completing and cancelling write and need the lock "
@@ -77,7 +77,7 @@ class RWLockQueue(TaskTable):
 
 class WriterPreferringRWLockQueue(RWLockQueue):
     name = "rwlock-writers"
-    title = "Read-write lock (writers first)"
+    title = "Read-write: writers first"
     summary = (
         "The same read-write lock, with the opposite policy: as soon as a writer is "
         "waiting, new readers queue up behind it, so adds and gets are never starved by "

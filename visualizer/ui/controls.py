@@ -20,11 +20,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from PySide6.QtCore import QEvent, QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QEvent, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
-    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QFrame,
@@ -45,6 +44,7 @@ from visualizer.engine import Workload
 from visualizer.engine.lessons import LESSON_TEXTS, lesson_workload
 from visualizer.queues import STRATEGIES
 from visualizer.ui.theme import ALERT_COLOR
+from visualizer.ui.title_box import TitleBox
 
 PACES: tuple[float | None, ...] = (1, 2, 5, 10, 30, 100, 300, 1000, None)
 """Speed slider stops, slowest first: operations per second, None = full speed."""
@@ -74,21 +74,52 @@ class _Input:
     message: QLabel
 
 
+def _narrow_hint(box: QAbstractSpinBox, hint: QSize, limits: tuple[str, str]) -> QSize:
+    """A spin box's least width: :data:`SPIN_MIN_WIDTH`, or its special text whole
+    ("until stopped") with the box's frame and arrows, in the box's current font.
+
+    Qt's own hint fits the maximum's digits (far too wide for a narrow panel), and
+    a fixed minimum cut the special text on a 1024-pixel screen.  ``limits`` are
+    the minimum and maximum as the box shows them.
+    """
+    special = box.specialValueText()
+    if not special:
+        return QSize(SPIN_MIN_WIDTH, hint.height())
+    metrics = box.fontMetrics()
+    # Qt's own hint is the widest of these texts plus the frame and the arrows.
+    widest = max(metrics.horizontalAdvance(text) for text in (*limits, special))
+    chrome = max(box.sizeHint().width() - widest, 0)
+    return QSize(max(SPIN_MIN_WIDTH, metrics.horizontalAdvance(special) + chrome), hint.height())
+
+
+class _SpinBox(QSpinBox):
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        low, high = (self.textFromValue(v) for v in (self.minimum(), self.maximum()))
+        limits = (self.prefix() + low + self.suffix(), self.prefix() + high + self.suffix())
+        return _narrow_hint(self, super().minimumSizeHint(), limits)
+
+
+class _DoubleSpinBox(QDoubleSpinBox):
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        low, high = (self.textFromValue(v) for v in (self.minimum(), self.maximum()))
+        limits = (self.prefix() + low + self.suffix(), self.prefix() + high + self.suffix())
+        return _narrow_hint(self, super().minimumSizeHint(), limits)
+
+
 def _spin(low: int, high: int, tip: str, special: str = "", suffix: str = "") -> QSpinBox:
-    box = QSpinBox()
+    box = _SpinBox()
     box.setRange(low, high)
     box.setSpecialValueText(special)
     box.setSuffix(suffix)
     box.setToolTip(tip)
     box.setAccelerated(True)
-    box.setMinimumWidth(SPIN_MIN_WIDTH)  # the size hint fits the maximum's digits: far too wide
     return box
 
 
 def _dspin(
     low: float, high: float, decimals: int, tip: str, special: str = "", suffix: str = ""
 ) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
+    box = _DoubleSpinBox()
     box.setDecimals(decimals)
     box.setRange(low, high)
     box.setSpecialValueText(special)
@@ -96,7 +127,6 @@ def _dspin(
     box.setToolTip(tip)
     box.setAccelerated(True)
     box.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-    box.setMinimumWidth(SPIN_MIN_WIDTH)
     return box
 
 
@@ -208,13 +238,8 @@ class ControlPanel(QWidget):
         group = QGroupBox("Strategy")
         box = QVBoxLayout(group)
         box.setContentsMargins(*GROUP_MARGINS)
-        self.strategy = QComboBox()
-        # Long titles are cut in the closed box (the list shows them whole): the panel
-        # stays narrow enough to leave a 1024-pixel screen to the views.
-        self.strategy.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.strategy.setMinimumContentsLength(14)
+        # Exactly as wide as the longest strategy title; a user's queue is elided.
+        self.strategy = TitleBox(cls.title or name for name, cls in STRATEGIES.items())
         self.strategy.setToolTip(
             "How the task queue protects its heap and status table from concurrent threads."
         )
@@ -236,19 +261,17 @@ class ControlPanel(QWidget):
         )
         self.lesson.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.lesson_button = QToolButton()
-        self.lesson_button.setText("Lesson")
+        self.lesson_button.setText("Lesson workload")
         self.lesson_button.setToolTip(
             "Put back the workload that shows this strategy's lesson (your changes to "
             "this strategy's workload are forgotten)"
         )
         self.lesson_button.clicked.connect(self.restore_lesson)
-        pick = QHBoxLayout()
-        pick.setSpacing(4)
-        pick.addWidget(self.strategy, 1)
-        pick.addWidget(self.lesson_button)
-        box.addLayout(pick)
+        # The box has the row to itself: the Lesson button would squeeze the title.
+        box.addWidget(self.strategy)
         box.addWidget(self.lesson)
         box.addWidget(self.summary)
+        box.addWidget(self.lesson_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.strategy.currentIndexChanged.connect(self._strategy_picked)
         return group
 
@@ -278,24 +301,22 @@ class ControlPanel(QWidget):
             box.valueChanged.connect(self._revalidate)
             return name, box, get, put
 
+        # One row each: two spin boxes side by side cut their numbers in a narrow panel.
         self._add(
-            "Threads",
+            "Producers",
             whole(
                 "producers",
-                _spin(
-                    0,
-                    999,
-                    "Producer threads: they add tasks to the queue (1 to 64).",
-                    suffix=" producers",
-                ),
+                _spin(0, 999, "Producer threads: they add tasks to the queue (1 to 64)."),
             ),
+        )
+        self._add(
+            "Workers",
             whole(
                 "workers",
                 _spin(
                     0,
                     999,
                     "Worker threads: they take tasks from the queue and work on them (1 to 64).",
-                    suffix=" workers",
                 ),
             ),
         )

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from visualizer.engine.scenarios import Scenario
+from visualizer.ui.flow_layout import FlowLayout
 from visualizer.ui.theme import view_font
 
 SEED_MAX = 2**31 - 1
@@ -91,14 +92,15 @@ class ScenarioPanel(QScrollArea):
         seed_row.addStretch(1)
         column.addLayout(seed_row)
 
-        buttons = QHBoxLayout()
-        buttons.setSpacing(4)
+        # The buttons wrap: in one row they are wider than the panel on a 1024-pixel
+        # screen, and the panel's text would be cut at its right edge to match.
+        button_box = QWidget()
+        buttons = FlowLayout(button_box)
         for action in actions:
             button = QToolButton()
             button.setDefaultAction(action)
             buttons.addWidget(button)
-        buttons.addStretch(1)
-        column.addLayout(buttons)
+        column.addWidget(button_box)
 
         results_title = QLabel("Last runs")
         results_title.setFont(view_font(bold=True))

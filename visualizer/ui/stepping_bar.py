@@ -44,6 +44,11 @@ if TYPE_CHECKING:
 SHOW_PACE = 2.0
 """Steps per second of Show me the bug when the control panel runs at full speed."""
 
+AFTER_PLAN_PACE = 25.0
+"""Steps per second once the shown schedule is played, until the violation: what
+follows it (a clerk finishing its whole loop, 155 steps in lost update) is the
+consequence, not the interleaving, and took 80 s at the show's pace."""
+
 MODEL_WORDS = {"gil": "as CPython with its GIL", "free": "as free-threaded CPython (3.13t)"}
 
 
@@ -67,6 +72,7 @@ class SteppingBar(QObject):
         self._showing = False  # the next run plays the plan at a readable pace
         self._shape: tuple[str, str] | None = None  # granularity and model, if not the scenario's
         self._seen_violations = 0
+        self._hurry_after = 0  # steps of the shown plan; past them, the play speeds up
 
         self.widget = QWidget()
         column = QVBoxLayout(self.widget)
@@ -217,8 +223,12 @@ class SteppingBar(QObject):
 
     def started(self, run: RemoteRun) -> None:
         """A run was just made from :meth:`control`: pace a shown schedule."""
+        self._hurry_after = 0
         if self._showing and scheduler_of(run) is not None:
-            run.set_pace(self.window.controls.pace() or SHOW_PACE)
+            chosen = self.window.controls.pace()
+            run.set_pace(chosen or SHOW_PACE)
+            if chosen is None:  # full speed: the plan at a readable pace, the rest quicker
+                self._hurry_after = len(self.plan)
         self._showing = False
         self._stepwise = False
         self.plan = ()
@@ -337,6 +347,10 @@ class SteppingBar(QObject):
                     f"Paused at the bug (step {len(scheduler.history)}): {violation.detail}"
                 )
         self._seen_violations = found
+        if self._hurry_after and len(scheduler.history) >= self._hurry_after:
+            self._hurry_after = 0
+            if run.state is RunState.RUNNING and not found:
+                run.set_pace(AFTER_PLAN_PACE)
         granularity, switching = self.shape()
         index = self.model_box.findData(switching)
         if index != self.model_box.currentIndex():
