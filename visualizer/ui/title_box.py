@@ -1,11 +1,11 @@
 """The strategy picker: as wide as the longest strategy title, eliding anything longer.
 
 Why: a combo box sized by its items grows with a user's long queue file name and
-takes the views' room on a 1024-pixel projector; sized by a character count it cut
-"Lock + Condition (blocking get)" there (titles are shorter now, a user's queue is not).  This one is exactly as wide as the
-titles it is given (in its current font: presentation zoom changes it), and a
-longer entry (``VeryLongClassName (homework_final_v2.py) — your queue``) shows
-elided in the middle in the closed box, whole in the list and its tooltip.
+takes the views' room on a 1024-pixel projector; sized by a character count it
+cut the longer strategy titles there.  This one is exactly as wide as the titles
+it is given (in its current font: presentation zoom changes it), and a longer
+entry (``VeryLongClassName (homework_final_v2.py) — your queue``) shows elided
+in the middle in the closed box, whole in the list and its tooltip.
 """
 
 from __future__ import annotations
