@@ -150,3 +150,15 @@ def test_each_strategy_opens_on_its_lesson_and_keeps_its_own_edits(panel):
     panel.lesson_button.click()
     assert panel.workload().readers == LESSONS["rwlock"]["readers"]
     assert set(panel.workloads()) >= {"rwlock", "condition"}
+
+
+def test_the_strategy_box_fits_every_title_and_no_more(panel):
+    combo = panel.strategy
+    metrics = combo.fontMetrics()
+    widest = max(metrics.horizontalAdvance(cls.title) for cls in STRATEGIES.values())
+    width = combo.minimumSizeHint().width()
+    assert width > widest  # every title whole in the closed box, with room for the arrow
+    long_name = "AVeryLongQueueClassNameIndeed (homework_final_version_2.py)"
+    panel.add_queue(f"/tmp/homework_final_version_2.py:{long_name}", long_name, "")
+    assert combo.currentText().startswith(long_name)
+    assert combo.minimumSizeHint().width() == width  # elided, not widening the panel
