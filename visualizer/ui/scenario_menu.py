@@ -107,9 +107,11 @@ class ScenarioController(QObject):
         steps_scroll.setMaximumHeight(self.steps.rows_height(4))
         steps_scroll.setMinimumHeight(self.steps.rows_height(1))
 
-        def fit_steps() -> None:  # at least one thread's button always in sight
+        def fit_steps() -> None:
+            # Up to three threads' buttons in sight before the code gives up its blank room
+            # (a scenario's two clerks were one row and a scroll bar at 1024x768).
             steps_scroll.setMaximumHeight(self.steps.rows_height(4))
-            steps_scroll.setMinimumHeight(min(self.steps.rows_height(1), 60))
+            steps_scroll.setMinimumHeight(min(self.steps.rows_height(3), 150))
 
         self.steps.resized.connect(fit_steps)
         steps_column.addWidget(steps_scroll)
@@ -345,11 +347,11 @@ class ScenarioController(QObject):
             heap_view.set_truth(inside[2] if inside is not None else None)
             self._inspector_stale = True
         heap_view.set_own(getattr(run, "own_heap", None) if model is not None else None)
-        if scheduler is None or model is None or not self.code_dock.isVisible():
-            self.inspector.hide()
+        if scheduler is None or model is None or not self.code_dock.isVisible() or inside is None:
+            self.inspector.hide()  # an empty box while the threads move: its room goes to the code
             return
         self.inspector.show()
-        if inside is None or not self._inspector_stale:
+        if not self._inspector_stale:
             return
         self._inspector_stale = False
         colors = {
