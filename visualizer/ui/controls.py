@@ -20,10 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from PySide6.QtCore import QEvent, QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
     QDoubleSpinBox,
     QFormLayout,
     QFrame,
@@ -43,6 +42,7 @@ from PySide6.QtWidgets import (
 from visualizer.engine import Workload
 from visualizer.engine.lessons import LESSON_TEXTS, lesson_workload
 from visualizer.queues import STRATEGIES
+from visualizer.ui.spin_boxes import dspin, spin
 from visualizer.ui.theme import ALERT_COLOR
 from visualizer.ui.title_box import TitleBox
 
@@ -53,7 +53,6 @@ HIDDEN_FIELDS = ("duration", "work_distribution", "capacity")
 """Workload fields without an input: a strategy's lesson leaves them as they were."""
 
 INT32_MAX = 2**31 - 1
-SPIN_MIN_WIDTH = 84
 GROUP_MARGINS = (8, 4, 8, 6)
 
 
@@ -72,62 +71,6 @@ class _Input:
     get: Callable[[], object]
     set: Callable[[Any], None]
     message: QLabel
-
-
-def _narrow_hint(box: QAbstractSpinBox, hint: QSize, limits: tuple[str, str]) -> QSize:
-    """A spin box's least width: :data:`SPIN_MIN_WIDTH`, or its special text whole
-    ("until stopped") with the box's frame and arrows, in the box's current font.
-
-    Qt's own hint fits the maximum's digits (far too wide for a narrow panel), and
-    a fixed minimum cut the special text on a 1024-pixel screen.  ``limits`` are
-    the minimum and maximum as the box shows them.
-    """
-    special = box.specialValueText()
-    if not special:
-        return QSize(SPIN_MIN_WIDTH, hint.height())
-    metrics = box.fontMetrics()
-    # Qt's own hint is the widest of these texts plus the frame and the arrows.
-    widest = max(metrics.horizontalAdvance(text) for text in (*limits, special))
-    chrome = max(box.sizeHint().width() - widest, 0)
-    return QSize(max(SPIN_MIN_WIDTH, metrics.horizontalAdvance(special) + chrome), hint.height())
-
-
-class _SpinBox(QSpinBox):
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
-        low, high = (self.textFromValue(v) for v in (self.minimum(), self.maximum()))
-        limits = (self.prefix() + low + self.suffix(), self.prefix() + high + self.suffix())
-        return _narrow_hint(self, super().minimumSizeHint(), limits)
-
-
-class _DoubleSpinBox(QDoubleSpinBox):
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
-        low, high = (self.textFromValue(v) for v in (self.minimum(), self.maximum()))
-        limits = (self.prefix() + low + self.suffix(), self.prefix() + high + self.suffix())
-        return _narrow_hint(self, super().minimumSizeHint(), limits)
-
-
-def _spin(low: int, high: int, tip: str, special: str = "", suffix: str = "") -> QSpinBox:
-    box = _SpinBox()
-    box.setRange(low, high)
-    box.setSpecialValueText(special)
-    box.setSuffix(suffix)
-    box.setToolTip(tip)
-    box.setAccelerated(True)
-    return box
-
-
-def _dspin(
-    low: float, high: float, decimals: int, tip: str, special: str = "", suffix: str = ""
-) -> QDoubleSpinBox:
-    box = _DoubleSpinBox()
-    box.setDecimals(decimals)
-    box.setRange(low, high)
-    box.setSpecialValueText(special)
-    box.setSuffix(suffix)
-    box.setToolTip(tip)
-    box.setAccelerated(True)
-    box.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-    return box
 
 
 _SECONDARY_WORDS: dict[str, Callable[[Any], str]] = {
@@ -306,14 +249,14 @@ class ControlPanel(QWidget):
             "Producers",
             whole(
                 "producers",
-                _spin(0, 999, "Producer threads: they add tasks to the queue (1 to 64)."),
+                spin(0, 999, "Producer threads: they add tasks to the queue (1 to 64)."),
             ),
         )
         self._add(
             "Workers",
             whole(
                 "workers",
-                _spin(
+                spin(
                     0,
                     999,
                     "Worker threads: they take tasks from the queue and work on them (1 to 64).",
@@ -324,7 +267,7 @@ class ControlPanel(QWidget):
             "Status readers",
             whole(
                 "readers",
-                _spin(
+                spin(
                     0,
                     999,
                     "Threads that only read: each takes a snapshot of the whole queue, again "
@@ -339,7 +282,7 @@ class ControlPanel(QWidget):
             "Production rate",
             scaled(
                 "rate",
-                _dspin(
+                dspin(
                     0,
                     1_000_000,
                     1,
@@ -355,7 +298,7 @@ class ControlPanel(QWidget):
             "Work time",
             scaled(
                 "work_time",
-                _dspin(
+                dspin(
                     0,
                     60_000,
                     1,
@@ -371,7 +314,7 @@ class ControlPanel(QWidget):
             "Total tasks",
             whole(
                 "tasks",
-                _spin(
+                spin(
                     0,
                     INT32_MAX,
                     "How many tasks the producers add in all (up to 10 000 000). At the "
@@ -399,7 +342,7 @@ class ControlPanel(QWidget):
             "Burst",
             whole(
                 "burst",
-                _spin(
+                spin(
                     1,
                     100_000,
                     "Each producer adds this many tasks at once, then waits; the rate stays "
@@ -412,7 +355,7 @@ class ControlPanel(QWidget):
             "Backlog limit",
             whole(
                 "backlog",
-                _spin(
+                spin(
                     0,
                     10_000_000,
                     "Producers wait while this many tasks are queued or being worked on, so a "
@@ -427,7 +370,7 @@ class ControlPanel(QWidget):
             "Priority spread",
             whole(
                 "priority_spread",
-                _spin(
+                spin(
                     0,
                     100_000,
                     "Tasks get priorities 0 to spread-1; the highest number is served "
@@ -440,7 +383,7 @@ class ControlPanel(QWidget):
             "Cancel probability",
             scaled(
                 "cancel_probability",
-                _dspin(
+                dspin(
                     0,
                     100,
                     0,
@@ -454,7 +397,7 @@ class ControlPanel(QWidget):
             "Race window",
             scaled(
                 "race_window",
-                _dspin(
+                dspin(
                     0,
                     1000,
                     2,
@@ -471,7 +414,7 @@ class ControlPanel(QWidget):
             "GIL switch interval",
             scaled(
                 "switch_interval",
-                _dspin(
+                dspin(
                     0,
                     1000,
                     3,
@@ -489,7 +432,7 @@ class ControlPanel(QWidget):
             "Seed",
             whole(
                 "seed",
-                _spin(
+                spin(
                     0,
                     INT32_MAX,
                     "Seed for priorities, work times and cancels: the same seed gives the "
