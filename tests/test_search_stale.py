@@ -38,6 +38,25 @@ def _accesses() -> tuple[set[str], set[str]]:
     return reads, writes
 
 
+def test_a_dict_lookup_is_a_read_and_a_queue_take_a_write():
+    namespace: dict = {}
+    source = (
+        "class Q:\n"
+        "    def f(self, key):\n"
+        "        self.table.get(key)\n"
+        "        self.table.get(key, 0)\n"
+        "    def g(self):\n"
+        "        self.a.get()\n"
+        "        self.b.get(timeout=1)\n"
+        "        self.c.get(True, 1)\n"
+    )
+    exec(compile(source, "q.py", "exec"), namespace)
+    lookups = accesses(dis.get_instructions(namespace["Q"].f))
+    assert not {name for _, w in lookups.values() for name in w}
+    takes = accesses(dis.get_instructions(namespace["Q"].g))
+    assert {name for _, w in takes.values() for name in w} == {"a", "b", "c"}
+
+
 def test_the_bytecode_says_which_attributes_are_read_and_which_written():
     reads, writes = _accesses()
     assert {"count", "seen", "heap", "items"} <= reads
