@@ -4,13 +4,14 @@ schedules that let another thread write between a read and its use."""
 from __future__ import annotations
 
 import dis
+from dataclasses import replace
 
 import pytest
 import user_queues as uq
 
 from visualizer.engine import Workload
 from visualizer.engine.scheduler.access import accesses
-from visualizer.events import DOUBLE_DELIVERY, LOST_UPDATE, WORKER_ERROR
+from visualizer.events import DOUBLE_DELIVERY, ILLEGAL_TRANSITION, LOST_UPDATE, WORKER_ERROR
 from visualizer.stepping.search import search
 from visualizer.stepping.subject import Subject
 
@@ -72,7 +73,7 @@ def _subject(tmp_path, name, text, cls, **changes) -> Subject:
     return Subject(Workload(queue=uq.write(tmp_path, name, text, cls), **settings))
 
 
-@pytest.mark.parametrize("scenario", ["lost-update", "double-delivery"])
+@pytest.mark.parametrize("scenario", ["lost-update", "double-delivery", "check-then-act"])
 def test_a_read_made_stale_breaks_the_scenario_in_the_first_schedule(scenario):
     s = Subject(scenario=scenario)
     granularity, model = s.shape()
@@ -80,6 +81,36 @@ def test_a_read_made_stale_breaks_the_scenario_in_the_first_schedule(scenario):
     assert found.played is not None and found.method == "stale"
     assert found.progress.schedules == 1
     assert found.played.model.anomalies
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_the_whole_search_finds_check_then_act_in_its_first_schedule(seed):
+    """The client peeks at the heap, then checks the order's status, then cancels it.
+
+    Standing back after the peek would let a worker take that very order, and
+    the status check would then see it taken: only the check is the read to
+    make stale (a worker takes the order after it, and the cancel is illegal).
+    """
+    s = Subject(scenario="check-then-act")
+    granularity, model = s.shape()
+    found = search(s.make_run, granularity, model, seed=seed, budget_seconds=60)
+    assert found.played is not None and found.progress.schedules == 1
+    assert {v.kind for v in found.played.model.anomalies} == {ILLEGAL_TRANSITION}
+
+
+@pytest.mark.parametrize(("producers", "tasks"), [(1, 2), (2, 2), (2, 3)])
+def test_the_homework_queue_breaks_in_the_first_schedule(tmp_path, producers, tasks):
+    """Peek at the top, check its status, set it, pop: each step locked alone.
+
+    A worker that stands back after its status check lets the other pass the
+    same check: both take the task on top, and the second pop takes another.
+    """
+    s = _subject(tmp_path, "homework.py", uq.HOMEWORK, "HomeworkQueue", producers=producers)
+    s = Subject(replace(s.workload, tasks=tasks))
+    for seed in (0, 1, 2):
+        found = search(s.make_run, "instruction", "gil", seed=seed, budget_seconds=60)
+        assert found.played is not None and found.progress.schedules == 1
+        assert DOUBLE_DELIVERY in {v.kind for v in found.played.model.anomalies}
 
 
 def test_the_stale_search_breaks_the_unlocked_queue(tmp_path):

@@ -62,9 +62,13 @@ may be polling for something only the reader can do)."""
 def stale_read(trigger: int | None, fired: list[int]) -> Policy:
     """Default order, but the ``trigger``-th step that reads shared state is made stale.
 
-    With ``trigger`` None, every reading step is, one reader at a time: a first
-    try that finds most such bugs at once, if an earlier stale read does not
-    steer the run away from a later one.
+    With ``trigger`` None, every step that reads a *check* is, one reader at a
+    time: the last look at shared state before the operation writes, of a name
+    it writes (see ``scheduler.operations``).  A first try that finds most such
+    bugs at once.  Only the checks: a thread that stood back after every read
+    would be steered past the later, decisive one (a client that waits after
+    peeking at the heap sees the order taken, so never reads a status that is
+    about to go stale).
 
     The thread that made that step (the *reader*) stands back: the others move
     (the last one keeps going while it can) until one of them writes a name the
@@ -94,12 +98,18 @@ def stale_read(trigger: int | None, fired: list[int]) -> Policy:
             elif reader is not None and step - since > STALE_PATIENCE:
                 reader.stands_back, reader = False, None  # nobody writes it: give up
             if stale:
-                if count == trigger or (trigger is None and reader is None):
+                if trigger is None:  # all at once: the checks only
+                    stale = last.checked - last.written
+                    chosen = bool(stale) and reader is None
+                else:
+                    chosen = count == trigger
+                if chosen:
                     reader, names, written, since = last, stale, False, step
                     reader.stands_back = True  # even a sleeper moves before it
                 count += 1
                 fired[-1] = count
             last.read.clear()
+            last.checked.clear()
             last.written.clear()
         if not movable:
             return None

@@ -72,6 +72,7 @@ class Runner:
         "woken_ready",
         "read",
         "written",
+        "checked",
         "stands_back",
         "_go",
     )
@@ -91,6 +92,9 @@ class Runner:
         # as it moves, emptied by a policy that wants to know what each step touched.
         self.read: set[str] = set()
         self.written: set[str] = set()
+        # Of ``read``, those read as a check: the last look before its operation
+        # writes, of a name the operation writes too (see scheduler.operations).
+        self.checked: set[str] = set()
         self.stands_back = False  # a policy holds it back: it moves only if nobody else can
         self._go = threading.Lock()
         self._go.acquire()

@@ -39,6 +39,7 @@ from typing import Any
 
 from visualizer.engine.scheduler.access import Access, accesses
 from visualizer.engine.scheduler.describe import describe
+from visualizer.engine.scheduler.operations import Operations
 from visualizer.engine.scheduler.switching import Position, Runner, Scheduler
 
 GRANULARITIES = ("instruction", "line", "sync")
@@ -215,11 +216,12 @@ class StudyTracer:
         self._states: dict[int, _ThreadState] = {}
         self._backend: _Backend | None = None
         self.shared: frozenset[str] = frozenset()  # names some study code writes
+        self.operations: Operations | None = None
 
     def info(self, code: CodeType) -> CodeInfo:
         info = self._infos.get(code)
         if info is None:
-            info = self._infos[code] = code_info(code)
+            info = self._infos[code] = cached_code_info(code)
         return info
 
     # --- life cycle --------------------------------------------------------------
@@ -230,13 +232,9 @@ class StudyTracer:
         # Only what some code under study writes after construction can be shared
         # state worth noting: a method's name, a constant, a helper or a bound
         # method chosen once in ``__init__`` are left out.
-        self.shared = frozenset(
-            name
-            for code in study_codes(self.files)
-            if code.co_name != "__init__"
-            for _, written in self.info(code).access.values()
-            for name in written
-        )
+        codes = study_codes(self.files)
+        self.operations = Operations.of(self.files, codes, lambda code: self.info(code).access)
+        self.shared = self.operations.shared
         backend_class = _Monitoring if hasattr(sys, "monitoring") else _SetTrace
         self._backend = backend_class(self)
         self._backend.open()
@@ -323,8 +321,29 @@ class StudyTracer:
         # The instruction runs in the step that starts here: what it touches is noted now.
         touched = info.access.get(offset)
         if touched is not None and state.runner is not None:
-            state.runner.read.update(self.shared.intersection(touched[0]))
-            state.runner.written.update(touched[1])
+            runner = state.runner
+            read = self.shared.intersection(touched[0])
+            if read:
+                runner.read.update(read)
+                if self.operations is not None:
+                    runner.checked.update(self.operations.checks(frame, offset, read))
+            runner.written.update(touched[1])
+
+
+_code_infos: dict[CodeType, CodeInfo] = {}
+CODE_CACHE_SIZE = 256
+"""Code objects whose :class:`CodeInfo` is kept between runs: a search builds thousands
+of runs of the same code, and a user's queue file keeps its code objects from run to
+run (see ``userqueue.source``).  Code objects that compare equal read the same."""
+
+
+def cached_code_info(code: CodeType) -> CodeInfo:
+    info = _code_infos.get(code)
+    if info is None:
+        if len(_code_infos) >= CODE_CACHE_SIZE:
+            _code_infos.clear()
+        info = _code_infos[code] = code_info(code)
+    return info
 
 
 def _studied_function(callable_: object, files: frozenset[str]) -> bool:
