@@ -153,6 +153,7 @@ class Scheduler(Gate):
         self.outcome: str | None = None  # "finished", "deadlock" or "misfit" once settled
         self.detail = ""
         self.on_step: Callable[[], None] | None = None  # called (baton held) after each choice
+        self._outsiders = 0  # threads outside the run waiting for one of its locks
 
     # --- set-up ---------------------------------------------------------------
     def expect(self, names: list[str]) -> None:
@@ -261,13 +262,17 @@ class Scheduler(Gate):
         """
         deadline = None if timeout is None else monotonic() + timeout
         with self._state:
-            while not ready():
-                if self.aborted:
-                    raise RunStopped
-                left = None if deadline is None else deadline - monotonic()
-                if left is not None and left <= 0:
-                    return False
-                self._state.wait(OUTSIDER_POLL if left is None else min(left, OUTSIDER_POLL))
+            self._outsiders += 1
+            try:
+                while not ready():
+                    if self.aborted:
+                        raise RunStopped
+                    left = None if deadline is None else deadline - monotonic()
+                    if left is not None and left <= 0:
+                        return False
+                    self._state.wait(OUTSIDER_POLL if left is None else min(left, OUTSIDER_POLL))
+            finally:
+                self._outsiders -= 1
         return True
 
     def _resumed(self, me: Runner) -> bool:
@@ -348,7 +353,8 @@ class Scheduler(Gate):
         self.options.append(self._offered)
         self.history.append(chosen.name)
         self.last = chosen
-        self._state.notify_all()  # outsiders waiting for a lock look again
+        if self._outsiders:
+            self._state.notify_all()  # outsiders waiting for a lock look again
         if self.on_step is not None:
             self.on_step()
         return chosen
