@@ -180,12 +180,35 @@ def study_codes(files: Iterable[str]) -> list[CodeType]:
             for item in vars(value).values():
                 visit(item, seen)
 
-    for module in list(sys.modules.values()):
-        if isinstance(module, ModuleType) and getattr(module, "__file__", None) in wanted:
-            seen: set[int] = set()
-            for item in vars(module).values():
-                visit(item, seen)
+    for module in study_modules(frozenset(wanted)):
+        seen: set[int] = set()
+        for item in vars(module).values():
+            visit(item, seen)
     return list(found.values())
+
+
+_module_names: dict[frozenset[str], tuple[int, list[str]]] = {}
+
+
+def study_modules(files: frozenset[str]) -> list[ModuleType]:
+    """The loaded modules of ``files``.
+
+    Looking at every loaded module takes longer than a short controlled run, so
+    the names found are kept while no module is loaded or unloaded (a user's
+    queue file runs as a fresh module under the same name each time).
+    """
+    known = _module_names.get(files)
+    if known is not None and known[0] == len(sys.modules):
+        modules = [sys.modules.get(name) for name in known[1]]
+        if all(getattr(module, "__file__", None) in files for module in modules):
+            return modules  # type: ignore[return-value]  # checked just above
+    names = [
+        name
+        for name, module in list(sys.modules.items())
+        if isinstance(module, ModuleType) and getattr(module, "__file__", None) in files
+    ]
+    _module_names[files] = (len(sys.modules), names)
+    return [sys.modules[name] for name in names]
 
 
 class _ThreadState:

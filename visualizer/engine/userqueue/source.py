@@ -86,8 +86,21 @@ class Facts:
     heap: str | None  # the attribute holding a heapq list ("_heap", "pq.queue"), if one is seen
 
 
+_facts: dict[QueueRef, tuple[tuple[int, int], Facts]] = {}
+
+
 def facts(ref: QueueRef) -> Facts:
-    tree = compiled(ref).tree
+    """What the file's syntax says of the class (kept as long as the file is unchanged)."""
+    source = compiled(ref)
+    kept = _facts.get(ref)
+    if kept is not None and kept[0] == source.key:
+        return kept[1]
+    found = _read_facts(ref, source.tree)
+    _facts[ref] = (source.key, found)
+    return found
+
+
+def _read_facts(ref: QueueRef, tree: ast.Module) -> Facts:
     cls = next(
         (
             node
