@@ -231,6 +231,7 @@ import time
 import frontrun
 
 start = time.perf_counter()
+cpu = time.process_time()
 try:
     if STRATEGY == "random":
         EXTRA["seed"] = SEED  # frontrun takes a seed for its random search only
@@ -242,6 +243,7 @@ try:
 except Exception as exc:  # frontrun itself raised: report it, as the issue saw
     answer = {"explored": None, "holds": None, "error": f"{type(exc).__name__}: {exc}"}
 answer["seconds"] = time.perf_counter() - start
+answer["cpu_seconds"] = time.process_time() - cpu
 print("FRONTRUN " + json.dumps(answer))
 """
 

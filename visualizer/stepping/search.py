@@ -4,9 +4,10 @@ Four searchers take turns, one schedule each, cheapest first:
 
 * ``stale``: the default order, but a thread that has just read shared state
   stands back until another thread writes it (:func:`.policies.stale_read`):
-  first every reading step at once, then each alone, in the order they come.
-  Aimed at lost updates, check-then-act and look-then-pop; it ends by itself
-  when every reading step has had its turn.
+  first every *check* at once (the last look before its operation writes, see
+  ``scheduler.operations``), then each reading step alone, in the order they
+  come.  Aimed at lost updates, check-then-act and look-then-pop; it ends by
+  itself when every reading step has had its turn.
 * ``random``: a random walk (:func:`.policies.random_walk`).
 * ``pct``: probabilistic concurrency testing (:func:`.policies.pct`), bug depth 2
   and 3 in turn, over runs as long as the longest played so far.
@@ -88,7 +89,7 @@ class _Stale:
     name = "stale"
 
     def __init__(self) -> None:
-        self.trigger: int | None = None  # first every reading step, then each alone
+        self.trigger: int | None = None  # first every check, then each reading step alone
         self.fired: list[int] = []  # reading steps each run had
 
     def next(self) -> tuple[tuple[str, ...], Policy] | None:
