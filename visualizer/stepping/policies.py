@@ -100,10 +100,10 @@ def stale_read(trigger: int | None, fired: list[int]) -> Policy:
             if stale:
                 if trigger is None:  # all at once: the checks only
                     stale = last.checked - last.written
-                    chosen = bool(stale) and reader is None
+                    picked = bool(stale) and reader is None
                 else:
-                    chosen = count == trigger
-                if chosen:
+                    picked = count == trigger
+                if picked:
                     reader, names, written, since = last, stale, False, step
                     reader.stands_back = True  # even a sleeper moves before it
                 count += 1

@@ -113,5 +113,6 @@ def _takes(call: dis.Instruction, first_arg: dis.Instruction | None, keywords: b
     """Whether a call of ``get`` is a queue's take: no argument, keywords, or a flag first."""
     if call.opname != "CALL" or keywords or not call.arg:
         return True
-    flag = first_arg is not None and first_arg.opname == "LOAD_CONST"
-    return flag and type(first_arg.argval) is bool
+    if first_arg is None or first_arg.opname != "LOAD_CONST":
+        return False
+    return type(first_arg.argval) is bool
