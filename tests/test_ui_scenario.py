@@ -194,18 +194,19 @@ def test_show_me_the_bug_plays_it_and_pauses_there_every_time(window, qtbot):
 
 def test_show_me_the_bug_at_full_speed_hurries_past_the_plan_to_the_violation(window, qtbot):
     """At full speed the shown schedule plays at a readable pace; the 160 steps after it
-    (clerk-1 finishing its loop before clerk-2's stale write) took 80 s at that pace."""
+    (clerk-1 finishing its loop before clerk-2's stale write) took 85 s at that pace."""
     ctl = controller(window)
     ctl.select("lost-update")
     assert window.controls.pace() is None  # the control panel at full speed
     ctl.stepping.show_bug.click()
     run = window.run
     plan = ctl.stepping.bug().steps
-    qtbot.waitUntil(lambda: run.state is RunState.PAUSED, timeout=60_000)
+    qtbot.waitUntil(lambda: run.state is RunState.PAUSED, timeout=60_000)  # 25 s; was 85 s
     history = tuple(run.scheduler.history)
     assert history[: len(plan)] == plan and len(history) > len(plan) + 100
     assert {v.kind for v in window.model.anomalies} & {"lost-update", "duplicate-id"}
-    assert "Paused at the bug" in window.statusBar().currentMessage()
+    # Paused at the very step that broke it, not one after.
+    assert f"Paused at the bug (step {len(history)})" in window.statusBar().currentMessage()
 
 
 def test_free_workloads_show_the_strategy_source_with_markers(window, qtbot):

@@ -44,10 +44,15 @@ if TYPE_CHECKING:
 SHOW_PACE = 2.0
 """Steps per second of Show me the bug when the control panel runs at full speed."""
 
-AFTER_PLAN_PACE = 25.0
+AFTER_PLAN_PACE = 8.0
 """Steps per second once the shown schedule is played, until the violation: what
 follows it (a clerk finishing its whole loop, 155 steps in lost update) is the
-consequence, not the interleaving, and took 80 s at the show's pace."""
+consequence, not the interleaving, and took 80 s at the show's pace.  A bug whose
+schedule is the default order (forgotten release: 101 steps, 50 s) plays at this
+pace from the start: it does not depend on timing, and the pause shows it.  Not
+quicker: the window pauses the run up to about 50 ms after the violating step
+(the run's pump, the bridge, a frame), and a step 40 ms later (25 a second) was
+often taken before the pause landed, one step past the bug."""
 
 MODEL_WORDS = {"gil": "as CPython with its GIL", "free": "as free-threaded CPython (3.13t)"}
 
@@ -226,9 +231,13 @@ class SteppingBar(QObject):
         self._hurry_after = 0
         if self._showing and scheduler_of(run) is not None:
             chosen = self.window.controls.pace()
-            run.set_pace(chosen or SHOW_PACE)
-            if chosen is None:  # full speed: the plan at a readable pace, the rest quicker
+            if chosen is not None:
+                run.set_pace(chosen)
+            elif self.plan:  # full speed: the plan at a readable pace, the rest quicker
+                run.set_pace(SHOW_PACE)
                 self._hurry_after = len(self.plan)
+            else:  # the default order is the bug (no timing to it): straight to it
+                run.set_pace(AFTER_PLAN_PACE)
         self._showing = False
         self._stepwise = False
         self.plan = ()
