@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from visualizer.engine import RunState
 from visualizer.engine.scenarios import load_all
 from visualizer.engine.scheduler import Schedule
+from visualizer.ui.controls import PACES
 from visualizer.ui.main_window import MainWindow
 from visualizer.ui.scenario_menu import ScenarioController
 from visualizer.ui.theme import thread_color
@@ -171,7 +172,9 @@ def test_step_buttons_force_a_double_delivery_undo_takes_it_back(window, qtbot):
 def test_show_me_the_bug_plays_it_and_pauses_there_every_time(window, qtbot):
     ctl = controller(window)
     ctl.select("lost-update")
-    window.controls.speed.setValue(window.controls.speed.maximum() - 1)  # the fastest slow motion
+    # 30 steps a second: quick, yet slow enough that the run (about 200 steps) cannot end
+    # before the window's pause reaches it, however loaded the machine (at 1000 it could).
+    window.controls.speed.setValue(PACES.index(30))
     for _attempt in range(2):
         ctl.stepping.show_bug.click()
         run = window.run
