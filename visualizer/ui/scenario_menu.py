@@ -107,11 +107,9 @@ class ScenarioController(QObject):
         steps_scroll.setMaximumHeight(self.steps.rows_height(4))
         steps_scroll.setMinimumHeight(self.steps.rows_height(1))
 
-        def fit_steps() -> None:
-            # Up to three threads' buttons in sight before the code gives up its blank room
-            # (a scenario's two clerks were one row and a scroll bar at 1024x768).
+        def fit_steps() -> None:  # at least one thread's button always in sight
             steps_scroll.setMaximumHeight(self.steps.rows_height(4))
-            steps_scroll.setMinimumHeight(min(self.steps.rows_height(3), 150))
+            steps_scroll.setMinimumHeight(min(self.steps.rows_height(1), 60))
 
         self.steps.resized.connect(fit_steps)
         steps_column.addWidget(steps_scroll)
