@@ -91,6 +91,11 @@ class CodePanel(QWidget):
         self.file_button.toggled.connect(self._pair_toggled)
         self.where = QLabel()
         styled(self.where, small=True)
+        self.where.setToolTip(
+            "The file shown, and which recorded position of the threads: one for each time "
+            "a thread stopped at a traced point (every step, and each thread's start and "
+            "end). \u25c0 and \u25b6 walk through them."
+        )
         self.where.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -214,7 +219,9 @@ class CodePanel(QWidget):
         focus = current if not current.ended else next(iter(where.values()), None)
         self._show_file(focus.file if focus is not None else self.source)
         self._mark(where, focus)
-        step = f"step {index - first + 1} of {count - first}"
+        # Positions, not the scheduler's steps: a thread starting or ending is one too, so
+        # "step 48" here beside the stepping bar's "Step 45" read as a contradiction.
+        step = f"position {index - first + 1} of {count - first}"
         browsing = "" if self.index is None else " (history: the threads are not moved back)"
         name = Path(self._file).name if self._file else "no source"
         self.where.setText(f"{name} \u00b7 {step}{browsing}")
