@@ -279,13 +279,13 @@ class LineParser:
                         seqs.frombytes(packed)
                     if index == count:
                         break
-                if check_text is None:
-                    # The line's text, checked as the Python path checks it first: the C
-                    # path takes no text holding a lone surrogate, so only a line it left
-                    # an event of can hold one.
-                    check_text = False
-                    if lone_surrogate(rows):
-                        raise LogError(NOT_UNICODE, line_no)
+                    if check_text is None:
+                        # The line's text, checked as the Python path checks it first: the
+                        # C path takes no text holding a lone surrogate, so only a line it
+                        # left an event of can hold one.
+                        check_text = False
+                        if lone_surrogate(rows):
+                            raise LogError(NOT_UNICODE, line_no)
                 row = rows[index]  # this event, in Python; then the C path again
                 index += 1
                 seq, t_ns, thread, name, subject, a, b = row
