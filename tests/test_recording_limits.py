@@ -1,6 +1,7 @@
 """Hostile logs: values the model could not take and limits that protect memory are
 refused while reading, each with one LogError naming the line and the limit; and a log
-of any length streams in constant memory or loads compactly."""
+of any length streams in constant memory or loads compactly.  Where the C speedups are
+built, the tests that take ``fast_path`` run on both paths."""
 
 from __future__ import annotations
 
@@ -78,14 +79,14 @@ def refusal(path) -> str:
     ],
     ids=lambda value: value if isinstance(value, str) else None,
 )
-def test_values_the_model_cannot_take_are_refused(tmp_path, event, words):
+def test_values_the_model_cannot_take_are_refused(fast_path, tmp_path, event, words):
     path = tmp_path / "hostile.jsonl"
     write(path, header(), [event], end(1))
     message = refusal(path)
     assert message.startswith("line 2: ") and words in message
 
 
-def test_a_lone_surrogate_is_refused_but_a_pair_is_text(tmp_path):
+def test_a_lone_surrogate_is_refused_but_a_pair_is_text(fast_path, tmp_path):
     path = tmp_path / "pair.jsonl"
     write(path, header(), [row(0, subject="\U0001f600 ok", a="é")], end(1))
     assert load_log(path).events[0][3] == "\U0001f600 ok"
@@ -117,7 +118,7 @@ def test_a_lone_surrogate_is_refused_but_a_pair_is_text(tmp_path):
     assert "not valid Unicode" in refusal(in_header)
 
 
-def test_too_many_threads_locks_or_events_on_a_line(tmp_path):
+def test_too_many_threads_locks_or_events_on_a_line(fast_path, tmp_path):
     path = tmp_path / "threads.jsonl"
     rows = [row(i, thread=100 + i) for i in range(MAX_THREADS + 1)]
     lines = [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)]
@@ -203,7 +204,7 @@ def test_the_recorder_side_keeps_to_the_text_limit():
     assert len(long) == MAX_TEXT and long.endswith("\u2026")
 
 
-def test_a_loaded_log_takes_about_20_bytes_an_event(tmp_path):
+def test_a_loaded_log_takes_about_20_bytes_an_event(fast_path, tmp_path):
     path = tmp_path / "long.jsonl"
     n = 100_000
     events = []
@@ -244,7 +245,7 @@ def test_streaming_folds_the_same_model_as_loading(tmp_path):
     assert run.state.value == "finished" and run.workload.tasks == 5
 
 
-def test_a_deep_value_with_a_lone_surrogate_is_refused_not_a_recursion_error(tmp_path):
+def test_a_deep_value_with_a_lone_surrogate_is_refused_not_a_recursion_error(fast_path, tmp_path):
     deep = "[" * 900 + '"\\ud800"' + "]" * 900
     path = tmp_path / "deep-surrogate.jsonl"
     head = json.dumps(header())

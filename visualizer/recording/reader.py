@@ -25,7 +25,8 @@ from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from operator import itemgetter
-from typing import IO, Any
+from types import ModuleType
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -46,6 +47,9 @@ from visualizer.recording.validate import (
 )
 from visualizer.recording.validate import LineParser, has_surrogates, lone_surrogate
 from visualizer.recording.validate import native as native
+
+if TYPE_CHECKING:
+    from visualizer.recording._speedups import Encoder
 
 PROGRESS_EVERY_BYTES = 1 << 20
 first = itemgetter(0)
@@ -224,6 +228,12 @@ class LogStream:
         return scenario_of(self.header)
 
     @property
+    def codec(self) -> ModuleType | None:
+        """The C path this stream checks events with (None: pure Python), whose
+        ``Encoder`` :meth:`encode` fills."""
+        return self._parser.fast
+
+    @property
     def thread_names(self) -> dict[int, str]:
         """Header, then the end line's table, then each thread's own word (as far as read)."""
         names = dict(self.header_names)
@@ -291,6 +301,35 @@ class LogStream:
     def lines(self) -> Iterator[tuple[bytes, list[tuple], array]]:
         """``(raw line, events, sequence numbers)`` for each line of events, validated."""
         parser = self._parser
+        for line, rows in self._arrays():
+            events: list[tuple] = []
+            seqs = array("q")
+            parser.parse(rows, self.line_no, events, seqs, self._check_text(line))
+            if seqs:
+                self.last_seq = seqs[-1]
+                self.events += len(events)
+                yield line, events, seqs
+
+    def encode(self, encoder: Encoder) -> Iterator[int]:
+        """Validate each line of events and add them to ``encoder``'s block (the C
+        path's compact form: no tuple made per event); yields each line's count."""
+        parser = self._parser
+        for _line, rows in self._arrays():
+            before = len(encoder)
+            parser.parse(rows, self.line_no, encoder, None, None)
+            count = len(encoder) - before
+            if count:
+                self.last_seq = parser.last_seq
+                self.events += count
+                yield count
+
+    def _check_text(self, line: bytes) -> bool | None:
+        """Whether the line needs the search for lone surrogates (see ``LineParser.parse``)."""
+        return None if self._parser.fast is not None else has_surrogates(line)
+
+    def _arrays(self) -> Iterator[tuple[bytes, list[Any]]]:
+        """``(raw line, its JSON array)`` for each line of events; every other line
+        (the end line, anything after it, a cut or malformed line) is handled here."""
         end: dict[str, Any] | None = None
         while True:
             line = self._readline()
@@ -307,13 +346,7 @@ class LogStream:
             if end is not None:
                 raise LogError("there is more after the end line", line_no)
             if type(value) is list:
-                events: list[tuple] = []
-                seqs = array("q")
-                parser.parse(value, line_no, events, seqs, has_surrogates(line))
-                if seqs:
-                    self.last_seq = seqs[-1]
-                    self.events += len(events)
-                    yield line, events, seqs
+                yield line, value
             elif type(value) is dict and value.get("type") == "end":
                 self._end_names = _check_end(value, self.events, line_no)
                 end = value
@@ -443,30 +476,12 @@ class LogReader:
             _collector_paused(),
             self.stream(path, progress, allow_truncated=allow_truncated) as stream,
         ):
-            run = RecordedRun(stream.path, stream.header, converter=native)
-            add_times = run.clock.extend
-            pending: list[bytes] = []
-            count = 0
-            first_seq = last_seq = 0
-            for line, events, seqs in stream.lines():
-                if not pending:
-                    first_seq = seqs[0]
-                pending.append(line)
-                count += len(events)
-                last_seq = seqs[-1]
-                add_times(map(first, events))  # made a running maximum at the end
-                if self.max_events is not None and run.total > self.max_events:
-                    raise LogError(
-                        f"the log holds more than {self.max_events} events, the limit for loading",
-                        stream.line_no,
-                    )
-                if count >= BLOCK_EVENTS:
-                    run.add_block(pending, count, first_seq, last_seq)
-                    pending, count = [], 0
-                    self._check_size(run, stream.line_no, budget)
-            if pending:
-                run.add_block(pending, count, first_seq, last_seq)
-                self._check_size(run, stream.line_no, budget)
+            codec = stream.codec
+            run = RecordedRun(stream.path, stream.header, codec=codec)
+            if codec is not None:
+                self._keep_encoded(stream, run, codec.Encoder(), budget)
+            else:
+                self._keep_text(stream, run, budget)
             _running_maximum(run.clock)
             run.thread_names = stream.thread_names
             run.dropped = stream.dropped
@@ -474,6 +489,48 @@ class LogReader:
             run.problem = stream.problem
             run.until_ns = stream.until_ns
             return run
+
+    def _keep_encoded(
+        self, stream: LogStream, run: RecordedRun, encoder: Encoder, budget: int | None
+    ) -> None:
+        """The C path: events go straight from the parsed lines into compact blocks."""
+        for _count in stream.encode(encoder):
+            self._check_count(stream)
+            if len(encoder) >= BLOCK_EVENTS:
+                run.add_encoded(*encoder.finish())
+                self._check_size(run, stream.line_no, budget)
+        if len(encoder):
+            run.add_encoded(*encoder.finish())
+            self._check_size(run, stream.line_no, budget)
+
+    def _keep_text(self, stream: LogStream, run: RecordedRun, budget: int | None) -> None:
+        """The pure Python path: the validated lines themselves, compressed in blocks."""
+        add_times = run.clock.extend
+        pending: list[bytes] = []
+        count = 0
+        first_seq = last_seq = 0
+        for line, events, seqs in stream.lines():
+            if not pending:
+                first_seq = seqs[0]
+            pending.append(line)
+            count += len(events)
+            last_seq = seqs[-1]
+            add_times(map(first, events))  # made a running maximum at the end
+            self._check_count(stream)
+            if count >= BLOCK_EVENTS:
+                run.add_text(pending, count, first_seq, last_seq)
+                pending, count = [], 0
+                self._check_size(run, stream.line_no, budget)
+        if pending:
+            run.add_text(pending, count, first_seq, last_seq)
+            self._check_size(run, stream.line_no, budget)
+
+    def _check_count(self, stream: LogStream) -> None:
+        if self.max_events is not None and stream.events > self.max_events:
+            raise LogError(
+                f"the log holds more than {self.max_events} events, the limit for loading",
+                stream.line_no,
+            )
 
     @staticmethod
     def _check_size(run: RecordedRun, line_no: int, budget: int | None) -> None:

@@ -1,14 +1,18 @@
-"""A loaded log, kept compact: its events compressed in blocks, decoded when asked for.
+"""A loaded log, kept compact: its events in blocks, decoded when asked for.
 
 Why not a list of event tuples: a tuple event costs some 180 bytes in memory,
 so a 30-second flat-out recording (five million events) needed about a
 gigabyte.  The window needs every event at hand (the scrubber can ask for any
-position), but rarely many at once, so :class:`RecordedRun` keeps the lines as
-read from the file, already validated, zlib-compressed a few thousand events
-to a block (about 12 bytes an event), plus each event's time stamp (8 bytes,
-for the scrubber's time axis).  A block is decoded when a batch, an event or
-an iteration needs it; the last few decoded blocks are kept, so stepping
-through a log event by event decodes each block once.
+position), but rarely many at once, so :class:`RecordedRun` keeps a few
+thousand events to a block, plus each event's time stamp (8 bytes, for the
+scrubber's time axis).  A block is, where the C speedups are built, the compact
+binary form their ``Encoder`` writes as the log is checked (about 12 bytes an
+event, see ``_speedups.c``: no Python object is made per event while loading),
+and otherwise the lines as read from the file, already validated and
+zlib-compressed (about 14 bytes an event, and slower to make and to read).  A
+block is decoded when a batch, an event or an iteration needs it; the last few
+decoded blocks are kept, so stepping through a log event by event decodes each
+block once.
 """
 
 from __future__ import annotations
@@ -20,18 +24,17 @@ from array import array
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any, overload
 
 from visualizer.events import Batch
-from visualizer.recording.validate import LineParser, native
+from visualizer.recording.validate import LineParser
 
 BLOCK_EVENTS = 4096
 """Events per compressed block: large enough to compress well, small enough to decode fast."""
 KEPT_BLOCKS = 4
 """Decoded blocks kept for the next request (a scrubber moving a little, a playback)."""
-COMPRESS_LEVEL = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +45,12 @@ class Block:
     count: int
     first_seq: int
     last_seq: int
-    blob: bytes  # the lines, zlib-compressed
+    blob: bytes  # the run's codec's block, or else the lines, zlib-compressed
 
 
-def decode_lines(data: bytes, fast: ModuleType | None = native) -> tuple[list[tuple], array]:
-    """Events and sequence numbers of lines that were validated when the log was read
-    (``fast``: the C converter to use, as when they were read)."""
-    parser = LineParser(fast)
+def decode_lines(data: bytes) -> tuple[list[tuple], array]:
+    """Events and sequence numbers of lines that were validated when the log was read."""
+    parser = LineParser(None)
     events: list[tuple] = []
     seqs = array("q")
     for line in data.splitlines():
@@ -84,8 +86,9 @@ class RecordedRun:
         default_factory=OrderedDict, repr=False, compare=False
     )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-    converter: ModuleType | None = field(default=native, repr=False, compare=False)
-    """The C converter the log was read with (None: pure Python), for decoding it again."""
+    codec: ModuleType | None = field(default=None, repr=False, compare=False)
+    """The C speedups whose ``Encoder`` wrote the blocks, which decode them again
+    (None: the blocks are compressed lines, as the pure Python path keeps them)."""
 
     @property
     def version(self) -> int:
@@ -152,12 +155,24 @@ class RecordedRun:
             yield from zip(seqs, events, strict=True)
 
     # --- building (the reader) and decoding ------------------------------------
-    def add_block(self, lines: list[bytes], count: int, first_seq: int, last_seq: int) -> None:
-        """Keep ``lines`` (validated, holding ``count`` events) as the next block."""
+    def add_text(self, lines: list[bytes], count: int, first_seq: int, last_seq: int) -> None:
+        """Keep ``lines`` (validated, holding ``count`` events) as the next block (the
+        pure Python path; the caller adds their time stamps to :attr:`clock`)."""
+        self._add(Block(0, count, first_seq, last_seq, zlib.compress(b"".join(lines), 1)))
+
+    def add_encoded(
+        self, blob: bytes, times: bytes, count: int, first_seq: int, last_seq: int
+    ) -> None:
+        """Keep a block the codec's ``Encoder`` finished (``times``: its events' time
+        stamps, native int64)."""
+        self.clock.frombytes(times)
+        self._add(Block(0, count, first_seq, last_seq, blob))
+
+    def _add(self, block: Block) -> None:
         first = self.blocks[-1].first + self.blocks[-1].count if self.blocks else 0
-        blob = zlib.compress(b"".join(lines), COMPRESS_LEVEL)
-        self.blocks.append(Block(first, count, first_seq, last_seq, blob))
-        self._blob_bytes += len(blob)
+        block = replace(block, first=first)
+        self.blocks.append(block)
+        self._blob_bytes += len(block.blob)
         self._starts.append(first)
 
     def decoded(self, index: int) -> tuple[list[tuple], array]:
@@ -168,7 +183,14 @@ class RecordedRun:
             if found is not None:
                 cache.move_to_end(index)
                 return found
-        found = decode_lines(zlib.decompress(self.blocks[index].blob), self.converter)
+        blob = self.blocks[index].blob
+        if self.codec is not None:
+            events, packed = self.codec.decode(blob)
+            seqs = array("q")
+            seqs.frombytes(packed)
+            found = (events, seqs)
+        else:
+            found = decode_lines(zlib.decompress(blob))
         with self._lock:
             cache[index] = found
             if len(cache) > KEPT_BLOCKS:

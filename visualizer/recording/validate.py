@@ -21,7 +21,7 @@ import json
 import re
 from array import array
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from visualizer.events import THREAD_STARTED
 from visualizer.queues.speedups import load_native
@@ -51,11 +51,17 @@ from visualizer.recording.schema import (
 native, PATH = load_native("visualizer.recording._speedups")
 """The optional C fast path for converting events, and which path runs."""
 
+if TYPE_CHECKING:
+    from visualizer.recording._speedups import Encoder
+
 _SCALARS = frozenset((type(None), bool, int, float, str))
 _CACHE_LIMIT = 1 << 16
 """Distinct strings shared per load before the sharing table starts afresh (bounds it)."""
 _SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 """A JSON escape or raw UTF-8 bytes of a UTF-16 surrogate: text that may not encode."""
+
+
+NOT_UNICODE = "the line holds text that is not valid Unicode (a lone surrogate)"
 
 
 class BadRow(Exception):
@@ -216,12 +222,23 @@ class LineParser:
         self._cache: dict[Any, Any] = {}
 
     def parse(
-        self, rows: Any, line_no: int, events: list[tuple], seqs: array, check_text: bool
+        self,
+        rows: Any,
+        line_no: int,
+        events: list[tuple] | Encoder,
+        seqs: array | None,
+        check_text: bool | None,
     ) -> None:
-        """Append the events of one line to ``events`` and their numbers to ``seqs``.
+        """Append the events of one line to ``events`` and their numbers to ``seqs``,
+        or, where ``events`` is the C path's :class:`Encoder` (``seqs`` None), to the
+        block it is encoding.
 
-        ``check_text`` asks for the slower search for lone surrogates (the caller
-        found escapes or bytes that could be one in the line).
+        ``check_text`` asks for the slower search for lone surrogates: True where
+        the caller found escapes or bytes that could be one in the line, False where
+        it found none, None to leave it to the C path, which takes no text holding
+        one (so the search runs only once the Python loop has an event to look at,
+        before it looks: a line is refused for such text wherever it is, as on the
+        pure Python path).
         """
         if type(rows) is not list:
             raise LogError("expected an array of events", line_no)
@@ -230,9 +247,9 @@ class LineParser:
                 f"the line holds {len(rows)} events, over the limit of {CHUNK} a line", line_no
             )
         if check_text and lone_surrogate(rows):
-            raise LogError(
-                "the line holds text that is not valid Unicode (a lone surrogate)", line_no
-            )
+            raise LogError(NOT_UNICODE, line_no)
+        if check_text is None and self.fast is None:
+            raise ValueError("check_text=None needs the C path")
         kinds = KIND_BY_NAME
         rules = KIND_RULES
         scalars = _SCALARS
@@ -241,7 +258,11 @@ class LineParser:
             cache.clear()
         remember = cache.setdefault
         threads, locks = self.threads, self.locks
-        add_event, add_seq = events.append, seqs.append
+        encoding = seqs is None
+        if seqs is None:
+            add_encoded = cast("Encoder", events).append
+        else:
+            add_event, add_seq = cast("list[tuple]", events).append, seqs.append
         last_seq = self.last_seq
         fast = self.fast
         count = len(rows)
@@ -254,9 +275,17 @@ class LineParser:
                         rows, index, events, self.started, cache, kinds, THREAD_STARTED,
                         last_seq, rules, threads, locks, MAX_TEXT, MAX_THREADS, MAX_LOCKS,
                     )  # fmt: skip
-                    seqs.frombytes(packed)
+                    if seqs is not None:
+                        seqs.frombytes(packed)
                     if index == count:
                         break
+                    if check_text is None:
+                        # The line's text, checked as the Python path checks it first: the
+                        # C path takes no text holding a lone surrogate, so only a line it
+                        # left an event of can hold one.
+                        check_text = False
+                        if lone_surrogate(rows):
+                            raise LogError(NOT_UNICODE, line_no)
                 row = rows[index]  # this event, in Python; then the C path again
                 index += 1
                 seq, t_ns, thread, name, subject, a, b = row
@@ -327,8 +356,11 @@ class LineParser:
                             raise BadRow
                         if rule == RULE_PRIORITY and type(a) is not int:
                             raise BadRow
-                add_event((t_ns, thread, kind, subject, a, b))
-                add_seq(seq)
+                if encoding:
+                    add_encoded((t_ns, thread, kind, subject, a, b), seq)
+                else:
+                    add_event((t_ns, thread, kind, subject, a, b))
+                    add_seq(seq)
                 last_seq = seq
         except (BadRow, ValueError, TypeError, KeyError):
             self.last_seq = last_seq
