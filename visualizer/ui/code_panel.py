@@ -118,6 +118,7 @@ class CodePanel(QWidget):
         self.pair_layout.addWidget(self.fix_view)
         self.pair.hide()
         self.sections: tuple[range, range] | None = None  # file lines of bug and fix
+        self.lines_told = False  # the inspector names each thread's line (see _mark)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.pair)
         self.splitter.addWidget(self.view)
@@ -336,6 +337,7 @@ class CodePanel(QWidget):
         model = self.model
         markers: dict[int, list[Marker]] = {}
         rows = []
+        other_files = False  # a thread is in another file: only the legend says which
         for ident, position in where.items():
             info = model.threads.get(ident) if model is not None else None
             name = info.name if info is not None else f"thread-{ident}"
@@ -344,6 +346,7 @@ class CodePanel(QWidget):
                 markers.setdefault(position.line, []).append((color, name))
                 if not self.file_hidden() or self._in_pair(position.line):
                     continue
+            other_files = other_files or position.file != self._file
             rows.append(
                 f"<span style='color:{color.name()}'>\u25cf</span> <b>{name}</b> "
                 f"{html.escape(Path(position.file).name)}:{position.line}: "
@@ -358,7 +361,17 @@ class CodePanel(QWidget):
         # Threads parked where no view shows them (a strategy's worker loop, or the
         # file's other lines while only the bug and the fix are shown).
         self.legend.setText("Elsewhere: " + " &nbsp; ".join(rows) if rows else "")
-        self.legend.setVisible(bool(rows))
+        # While the inspector below names every thread's line in this file, the legend
+        # would say it again, in two lines a paused bug's code needs (presenting at
+        # 1024x768 the bug and the fix scrolled by up to three lines).
+        self.legend.setVisible(bool(rows) and (other_files or not self.lines_told))
+
+    def set_lines_told(self, told: bool) -> None:
+        """Whether something else on screen (the inspector) names each thread's line."""
+        if told != self.lines_told:
+            self.lines_told = told
+            self._shown = None  # mark again: the legend's need changed
+            self.refresh()
 
 
 def bug_and_fix(text: str) -> tuple[range, range] | None:

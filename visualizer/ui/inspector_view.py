@@ -25,6 +25,10 @@ from visualizer.ui.theme import ALERT_COLOR, view_font
 MAX_LINES = 4
 """Rows of text the view grows to before it scrolls (the code above keeps the rest)."""
 
+PRESENTING_LINES = 3
+"""The same when presenting: the bug and the fix above it are the lesson, and at
+1024x768, paused at a bug under its banner, they scrolled with a fourth row here."""
+
 
 class InspectorView(QTextBrowser):
     """A few lines of rich text: threads' instructions, shared state, locals."""
@@ -38,6 +42,7 @@ class InspectorView(QTextBrowser):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(self._height(1))
         self._shown: object = None
+        self.max_lines = MAX_LINES
 
     def _height(self, lines: int) -> int:
         frame = 2 * self.frameWidth() + 2 * int(self.document().documentMargin())
@@ -69,7 +74,14 @@ class InspectorView(QTextBrowser):
         self.setHtml("<br>".join(rows))
         self.document().setTextWidth(self.viewport().width())
         lines = round(self.document().size().height() / self.fontMetrics().lineSpacing())
-        self.setFixedHeight(self._height(max(1, min(lines, MAX_LINES))))
+        self.setFixedHeight(self._height(max(1, min(lines, self.max_lines))))
+
+    def set_max_lines(self, lines: int) -> None:
+        """Grow to at most ``lines`` rows before scrolling (shown again at once)."""
+        self.max_lines = lines
+        self.document().setTextWidth(self.viewport().width())
+        shown = round(self.document().size().height() / self.fontMetrics().lineSpacing())
+        self.setFixedHeight(self._height(max(1, min(shown, lines))))
 
     def clear_state(self) -> None:
         if self._shown is not None:

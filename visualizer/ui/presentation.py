@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy
 
 from visualizer.engine.lessons import LESSON_TEXTS
 from visualizer.ui import layouts
+from visualizer.ui.inspector_view import MAX_LINES, PRESENTING_LINES
 from visualizer.ui.theme import (
     SMALL_POINT_SIZE,
     restyle,
@@ -115,6 +116,7 @@ class Presentation(QObject):
             # threads elsewhere in it are listed under the code.
             scenarios.code.file_button.setChecked(False)
             scenarios.steps.set_compact(True)
+            scenarios.inspector.set_max_lines(PRESENTING_LINES)
             scenarios.steps_box.setTitle("")  # the buttons say what they do: no room to spare
             scenarios.steps_column.setContentsMargins(2, 2, 2, 2)
             window.setGeometry(layouts.available(window))  # the whole projector
@@ -130,6 +132,7 @@ class Presentation(QObject):
                 outer, inner, geometry, controls, panel, whole_file = self._saved
                 scenarios.code.file_button.setChecked(whole_file)
                 scenarios.steps.set_compact(False)
+                scenarios.inspector.set_max_lines(MAX_LINES)
                 scenarios.steps_box.setTitle("Step one thread")
                 scenarios.steps_column.setContentsMargins(9, 9, 9, 9)
                 window.setGeometry(geometry)

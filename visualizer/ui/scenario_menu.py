@@ -347,8 +347,10 @@ class ScenarioController(QObject):
         heap_view.set_own(getattr(run, "own_heap", None) if model is not None else None)
         if scheduler is None or model is None or not self.code_dock.isVisible() or inside is None:
             self.inspector.hide()  # an empty box while the threads move: its room goes to the code
+            self.code.set_lines_told(False)
             return
         self.inspector.show()
+        self.code.set_lines_told(True)
         if not self._inspector_stale:
             return
         self._inspector_stale = False
