@@ -3,7 +3,8 @@ scenario running, and list everything that carries the lesson but cannot be read
 
 Run by ``test_lecture_hall.py`` in a child process per screen (Qt's offscreen
 plugin with a screen of that size), as ``python lecture_hall.py WIDTH HEIGHT MODE``
-where MODE is ``desk`` or ``presentation``; prints one JSON object: the window
+where MODE is ``desk``, ``presentation`` or ``bugs`` (presenting each scenario paused at
+its bug by Show me the bug); prints one JSON object: the window
 size and, per subject, its problems.  A problem is a lesson line cut or clipped
 (the strategy's "Watch:" line, a scenario's story or lesson line, the banner),
 a lock holder or waiter left out, a lane header that does not fit, a bug or fix
@@ -31,8 +32,10 @@ def main() -> None:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from visualizer.engine import RunState
     from visualizer.engine.lessons import lesson_workload
     from visualizer.queues import STRATEGIES
+    from visualizer.ui.controls import PACES
     from visualizer.ui.layouts import fit_to_screen
     from visualizer.ui.main_window import MainWindow
 
@@ -41,12 +44,25 @@ def main() -> None:
     fit_to_screen(window)
     window.show()
     fit_to_screen(window)
-    if mode == "presentation":
+    # "bugs": presenting, each scenario paused at its bug by Show me the bug (the banner
+    # and the inspector then take their room too).
+    bugs = mode == "bugs"
+    if mode in ("presentation", "bugs"):
         window.presentation.set_active(True)
     subjects = [("strategy", name) for name in STRATEGIES]
     subjects += [("scenario", s.name) for s in window.scenarios.scenarios]
+    if bugs:
+        window.controls.speed.setValue(PACES.index(100))
+        subjects = [("scenario", s.name) for s in window.scenarios.scenarios if s.bug_schedule]
     subjects = [s for s in subjects if not only or s[1] in only]
     report: dict[str, object] = {"problems": {}}
+
+    def paused(index: int, polls: int = 0) -> None:
+        run = window.run
+        if (run is not None and run.state is RunState.PAUSED) or polls > 600:
+            QTimer.singleShot(int(SETTLE_S * 1000), lambda: measure(index))
+        else:
+            QTimer.singleShot(100, lambda: paused(index, polls + 1))
 
     def start(index: int) -> None:
         if index == len(subjects):
@@ -60,6 +76,10 @@ def main() -> None:
             window.controls.set_workload(lesson_workload(name))
         else:
             window.scenarios.select(name)
+        if bugs:
+            window.scenarios.stepping.show(bug=True)
+            QTimer.singleShot(200, lambda: paused(index))
+            return
         window.start_run()
         QTimer.singleShot(int(SETTLE_S * 1000), lambda: measure(index))
 
@@ -67,6 +87,9 @@ def main() -> None:
         kind, name = subjects[index]
         app.processEvents()
         found = problems(window, kind)
+        run, model = window.run, window.model
+        if bugs and (run is None or run.state is not RunState.PAUSED or not model.anomalies):
+            found.append("Show me the bug did not pause at a violation")
         screen = app.primaryScreen().availableGeometry()
         if window.width() > screen.width() or window.height() > screen.height():
             found.append(f"the window ({window.width()}x{window.height()}) is off its screen")

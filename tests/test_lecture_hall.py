@@ -60,6 +60,19 @@ def test_every_lesson_reads_whole_on_a_projector_and_a_laptop(mode):
     assert not problems, json.dumps(problems, indent=2)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_presenting_a_paused_bug_keeps_the_bug_and_the_fix_in_sight():
+    """Paused at its bug, with the violation banner and the inspector showing, each
+    scenario's bug and fix stay whole on a 1280x800 laptop (they scrolled by two lines)."""
+    probe = _probe(1280, 800, None, "bugs")
+    out, err = probe.communicate(timeout=800)
+    assert probe.returncode == 0, err[-2000:]
+    report = json.loads(out.strip().splitlines()[-1])
+    assert report["window"][0] <= 1280 and report["window"][1] <= 800, report
+    assert not report["problems"], json.dumps(report["problems"], indent=2)
+
+
 def test_the_probe_sees_a_cut_lesson_a_cut_holder_and_overlapping_rows(open_window, qtbot):
     """The measure is not vacuous: squeezed on purpose, each part is reported."""
     from lecture_hall import problems
