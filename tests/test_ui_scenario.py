@@ -183,7 +183,9 @@ def test_show_me_the_bug_plays_it_and_pauses_there_every_time(window, qtbot):
         qtbot.waitUntil(lambda run=run: run.state is RunState.PAUSED, timeout=60_000)
         kinds = {v.kind for v in window.model.anomalies}
         assert kinds & {"lost-update", "duplicate-id"}
-        assert "Paused at the bug" in window.statusBar().currentMessage()
+        qtbot.waitUntil(
+            lambda: "Paused at the bug" in window.statusBar().currentMessage(), timeout=10_000
+        )
     ctl.stepping.pause_at_bug.setChecked(False)  # the option off: the bug plays to the end
     ctl.stepping.show_bug.click()
     through = window.run
@@ -208,8 +210,14 @@ def test_show_me_the_bug_at_full_speed_hurries_past_the_plan_to_the_violation(wi
     history = tuple(run.scheduler.history)
     assert history[: len(plan)] == plan and len(history) > len(plan) + 100
     assert {v.kind for v in window.model.anomalies} & {"lost-update", "duplicate-id"}
-    # Paused at the very step that broke it, not one after.
-    assert f"Paused at the bug (step {len(history)})" in window.statusBar().currentMessage()
+    # The message names the step the run process paused at, once it reports it.
+    qtbot.waitUntil(
+        lambda: "Paused at the bug" in window.statusBar().currentMessage(), timeout=10_000
+    )
+    assert f"Paused at the bug (step {len(run.scheduler.history)})" in (
+        window.statusBar().currentMessage()
+    )
+    assert len(run.scheduler.history) == len(history)  # no step after the pause
 
 
 def test_free_workloads_show_the_strategy_source_with_markers(window, qtbot):

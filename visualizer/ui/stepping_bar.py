@@ -39,6 +39,7 @@ from visualizer.ui.flow_layout import FlowLayout
 from visualizer.ui.theme import styled
 
 if TYPE_CHECKING:
+    from visualizer.model.checker import Violation
     from visualizer.ui.main_window import MainWindow
 
 SHOW_PACE = 2.0
@@ -78,6 +79,7 @@ class SteppingBar(QObject):
         self._shape: tuple[str, str] | None = None  # granularity and model, if not the scenario's
         self._seen_violations = 0
         self._hurry_after = 0  # steps of the shown plan; past them, the play speeds up
+        self._announce: Violation | None = None  # paused at it; said once the pause settles
 
         self.widget = QWidget()
         column = QVBoxLayout(self.widget)
@@ -242,6 +244,7 @@ class SteppingBar(QObject):
         self._stepwise = False
         self.plan = ()
         self._seen_violations = 0
+        self._announce = None
 
     def stepped(self, name: str) -> None:
         """The user moved ``name``: redo survives only if it was the step undone last.
@@ -350,12 +353,15 @@ class SteppingBar(QObject):
         pause = self.pause_at_bug.isChecked()
         if found > self._seen_violations and run.state is RunState.RUNNING and pause:
             run.pause()
-            violation = model.anomalies[self._seen_violations] if model is not None else None
-            if violation is not None:
-                self.window.statusBar().showMessage(
-                    f"Paused at the bug (step {len(scheduler.history)}): {violation.detail}"
-                )
+            self._announce = model.anomalies[self._seen_violations] if model is not None else None
         self._seen_violations = found
+        if self._announce is not None and scheduler.inspection is not None:
+            # Said once the run process reports itself paused (its steps counted): the
+            # window's count could still lag the step that broke it by one.
+            self.window.statusBar().showMessage(
+                f"Paused at the bug (step {len(scheduler.history)}): {self._announce.detail}"
+            )
+            self._announce = None
         if self._hurry_after and len(scheduler.history) >= self._hurry_after:
             self._hurry_after = 0
             if run.state is RunState.RUNNING and not found:
