@@ -802,22 +802,10 @@ convert(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
             if (PyUnicode_CheckExact(a) && (a = shared(cache, a)) == NULL) {
                 goto error;
             }
-            event = PyTuple_New(6);
+            event = PyTuple_Pack(6, t_ns, thread, kind, subject, a, b);
             if (event == NULL) {
                 goto error;
             }
-            Py_INCREF(t_ns);
-            PyTuple_SET_ITEM(event, 0, t_ns);
-            Py_INCREF(thread);
-            PyTuple_SET_ITEM(event, 1, thread);
-            Py_INCREF(kind);
-            PyTuple_SET_ITEM(event, 2, kind);
-            Py_INCREF(subject);
-            PyTuple_SET_ITEM(event, 3, subject);
-            Py_INCREF(a);
-            PyTuple_SET_ITEM(event, 4, a);
-            Py_INCREF(b);
-            PyTuple_SET_ITEM(event, 5, b);
             PyObject_GC_UnTrack(event);  /* plain values only (checked above) */
             if (PyList_Append(events, event) < 0) {
                 Py_DECREF(event);
