@@ -316,11 +316,13 @@ def test_a_hold_someone_waits_for_is_recorded_taken_before_the_request():
     holder = threading.Thread(target=hold)
     holder.start()
     assert holding.wait(5)
+    assert recorder.pending() == 1  # the lock's creation: the hold is not recorded yet
     waiter = threading.Thread(target=lambda: lock.acquire() and lock.release())
     waiter.start()
     deadline = time.monotonic() + 5
-    # Look without draining: a drain would publish the hold itself.
-    while not any(e[2] == LOCK_REQUESTED for e in recorder._buffer):
+    # Count without draining (a drain would publish the hold itself): then the hold
+    # the waiter published and the waiter's request.
+    while recorder.pending() < 3:
         assert time.monotonic() < deadline, "the waiter never asked"
         time.sleep(0.001)
     done.set()

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 from time import perf_counter_ns
-from typing import NamedTuple, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 
 class Kind(IntEnum):
@@ -219,6 +219,17 @@ class Batch:
         return enumerate(self.events, self.first_seq)
 
 
+@dataclass(frozen=True, slots=True)
+class BlockBatch:
+    """Events drained together as parts: each a block of the compact binary form (or,
+    where the form could not hold a value, a list of tuples), its count of events, and
+    the idents of the threads it names.  ``first_seq`` numbers the first event."""
+
+    first_seq: int
+    parts: list[tuple[bytes | list[tuple], int, list[int]]]
+    dropped: int  # dropped by the recorder since the previous batch
+
+
 class EventSource(Protocol):
     """What a consumer of a run's events uses: a :class:`Recorder`, or the stream of a
     run in another process (``visualizer.engine.host.stream.EventStream``)."""
@@ -236,6 +247,13 @@ class EventSource(Protocol):
 class Recorder:
     """Bounded, thread-safe event buffer with one consumer.
 
+    Where the events wait: a list of tuples, or, once the C speedups are loaded,
+    their ``Store`` (:attr:`store_factory`), which keeps what the traced locks'
+    fast paths record as C records and makes tuples only for a consumer that
+    asks for them (:meth:`drain`); :meth:`drain_blocks` hands them out in the
+    compact binary form the run process sends to the window.  Both keep every
+    event in the order it was appended.
+
     Producers call :meth:`record` (or the bound :attr:`append` with a ready
     tuple).  ``list.append`` is atomic, so recording takes no lock.  The single
     consumer calls :meth:`drain`; if more than ``capacity`` events are waiting it
@@ -252,12 +270,20 @@ class Recorder:
     Nothing on the per-event path changes; throttle costs one ``len`` per task.
     """
 
+    store_factory: ClassVar[Callable[[], Any] | None] = None
+    """Makes the event store of new recorders (None: a list).  The C speedups set it
+    (``visualizer.queues.speedups``) when they load."""
+
     def __init__(self, capacity: int = 1_000_000) -> None:
         if capacity < 1:
             raise ValueError("recorder capacity must be at least 1")
         self.capacity = capacity
+        factory = Recorder.store_factory
+        self._store: Any = factory() if factory is not None else None
         self._buffer: list[tuple] = []  # appended at the end, taken from the front
-        self.append = self._buffer.append
+        self.append: Callable[[tuple], None] = (
+            self._buffer.append if self._store is None else self._store.append
+        )
         self._taken = 0  # entries at the front already handed out (deleted in bulk)
         self._next_seq = 0
         self.dropped = 0
@@ -291,6 +317,8 @@ class Recorder:
         return name
 
     def pending(self) -> int:
+        if self._store is not None:
+            return len(self._store)
         return len(self._buffer) - self._taken
 
     def throttle(self, timeout: float = 0.1) -> None:
@@ -309,6 +337,10 @@ class Recorder:
         """Take waiting events (at most ``limit``) in stream order."""
         for hook in self.before_drain:
             hook()
+        if self._store is not None:
+            dropped = self._drop_excess()
+            events = self._store.take(len(self._store) if limit is None else limit)
+            return self._batch(events, dropped)
         buffer = self._buffer
         start = self._taken
         waiting = len(buffer) - start
@@ -331,12 +363,58 @@ class Recorder:
             del buffer[:start]
             start = 0
         self._taken = start
+        return self._batch(events, dropped)
+
+    def drain_blocks(self, limit: int, per_block: int) -> BlockBatch | None:
+        """Take waiting events (at most ``limit``) as blocks of at most ``per_block``
+        events in the compact binary form (``visualizer/_block.h``), for another
+        process to decode; None where the events are kept as a list (no C speedups).
+
+        A block that would hold a value the form cannot (only plain values are
+        events, but a user's queue may record its own objects) goes as a list of
+        tuples instead.
+        """
+        store = self._store
+        if store is None:
+            return None
+        for hook in self.before_drain:
+            hook()
+        dropped = self._drop_excess()
+        first_seq = self._next_seq + dropped
+        parts: list[tuple[bytes | list[tuple], int, list[int]]] = []
+        left = min(limit, len(store))
+        while left > 0:
+            try:
+                part = store.take_block(min(left, per_block))
+            except (TypeError, ValueError, OverflowError):  # nothing was taken
+                events = store.take(min(left, per_block))
+                part = (events, len(events), [event[1] for event in events])
+            parts.append(part)
+            left -= part[1]
+        taken = sum(part[1] for part in parts)
+        self._next_seq += dropped + taken
+        self._notify_drained()
+        return BlockBatch(first_seq, parts, dropped)
+
+    def _drop_excess(self) -> int:
+        """Forget (and count) the oldest waiting events beyond the capacity."""
+        dropped = len(self._store) - self.capacity
+        if dropped <= 0:
+            return 0
+        self._store.discard(dropped)
+        self.dropped += dropped
+        return dropped
+
+    def _batch(self, events: list[tuple], dropped: int) -> Batch:
         batch = Batch(self._next_seq + dropped, events, dropped)
-        self._next_seq += dropped + count
+        self._next_seq += dropped + len(events)
+        self._notify_drained()
+        return batch
+
+    def _notify_drained(self) -> None:
         if self.backlog is not None:
             with self._drained:
                 self._drained.notify_all()
-        return batch
 
     @property
     def next_seq(self) -> int:

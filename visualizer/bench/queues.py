@@ -7,8 +7,11 @@ Three queues do the same operations in every round:
 * **untraced**: the strategy built from a plain ``Tracer()`` (standard-library
   primitives, task events dropped): what the project's structure costs;
 * **traced**: the strategy built from ``Tracer(Recorder())`` (traced
-  primitives, every event recorded), with the recorder drained as the window's
-  consumer does, the drain timed too: what watching costs.
+  primitives, every event recorded), with the recorder drained as the run
+  process drains it for the window (:class:`~visualizer.engine.host.outbox.Outbox`:
+  into frames for the pipe, blocks where the C speedups are built, pickled
+  tuples where not), the drain timed too: what watching costs the watched
+  process.
 
 Times are CPU seconds over interleaved rounds (see :mod:`.rounds`); each ratio
 is taken within a round and reported as the median and spread of the rounds.
@@ -28,7 +31,7 @@ from visualizer.bench.core import BenchConfig, Table, section
 from visualizer.bench.rounds import Figure, interleaved, ratio, timed
 from visualizer.bench.textbook import same_design
 from visualizer.engine import userqueue
-from visualizer.engine.drain import Drainer
+from visualizer.engine.host.outbox import Outbox
 from visualizer.events import Recorder
 from visualizer.queues import STRATEGIES, Tracer, speedups
 
@@ -42,7 +45,10 @@ THREADED_TARGET = 1.2
 """Traced / untraced, 4 producers and 4 workers."""
 
 DRAIN_EVERY = 1000
-"""Single thread: cycles between two drains (about 9,000 events: a frame's worth)."""
+"""Single thread: cycles between two drains (about 6,000 events: a frame's worth)."""
+
+WIRE_TICK = 65_536
+"""Events a drain takes at a time: the run process's pump takes as many a tick."""
 
 FRAME = 1 / 60
 """Seconds between two drains of the threaded runs' consumer (the window's frame)."""
@@ -74,10 +80,21 @@ def new_queue(kind: str, name: str) -> tuple[Any, Recorder | None]:
     return build_queue(name, Tracer(recorder)), recorder
 
 
+def wire_drain(recorder: Recorder) -> Callable[[], object]:
+    """Drain ``recorder`` into frames for the window's pipe, as the run process does."""
+    outbox = Outbox(recorder, recorder.thread_name, blocks=speedups.decode_block is not None)
+
+    def drain() -> None:
+        while outbox.frames(WIRE_TICK)[1] == WIRE_TICK:
+            pass
+
+    return drain
+
+
 def single_thread_time(kind: str, name: str, cycles: int) -> float:
     """CPU seconds for ``cycles`` add / get / complete cycles on one thread."""
     queue, recorder = new_queue(kind, name)
-    drain = recorder.drain if recorder is not None else _nothing
+    drain = wire_drain(recorder) if recorder is not None else _nothing
     add, get, complete = queue.add_task, queue.get_next_task, queue.complete_task
 
     def work() -> None:
@@ -136,11 +153,11 @@ def threaded_time(kind: str, name: str, tasks: int) -> tuple[float, int]:
         )
         for i in range(WORKERS)
     ]
-    drainer = Drainer(recorder, _discard, interval=FRAME) if recorder is not None else None
+    pump = _Pump(recorder) if recorder is not None else None
 
     def work() -> None:
-        if drainer is not None:
-            drainer.start()
+        if pump is not None:
+            pump.start()
         for thread in producers + workers:
             thread.start()
         for thread in producers:
@@ -148,8 +165,8 @@ def threaded_time(kind: str, name: str, tasks: int) -> tuple[float, int]:
         producers_done.set()
         for thread in workers:
             thread.join(THREAD_DEADLINE)
-        if drainer is not None:
-            drainer.stop()
+        if pump is not None:
+            pump.stop()
 
     seconds = timed(work, threads=True)
     if any(thread.is_alive() for thread in producers + workers):
@@ -157,8 +174,26 @@ def threaded_time(kind: str, name: str, tasks: int) -> tuple[float, int]:
     return seconds, sum(errors)
 
 
-def _discard(_batch: object) -> None:
-    """The threaded bench's consumer: drain, and throw the events away."""
+class _Pump:
+    """The run process's pump, as the threaded runs' consumer: every frame, drain the
+    recorder into frames for the pipe (then thrown away), and once more at the end."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self._drain = wire_drain(recorder)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="bench-pump", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(THREAD_DEADLINE)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(FRAME):
+            self._drain()
+        self._drain()
 
 
 def geometric_mean(values: list[float]) -> float:

@@ -35,6 +35,7 @@
 #include <Python.h>
 #include <structmember.h>
 #include <pythread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifdef Py_GIL_DISABLED
@@ -98,6 +99,8 @@ now_ns(void)
 #endif
 }
 
+#include "_store.h"
+
 static long long
 monotonic_us(void)
 {
@@ -122,6 +125,7 @@ monotonic_us(void)
 typedef struct {
     PyObject *gate;
     PyObject *dict;  /* the gate's __dict__, or NULL: read generically */
+    Py_ssize_t slot; /* where ``closed`` is in the gate, if a slot (__slots__), else 0 */
 } GateRef;
 
 static int
@@ -131,6 +135,7 @@ gate_ref_init(GateRef *ref, PyObject *gate)
     Py_INCREF(gate);
     Py_XSETREF(ref->gate, gate);
     Py_CLEAR(ref->dict);
+    ref->slot = 0;
     on_class = PyObject_GetAttr((PyObject *)Py_TYPE(gate), str_closed);
     if (on_class == NULL) {
         if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
@@ -140,9 +145,17 @@ gate_ref_init(GateRef *ref, PyObject *gate)
     }
     else {
         int descriptor = Py_TYPE(on_class)->tp_descr_set != NULL;
+        if (Py_IS_TYPE(on_class, &PyMemberDescr_Type)) {
+            /* A slot: read where it lives (the Gate's).  Unset, it is NULL: then the
+             * generic read raises what it should. */
+            PyMemberDef *member = ((PyMemberDescrObject *)on_class)->d_member;
+            if (member->type == T_OBJECT_EX && PyObject_TypeCheck(gate, PyDescr_TYPE(on_class))) {
+                ref->slot = member->offset;
+            }
+        }
         Py_DECREF(on_class);
         if (descriptor) {
-            return 0;  /* a property or the like decides: ask it every time */
+            return 0;  /* a slot, or a property or the like that decides every time */
         }
     }
     dict = PyObject_GetAttr(gate, str_dict);
@@ -168,7 +181,16 @@ gate_closed(GateRef *ref)
 {
     PyObject *value;
     int closed;
-    if (ref->dict != NULL) {
+    if (ref->slot) {
+        value = *(PyObject **)((char *)ref->gate + ref->slot);
+        if (value == Py_False) {
+            return 0;
+        }
+        if (value == Py_True) {
+            return 1;
+        }
+    }
+    else if (ref->dict != NULL) {
         value = PyDict_GetItemWithError(ref->dict, str_closed);  /* borrowed */
         if (value == Py_False) {
             return 0;
@@ -211,10 +233,12 @@ ident_of(IdentCache *cache, unsigned long ident)  /* borrowed */
 }
 
 /* Where events go: any callable taking one event, usually the recorder's
- * ``list.append``, which is then called as PyList_Append, without the call. */
+ * ``Store.append`` (then the event goes in as a record, no tuple made) or
+ * ``list.append`` (then called as PyList_Append, without the call). */
 typedef struct {
     PyObject *append;
     PyObject *list;  /* the list whose bound append ``append`` is, or NULL */
+    Store *store;    /* the Store whose bound append ``append`` is, or NULL */
 } Appender;
 
 static void
@@ -224,13 +248,16 @@ appender_init(Appender *out, PyObject *append)
     Py_INCREF(append);
     Py_XSETREF(out->append, append);
     Py_CLEAR(out->list);
-    if (PyCFunction_Check(append) && !(PyCFunction_GET_FLAGS(append) & METH_STATIC)) {
+    Py_CLEAR(out->store);
+    if (PyCFunction_Check(append) && !(PyCFunction_GET_FLAGS(append) & METH_STATIC)
+        && strcmp(((PyCFunctionObject *)append)->m_ml->ml_name, "append") == 0) {
         owner = PyCFunction_GET_SELF(append);
     }
-    if (owner != NULL && PyList_CheckExact(owner)
-        && strcmp(((PyCFunctionObject *)append)->m_ml->ml_name, "append") == 0) {
-        Py_INCREF(owner);
-        out->list = owner;
+    if (owner != NULL && PyList_CheckExact(owner)) {
+        out->list = Py_NewRef(owner);
+    }
+    else if (owner != NULL && Py_IS_TYPE(owner, store_type)) {
+        out->store = (Store *)Py_NewRef(owner);
     }
 }
 
@@ -249,42 +276,34 @@ append_to(Appender *out, PyObject *event)
     return 0;
 }
 
-static inline int
-is_plain(PyObject *value)
-{
-    return value == Py_None || PyLong_CheckExact(value) || PyUnicode_CheckExact(value)
-        || PyFloat_CheckExact(value) || PyBool_Check(value);
-}
-
-/* Append (stamp, ident, kind, subject, a, b), taking over the reference to
- * ``stamp`` (which may be NULL: an error already set).  Borrows the others.
- * Returns 0, or -1 with an exception set. */
+/* Append (t, ident, kind, subject, a, b), where a NULL ``b`` stands for the
+ * integer ``since`` (a LOCK_HELD's start: a Store keeps it as a C integer).
+ * Times are the store's stamps (store_stamp) for a Store, else perf_counter_ns.
+ * Borrows every object.  Returns 0, or -1 with an exception set. */
 static int
-emit_stamped(Appender *out, PyObject *stamp, PyObject *ident, PyObject *kind,
-             PyObject *subject, PyObject *a, PyObject *b)
+emit_at(Appender *out, long long t, PyObject *ident, PyObject *kind, PyObject *subject,
+        PyObject *a, PyObject *b, long long since)
 {
-    PyObject *event;
+    PyObject *event, *stamp, *b_value;
     int appended;
-    if (stamp == NULL) {
-        return -1;
+    if (out->store != NULL) {
+        return store_put(out->store, t, ident, kind, subject, a, b, since);
     }
-    event = PyTuple_New(6);
+    stamp = PyLong_FromLongLong(t);
+    b_value = b != NULL ? Py_NewRef(b) : PyLong_FromLongLong(since);
+    event = (stamp == NULL || b_value == NULL) ? NULL : PyTuple_New(6);
     if (event == NULL) {
-        Py_DECREF(stamp);
+        Py_XDECREF(stamp);
+        Py_XDECREF(b_value);
         return -1;
     }
-    Py_INCREF(ident);
     PyTuple_SET_ITEM(event, 0, stamp);
-    PyTuple_SET_ITEM(event, 1, ident);
-    Py_INCREF(kind);
-    PyTuple_SET_ITEM(event, 2, kind);
-    Py_INCREF(subject);
-    PyTuple_SET_ITEM(event, 3, subject);
-    Py_INCREF(a);
-    PyTuple_SET_ITEM(event, 4, a);
-    Py_INCREF(b);
-    PyTuple_SET_ITEM(event, 5, b);
-    if (is_plain(subject) && is_plain(a) && is_plain(b)) {
+    PyTuple_SET_ITEM(event, 1, Py_NewRef(ident));
+    PyTuple_SET_ITEM(event, 2, Py_NewRef(kind));
+    PyTuple_SET_ITEM(event, 3, Py_NewRef(subject));
+    PyTuple_SET_ITEM(event, 4, Py_NewRef(a));
+    PyTuple_SET_ITEM(event, 5, b_value);
+    if (is_plain(subject) && is_plain(a) && is_plain(b_value)) {
         PyObject_GC_UnTrack(event);
     }
     appended = append_to(out, event);
@@ -292,12 +311,16 @@ emit_stamped(Appender *out, PyObject *stamp, PyObject *ident, PyObject *kind,
     return appended;
 }
 
-/* Append (now, ident, kind, subject, a, b).  Borrows every argument. */
+/* Append (now, ident, kind, subject, a, b), with ``b`` and ``since`` as for emit_at. */
 static inline int
 emit(Appender *out, PyObject *ident, PyObject *kind, PyObject *subject, PyObject *a,
-     PyObject *b)
+     PyObject *b, long long since)
 {
-    return emit_stamped(out, now_ns(), ident, kind, subject, a, b);
+    long long t;
+    if ((out->store != NULL ? store_stamp(&t) : now_raw(&t)) < 0) {
+        return -1;
+    }
+    return emit_at(out, t, ident, kind, subject, a, b, since);
 }
 
 /* --- Mutex: a lock (or a re-entrant lock) with the traced fast paths ------------------ */
@@ -369,8 +392,8 @@ static int
 publish(Mutex *self)
 {
     pending_unlink(self);
-    return emit_stamped(&self->out, PyLong_FromLongLong(self->since), OWNER(self),
-                        kind_acquired, self->name, str_exclusive, small_one);
+    return emit_at(&self->out, self->since, OWNER(self), kind_acquired, self->name,
+                   str_exclusive, small_one, 0);
 }
 
 /* publish_pending(): record every pending hold's acquisition, oldest first. */
@@ -477,6 +500,7 @@ mutex_traverse(Mutex *self, visitproc visit, void *arg)
     Py_VISIT(self->name);
     Py_VISIT(self->out.append);
     Py_VISIT(self->out.list);
+    Py_VISIT(self->out.store);
     Py_VISIT(self->gate.gate);
     Py_VISIT(self->gate.dict);
     return 0;
@@ -489,6 +513,7 @@ mutex_clear(Mutex *self)
     Py_CLEAR(self->name);
     Py_CLEAR(self->out.append);
     Py_CLEAR(self->out.list);
+    Py_CLEAR(self->out.store);
     Py_CLEAR(self->gate.gate);
     Py_CLEAR(self->gate.dict);
     Py_CLEAR(self->idents.obj);
@@ -549,7 +574,7 @@ mutex_enter(Mutex *self, PyObject *Py_UNUSED(ignored))
             self->depth = 1;
         }
         /* Uncontended: nothing to record yet, only when (see the top of the file). */
-        if (now_raw(&self->since) < 0) {
+        if ((self->out.store != NULL ? store_stamp(&self->since) : now_raw(&self->since)) < 0) {
             self->has_owner = 0;
             self->locked = 0;
             PyThread_release_lock(self->lock);
@@ -563,7 +588,7 @@ mutex_enter(Mutex *self, PyObject *Py_UNUSED(ignored))
     if (depth == NULL) {
         return NULL;
     }
-    if (emit(&self->out, OWNER(self), kind_acquired, self->name, str_exclusive, depth) < 0) {
+    if (emit(&self->out, OWNER(self), kind_acquired, self->name, str_exclusive, depth, 0) < 0) {
         Py_DECREF(depth);
         return NULL;
     }
@@ -593,15 +618,9 @@ mutex_exit(Mutex *self, PyObject *const *Py_UNUSED(args), Py_ssize_t Py_UNUSED(n
     left = self->reentrant ? self->depth - 1 : 0;
     if (self->pending) {
         /* The whole hold, unseen so far, as one event (re-entry published it). */
-        PyObject *since = PyLong_FromLongLong(self->since);
-        int failed;
-        if (since == NULL) {
-            return NULL;
-        }
         pending_unlink(self);
-        failed = emit(&self->out, OWNER(self), kind_held, self->name, str_exclusive, since);
-        Py_DECREF(since);
-        if (failed < 0) {
+        if (emit(&self->out, OWNER(self), kind_held, self->name, str_exclusive, NULL,
+                 self->since) < 0) {
             pending_link(self);
             return NULL;  /* still held, as it was */
         }
@@ -611,7 +630,7 @@ mutex_exit(Mutex *self, PyObject *const *Py_UNUSED(args), Py_ssize_t Py_UNUSED(n
         if (depth == NULL) {
             return NULL;
         }
-        if (emit(&self->out, OWNER(self), kind_released, self->name, str_exclusive, depth) < 0) {
+        if (emit(&self->out, OWNER(self), kind_released, self->name, str_exclusive, depth, 0) < 0) {
             Py_DECREF(depth);
             return NULL;  /* still held, as it was */
         }
@@ -793,6 +812,7 @@ sink_traverse(Sink *self, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->out.append);
     Py_VISIT(self->out.list);
+    Py_VISIT(self->out.store);
     Py_VISIT(self->gate.gate);
     Py_VISIT(self->gate.dict);
     Py_VISIT(self->slow);
@@ -804,6 +824,7 @@ sink_clear(Sink *self)
 {
     Py_CLEAR(self->out.append);
     Py_CLEAR(self->out.list);
+    Py_CLEAR(self->out.store);
     Py_CLEAR(self->gate.gate);
     Py_CLEAR(self->gate.dict);
     Py_CLEAR(self->idents.obj);
@@ -842,7 +863,7 @@ sink_record(Sink *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     if (emit(&self->out, me, args[0], args[1], nargs > 2 ? args[2] : Py_None,
-             nargs > 3 ? args[3] : Py_None) < 0) {
+             nargs > 3 ? args[3] : Py_None, 0) < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
@@ -1035,15 +1056,31 @@ speedups_exec(PyObject *module)
     if (perf_counter_ns == NULL) {
         return -1;
     }
-    if (add_type(module, &mutex_spec, "Mutex") < 0 || add_type(module, &sink_spec, "Sink") < 0) {
+    {
+        const char *no_tsc = getenv("QUEUE_VISUALIZER_NO_TSC");
+        if (store_clock_init(now_raw, no_tsc == NULL || strcmp(no_tsc, "0") == 0) < 0) {
+            return -1;
+        }
+    }
+    if (add_type(module, &mutex_spec, "Mutex") < 0 || add_type(module, &sink_spec, "Sink") < 0
+        || add_type(module, &store_spec, "Store") < 0) {
         return -1;
     }
+    store_type = (PyTypeObject *)PyObject_GetAttrString(module, "Store");
+    if (store_type == NULL) {
+        return -1;
+    }
+    Py_DECREF(store_type);  /* the module keeps it */
     return 0;
 }
 
 static PyMethodDef speedups_functions[] = {
     {"publish_pending", publish_pending, METH_NOARGS,
      "Record the acquisition of every hold still pending (see _speedups.c), oldest first."},
+    {"store_clock", store_clock, METH_NOARGS,
+     "The clock a Store's records are stamped with, in words."},
+    {"decode_block", store_decode_block, METH_O,
+     "decode_block(block) -> (events, seqs): the events of a block Store.take_block wrote."},
     {"fold_finished", (PyCFunction)(void (*)(void))fold_finished, METH_FASTCALL,
      "Fold finished task ids into two bits each (see FinishedIds.fold)."},
     {NULL, NULL, 0, NULL},

@@ -35,7 +35,7 @@ from time import perf_counter_ns
 from types import ModuleType
 from typing import Any
 
-from visualizer.events import EXCLUSIVE, LOCK_ACQUIRED, LOCK_RELEASED
+from visualizer.events import EXCLUSIVE, LOCK_ACQUIRED, LOCK_RELEASED, Recorder
 
 FORCE_PURE = "QUEUE_VISUALIZER_PURE_PYTHON"
 """Environment variable: set (not to ``0``) to use the pure Python paths only."""
@@ -55,6 +55,16 @@ def load_native(name: str) -> tuple[ModuleType | None, str]:
 
 native, PATH = load_native("visualizer.queues._speedups")
 """The compiled module (or None) and, in words, which path runs."""
+
+if native is not None:
+    # Recorders keep their events in C (``_store.h``): the fast paths below then
+    # record an event without making a Python object for it.
+    Recorder.store_factory = native.Store
+
+decode_block: Callable[[bytes], tuple[list[tuple], bytes]] | None = (
+    native.decode_block if native is not None else None
+)
+"""The events of a block ``Recorder.drain_blocks`` made (None without the C speedups)."""
 
 
 def _nothing_pending() -> None:

@@ -8,7 +8,9 @@ Qt-free core.  Three channels, so that no one of them can hold up another:
 * **stdin** carries commands from the window: first ``("run", spec)``, then
   ``(id, name, args)`` tuples looked up in :data:`~.commands.COMMANDS`.  End of
   file means the window is done with us (or gone): stop the run and exit.
-* **events** (``--events-fd``) carries event batches, written by the pump thread.
+* **events** (``--events-fd``) carries event batches, written by the pump thread
+  (as blocks of the compact binary form when the window asks with ``--blocks``:
+  see :mod:`.outbox`).
   Nobody reads them while the window is behind, so that pipe fills up and the
   pump blocks; events then pile up in the run's recorder, whose backlog makes
   the run's threads wait between tasks.  That is the window's backpressure,
@@ -33,15 +35,14 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from operator import itemgetter
 from typing import Any
 
 from visualizer.engine.host.commands import COMMANDS
+from visualizer.engine.host.outbox import Outbox
 from visualizer.engine.host.spec import RunSpec
 from visualizer.engine.host.wire import FrameReader, decode, encode, widen_pipe, write_all
 from visualizer.engine.run import Run, RunState
 from visualizer.engine.scheduler import Scheduler, inspection
-from visualizer.events import Batch
 
 PUMP_INTERVAL_S = 1 / 60
 """How often the pump sends what the run recorded: the window drains at 30 Hz."""
@@ -49,10 +50,6 @@ PUMP_INTERVAL_S = 1 / 60
 TICK_EVENTS = 65_536
 """At most this many events a tick (about what a 1 MB pipe holds): a backlog goes in
 several ticks' worth of writes, the pump looping without waiting."""
-
-FRAME_EVENTS = 4096
-"""At most this many events per frame: the window decodes a frame at a time (under a
-millisecond for this many), so a backlog never arrives as one long decode."""
 
 STATUS_INTERVAL_S = 0.02
 OWN_HEAP_EVERY = 5
@@ -69,8 +66,9 @@ OVER = (RunState.FINISHED, RunState.STOPPED)
 class Host:
     """Serves one run over the three channels (see the module docstring)."""
 
-    def __init__(self, run: Run, control_fd: int, events_fd: int) -> None:
+    def __init__(self, run: Run, control_fd: int, events_fd: int, blocks: bool = False) -> None:
         self.run = run
+        self._outbox = Outbox(run.recorder, run.recorder.thread_name, blocks)
         self._control_fd = control_fd
         self._events_fd = events_fd
         self._write_lock = threading.Lock()  # replies (main thread) and status share the fd
@@ -85,7 +83,6 @@ class Host:
         self._steps_sent = 0
         self._inspected: tuple[int, str] | None = None  # (steps, state) last inspected
         self._command_lock = threading.Lock()  # no command runs while paused threads are read
-        self._names_sent: dict[int, str] = {}
         self._threads = [
             threading.Thread(target=self._pump, name="host-pump", daemon=True),
             threading.Thread(target=self._report, name="host-status", daemon=True),
@@ -134,7 +131,6 @@ class Host:
         and taking it back behind dozens of busy threads costs a switch interval
         (5 ms) each time, so a write per frame would slow the pump to a crawl.
         """
-        recorder = self.run.recorder
         over_seen = False
         while True:
             closing = self._closing.wait(PUMP_INTERVAL_S)
@@ -147,15 +143,15 @@ class Host:
             sent = 0
             while True:
                 with self._count_lock:
-                    batch = recorder.drain(TICK_EVENTS)
-                if not batch.events and not batch.dropped:
+                    data, count, dropped = self._outbox.frames(TICK_EVENTS)
+                if not count and not dropped:
                     break
                 try:
-                    write_all(self._events_fd, self._frames(batch))
+                    write_all(self._events_fd, data)
                 except OSError:
                     return  # the window closed its end: nobody wants the events any more
-                sent += len(batch.events)
-                if len(batch.events) < TICK_EVENTS:
+                sent += count
+                if count < TICK_EVENTS:
                     break
             if over_seen and not sent and not self._flushed:
                 self._flushed = True  # over for a whole tick and nothing more came: all sent
@@ -163,27 +159,6 @@ class Host:
             over_seen = over
             if closing:
                 return
-
-    def _frames(self, batch: Batch) -> bytes:
-        """``batch`` as frames of at most FRAME_EVENTS events (drops and names in the first)."""
-        events = batch.events
-        names = self._new_names(events)
-        frames = [
-            encode((batch.dropped, events[:FRAME_EVENTS], names), min(len(events), FRAME_EVENTS))
-        ]
-        for start in range(FRAME_EVENTS, len(events), FRAME_EVENTS):
-            chunk = events[start : start + FRAME_EVENTS]
-            frames.append(encode((0, chunk, {}), len(chunk)))
-        return b"".join(frames)
-
-    def _new_names(self, events: list[tuple]) -> dict[int, str]:
-        """Names of the threads in ``events`` the window does not know (or knows wrongly)."""
-        names: dict[int, str] = {}
-        for ident in set(map(itemgetter(1), events)):
-            name = self.run.recorder.thread_name(ident)
-            if self._names_sent.get(ident) != name:
-                names[ident] = self._names_sent[ident] = name
-        return names
 
     # --- the status: everything else out -----------------------------------------------
     def _report(self) -> None:
@@ -318,6 +293,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--control-fd", type=int, required=True)
     parser.add_argument("--parent-pid", type=int, required=True)
     parser.add_argument("--nice", type=int, default=0, help="lower this process's priority")
+    parser.add_argument(
+        "--blocks", action="store_true", help="send events as blocks (the window reads them)"
+    )
     args = parser.parse_args(argv)
     die_with_parent(args.parent_pid)
     if args.nice:
@@ -341,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_all(control, encode(("failed", f"{type(exc).__name__}: {exc}")))
         return 2
     write_all(control, encode(("ready", {"label": run.label, "scenario": run.scenario})))
-    Host(run, control, args.events_fd).serve(commands)
+    Host(run, control, args.events_fd, blocks=args.blocks).serve(commands)
     return 0
 
 

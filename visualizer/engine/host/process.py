@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from visualizer.engine.host.wire import FrameReader, decode, encode
+from visualizer.queues import speedups
 
 STDERR_TAIL = 65536
 """Bytes of the child's stderr kept for the report: a fatal error prints every thread's
@@ -158,6 +159,7 @@ class EngineProcess:
             str(os.getpid()),
             "--nice",
             str(nice),
+            *(("--blocks",) if speedups.decode_block is not None else ()),
         )
         try:
             self.proc = subprocess.Popen(

@@ -1,0 +1,529 @@
+/* Store: where a recorder keeps its events when the C speedups are built.
+ *
+ * A list of 6-tuples costs, per event, a tuple, an int for its time stamp, and
+ * both freed again once the window has them: measured on a traced cycle, more
+ * than the clock reads.  A Store keeps the events the fast paths record as C
+ * records instead (a time, and references to the objects the event names,
+ * which are mostly shared: the thread's ident, the lock's name, its mode), and
+ * makes a Python object of an event only for a consumer that asks for tuples
+ * (``take``).  The run process asks for none: ``take_block`` writes its events
+ * straight into the block form (visualizer/_block.h), which goes down the pipe
+ * as bytes and is read back into tuples in the window's process.
+ *
+ * Anything else appended (``append``, from Python code: a contended lock, a
+ * thread starting, a checker's mark) is kept as the tuple it is, in the same
+ * sequence, so the stream's order is the order of the appends, as with a list.
+ *
+ * Everything runs with the GIL held.  No Python code can run while records are
+ * read in place: a consumer first moves the records it takes out of the array,
+ * and only then makes objects (which may run the garbage collector, and with it
+ * a finalizer that lets another thread append and the array move).
+ */
+#ifndef VISUALIZER_STORE_H
+#define VISUALIZER_STORE_H
+
+#include <Python.h>
+#include "../_block.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <x86intrin.h>
+#define STORE_HAS_TSC 1
+#endif
+
+/* --- the store's clock ---------------------------------------------------------------
+ *
+ * A record's time is read where the event happens, nine times a traced cycle,
+ * and perf_counter_ns (clock_gettime) costs about 25 ns in place.  Where the
+ * CPU's time-stamp counter is invariant (it ticks at one rate on every core,
+ * whatever the power state: CPUID says so), records keep its reading instead
+ * (about 8 ns), and a consumer turns it into perf_counter_ns time when it takes
+ * the records: each take reads both clocks together (an anchor), and a record
+ * is placed from the previous anchor at the counter's rate, measured between the
+ * first anchor and the latest.  So stamps agree with perf_counter_ns to well
+ * under a microsecond at every anchor, and the counter's own precision carries
+ * them between.  Elsewhere records keep perf_counter_ns itself. */
+
+static int (*store_clock_ns)(long long *out);  /* perf_counter_ns as a C integer */
+static int tsc_on;
+static long long tsc_first, ns_first, tsc_anchor, ns_anchor;
+static double ns_per_tick;
+
+#define TSC_MEASURE_NS 2000000LL  /* the shortest span the counter's rate is measured over */
+
+/* Read both clocks at (nearly) the same moment: 0, or -1 with an exception set. */
+static int
+anchor_pair(long long *tsc, long long *ns)
+{
+#ifdef STORE_HAS_TSC
+    long long before, after;
+    if (store_clock_ns(&before) < 0) {
+        return -1;
+    }
+    *tsc = (long long)__rdtsc();
+    if (store_clock_ns(&after) < 0) {
+        return -1;
+    }
+    *ns = before + (after - before) / 2;
+    return 0;
+#else
+    *tsc = 0;
+    return store_clock_ns(ns);
+#endif
+}
+
+/* Decide the clock (once, at import): 0, or -1 with an exception set. */
+static int
+store_clock_init(int (*clock_ns)(long long *out), int allow_tsc)
+{
+    store_clock_ns = clock_ns;
+#ifdef STORE_HAS_TSC
+    {
+        unsigned int a, b, c, d;
+        if (allow_tsc && __get_cpuid(0x80000000, &a, &b, &c, &d) && a >= 0x80000007) {
+            __get_cpuid(0x80000007, &a, &b, &c, &d);
+            tsc_on = (d >> 8) & 1;  /* invariant TSC */
+        }
+    }
+#endif
+    if (!tsc_on) {
+        return 0;
+    }
+    if (anchor_pair(&tsc_first, &ns_first) < 0) {
+        return -1;
+    }
+    tsc_anchor = tsc_first;
+    ns_anchor = ns_first;
+    return 0;
+}
+
+/* A record's time as the store keeps it. */
+static inline int
+store_stamp(long long *out)
+{
+#ifdef STORE_HAS_TSC
+    if (tsc_on) {
+        *out = (long long)__rdtsc();
+        return 0;
+    }
+#endif
+    return store_clock_ns(out);
+}
+
+/* Before taking records: measure the counter's rate (the first time, over a short
+ * wait if need be) and keep ``anchor`` as the previous anchor to place them from.
+ * 0, or -1 with an exception set. */
+static int
+store_clock_anchor(long long *tsc_from, long long *ns_from)
+{
+    long long tsc, ns;
+    if (!tsc_on) {
+        return 0;
+    }
+    do {
+        if (anchor_pair(&tsc, &ns) < 0) {
+            return -1;
+        }
+    } while (ns - ns_first < TSC_MEASURE_NS && ns_per_tick == 0);
+    if (tsc > tsc_first && ns > ns_first) {
+        ns_per_tick = (double)(ns - ns_first) / (double)(tsc - tsc_first);
+    }
+    *tsc_from = tsc_anchor;
+    *ns_from = ns_anchor;
+    tsc_anchor = tsc;
+    ns_anchor = ns;
+    return 0;
+}
+
+/* A kept time in perf_counter_ns, from the anchor store_clock_anchor gave. */
+static inline long long
+store_time_ns(long long kept, long long tsc_from, long long ns_from)
+{
+    if (!tsc_on) {
+        return kept;
+    }
+    return ns_from + (long long)((double)(kept - tsc_from) * ns_per_tick);
+}
+
+typedef struct {
+    long long t;        /* when (store_stamp: see the store's clock) */
+    long long since;    /* b of a LOCK_HELD (when the hold began), where ``b`` is NULL */
+    PyObject *ident;    /* the thread's ident (an int); NULL: ``subject`` is a whole event */
+    PyObject *kind, *subject, *a, *b;  /* strong references */
+} Record;
+
+typedef struct {
+    PyObject_HEAD
+    Record *records;
+    Py_ssize_t start, end, capacity;  /* waiting: records[start:end] */
+    BlockWriter writer;
+} Store;
+
+static PyTypeObject *store_type;
+
+static inline int
+is_plain(PyObject *value)
+{
+    return value == Py_None || PyLong_CheckExact(value) || PyUnicode_CheckExact(value)
+        || PyFloat_CheckExact(value) || PyBool_Check(value);
+}
+
+static int
+store_grow(Store *self)
+{
+    Py_ssize_t capacity;
+    Record *records;
+    if (self->start >= self->capacity / 2 && self->start > 0) {
+        /* Half the array was taken already: move the rest to the front instead. */
+        memmove(self->records, self->records + self->start,
+                (size_t)(self->end - self->start) * sizeof(Record));
+        self->end -= self->start;
+        self->start = 0;
+        return 0;
+    }
+    capacity = self->capacity ? self->capacity * 2 : 4096;
+    if ((size_t)capacity > PY_SSIZE_T_MAX / sizeof(Record)) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    records = PyMem_Realloc(self->records, (size_t)capacity * sizeof(Record));
+    if (records == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->records = records;
+    self->capacity = capacity;
+    return 0;
+}
+
+/* Keep one event (new references to all but ``b``'s NULL: then ``since`` is b).
+ * 0, or -1 with an exception set. */
+static inline int
+store_put(Store *self, long long t, PyObject *ident, PyObject *kind, PyObject *subject,
+          PyObject *a, PyObject *b, long long since)
+{
+    Record *record;
+    if (self->end == self->capacity && store_grow(self) < 0) {
+        return -1;
+    }
+    record = &self->records[self->end++];
+    record->t = t;
+    record->since = since;
+    record->ident = Py_XNewRef(ident);
+    record->kind = Py_XNewRef(kind);
+    record->subject = Py_NewRef(subject);
+    record->a = Py_XNewRef(a);
+    record->b = Py_XNewRef(b);
+    return 0;
+}
+
+static void
+release(Record *records, Py_ssize_t count)
+{
+    Py_ssize_t i;
+    for (i = 0; i < count; i++) {
+        Py_XDECREF(records[i].ident);
+        Py_XDECREF(records[i].kind);
+        Py_XDECREF(records[i].subject);
+        Py_XDECREF(records[i].a);
+        Py_XDECREF(records[i].b);
+    }
+}
+
+/* The first ``count`` waiting records, moved out of the array (the caller frees
+ * the copy); NULL with an exception set if there is no memory for it. */
+static Record *
+detach(Store *self, Py_ssize_t count)
+{
+    Record *copy = PyMem_Malloc((size_t)(count ? count : 1) * sizeof(Record));
+    if (copy == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    memcpy(copy, self->records + self->start, (size_t)count * sizeof(Record));
+    self->start += count;
+    if (self->start == self->end) {
+        self->start = self->end = 0;
+    }
+    return copy;
+}
+
+static Py_ssize_t
+waiting_count(Store *self, PyObject *arg)
+{
+    Py_ssize_t count = PyNumber_AsSsize_t(arg, PyExc_OverflowError);
+    if (count == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (count < 0) {
+        PyErr_SetString(PyExc_ValueError, "a count below 0");
+        return -1;
+    }
+    return count < self->end - self->start ? count : self->end - self->start;
+}
+
+/* The record as an event tuple, taking over its references (released on failure). */
+static PyObject *
+as_tuple(Record *record, long long tsc_from, long long ns_from)
+{
+    PyObject *event, *t, *b;
+    if (record->ident == NULL) {
+        return record->subject;
+    }
+    t = PyLong_FromLongLong(store_time_ns(record->t, tsc_from, ns_from));
+    b = record->b != NULL ? record->b
+                          : PyLong_FromLongLong(store_time_ns(record->since, tsc_from, ns_from));
+    event = (t == NULL || b == NULL) ? NULL : PyTuple_New(6);
+    if (event == NULL) {
+        Py_XDECREF(t);
+        if (record->b == NULL) {
+            Py_XDECREF(b);  /* made here */
+        }
+        release(record, 1);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(event, 0, t);
+    PyTuple_SET_ITEM(event, 1, record->ident);
+    PyTuple_SET_ITEM(event, 2, record->kind);
+    PyTuple_SET_ITEM(event, 3, record->subject);
+    PyTuple_SET_ITEM(event, 4, record->a);
+    PyTuple_SET_ITEM(event, 5, b);
+    if (is_plain(record->subject) && is_plain(record->a) && is_plain(b)) {
+        PyObject_GC_UnTrack(event);  /* nothing in it for the collector to find */
+    }
+    return event;
+}
+
+static PyObject *
+store_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    Store *self;
+    if (PyTuple_GET_SIZE(args) || (kwargs != NULL && PyDict_GET_SIZE(kwargs))) {
+        PyErr_SetString(PyExc_TypeError, "Store() takes no arguments");
+        return NULL;
+    }
+    self = (Store *)type->tp_alloc(type, 0);
+    if (self != NULL && writer_setup(&self->writer) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static void
+store_dealloc(Store *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    if (self->records != NULL) {
+        release(self->records + self->start, self->end - self->start);
+        PyMem_Free(self->records);
+    }
+    writer_free(&self->writer);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+/* append(event): an event tuple made elsewhere, kept as it is. */
+static PyObject *
+store_append(Store *self, PyObject *event)
+{
+    if (store_put(self, 0, NULL, NULL, event, NULL, NULL, 0) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* take(count) -> the first ``count`` waiting events (fewer if fewer wait), as tuples. */
+static PyObject *
+store_take(Store *self, PyObject *arg)
+{
+    Py_ssize_t count = waiting_count(self, arg), i;
+    Record *records;
+    PyObject *events;
+    long long tsc_from = 0, ns_from = 0;
+    if (count < 0 || store_clock_anchor(&tsc_from, &ns_from) < 0) {
+        return NULL;
+    }
+    records = detach(self, count);
+    if (records == NULL) {
+        return NULL;
+    }
+    events = PyList_New(count);
+    for (i = 0; i < count; i++) {
+        PyObject *event = events == NULL ? NULL : as_tuple(&records[i], tsc_from, ns_from);
+        if (event == NULL) {
+            release(records + i + (events != NULL), count - i - (events != NULL));
+            Py_CLEAR(events);
+            break;
+        }
+        PyList_SET_ITEM(events, i, event);
+    }
+    PyMem_Free(records);
+    return events;
+}
+
+/* discard(count): forget the first ``count`` waiting events (a consumer fell behind). */
+static PyObject *
+store_discard(Store *self, PyObject *arg)
+{
+    Py_ssize_t count = waiting_count(self, arg);
+    Record *records;
+    if (count < 0) {
+        return NULL;
+    }
+    records = detach(self, count);
+    if (records == NULL) {
+        return NULL;
+    }
+    release(records, count);
+    PyMem_Free(records);
+    Py_RETURN_NONE;
+}
+
+/* A whole event appended as a tuple, into the block: 0, or -1 (TypeError and the
+ * like: a value the block form cannot hold). */
+static int
+put_boxed(BlockWriter *writer, long long seq, PyObject *event)
+{
+    long long t;
+    long kind;
+    if (!PyTuple_CheckExact(event) || PyTuple_GET_SIZE(event) != 6
+        || !PyLong_CheckExact(PyTuple_GET_ITEM(event, 0))
+        || !PyLong_CheckExact(PyTuple_GET_ITEM(event, 1))
+        || !PyLong_CheckExact(PyTuple_GET_ITEM(event, 2))) {
+        PyErr_SetString(PyExc_TypeError, "take_block: an event that is not a plain 6-tuple");
+        return -1;
+    }
+    t = PyLong_AsLongLong(PyTuple_GET_ITEM(event, 0));
+    kind = PyLong_AsLong(PyTuple_GET_ITEM(event, 2));
+    if ((t == -1 || kind == -1) && PyErr_Occurred()) {
+        return -1;
+    }
+    return put_event(writer, seq, t, PyTuple_GET_ITEM(event, 1), kind,
+                     PyTuple_GET_ITEM(event, 3), PyTuple_GET_ITEM(event, 4),
+                     PyTuple_GET_ITEM(event, 5));
+}
+
+/* take_block(count) -> (block, count, idents): the first ``count`` waiting events
+ * (fewer if fewer wait) in the block form, and the idents of the threads named in
+ * it.  If one of them holds a value the form cannot (TypeError), nothing is taken:
+ * the caller takes them as tuples instead. */
+static PyObject *
+store_take_block(Store *self, PyObject *arg)
+{
+    Py_ssize_t count = waiting_count(self, arg), i;
+    BlockWriter *writer = &self->writer;
+    PyObject *block, *idents, *result;
+    Record *records;
+    long long tsc_from = 0, ns_from = 0;
+    if (count < 0 || store_clock_anchor(&tsc_from, &ns_from) < 0) {
+        return NULL;
+    }
+    writer_reset(writer);
+    /* No Python code runs here (exact ints and str only), so the array stays put. */
+    for (i = 0; i < count; i++) {
+        Record *record = &self->records[self->start + i];
+        long long t;
+        long kind;
+        if (record->ident == NULL) {
+            if (put_boxed(writer, i, record->subject) < 0) {
+                goto failed;
+            }
+            continue;
+        }
+        kind = PyLong_AsLong(record->kind);
+        t = store_time_ns(record->t, tsc_from, ns_from);
+        if ((kind == -1 && PyErr_Occurred()) || put_event_head(writer, i, t, record->ident, kind) < 0
+            || put_value(writer, record->subject, t, 0) < 0
+            || put_value(writer, record->a, t, 0) < 0) {
+            goto failed;
+        }
+        if (record->b != NULL) {
+            if (put_value(writer, record->b, t, 0) < 0) {
+                goto failed;
+            }
+        }
+        else {
+            if (grow(&writer->out, VALUE_HEAD_BYTES) < 0) {
+                goto failed;
+            }
+            put_integer(writer, store_time_ns(record->since, tsc_from, ns_from), t);
+        }
+        put_event_end(writer, i, t);
+    }
+    block = PyBytes_FromStringAndSize(writer->out.data, writer->out.size);
+    idents = PyList_GetSlice(writer->thread_list, 0, PyList_GET_SIZE(writer->thread_list));
+    result = (block == NULL || idents == NULL) ? NULL : Py_BuildValue("(NnN)", block, count, idents);
+    if (result == NULL) {
+        Py_XDECREF(block);
+        Py_XDECREF(idents);
+        return NULL;
+    }
+    writer_reset(writer);
+    records = detach(self, count);
+    if (records == NULL) {
+        Py_DECREF(result);
+        return NULL;
+    }
+    release(records, count);
+    PyMem_Free(records);
+    return result;
+failed:
+    writer_reset(writer);
+    return NULL;
+}
+
+static Py_ssize_t
+store_length(Store *self)
+{
+    return self->end - self->start;
+}
+
+static PyMethodDef store_methods[] = {
+    {"append", (PyCFunction)store_append, METH_O,
+     "append(event): keep an event tuple made elsewhere, in stream order."},
+    {"take", (PyCFunction)store_take, METH_O,
+     "take(count) -> list of the first count waiting events (fewer if fewer wait), as tuples."},
+    {"take_block", (PyCFunction)store_take_block, METH_O,
+     "take_block(count) -> (block, count, idents): the first count waiting events in the "
+     "block form decode_block reads, and the thread idents it names; TypeError (nothing "
+     "taken) if one holds a value the form cannot."},
+    {"discard", (PyCFunction)store_discard, METH_O,
+     "discard(count): forget the first count waiting events."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot store_slots[] = {
+    {Py_tp_doc, "Store(): a recorder's events, kept as C records (see _store.h); "
+                "len() is how many wait."},
+    {Py_tp_new, store_new},
+    {Py_tp_dealloc, store_dealloc},
+    {Py_tp_methods, store_methods},
+    {Py_sq_length, store_length},
+    {0, NULL},
+};
+
+static PyType_Spec store_spec = {
+    "visualizer.queues._speedups.Store",
+    sizeof(Store),
+    0,
+    Py_TPFLAGS_DEFAULT,
+    store_slots,
+};
+
+static PyObject *
+store_clock(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    return PyUnicode_FromString(tsc_on ? "the CPU's invariant time-stamp counter, placed on "
+                                         "perf_counter_ns at every drain"
+                                       : "perf_counter_ns");
+}
+
+/* decode_block(block) -> (events, seqs): a block's events as tuples (the window's end). */
+static PyObject *
+store_decode_block(PyObject *Py_UNUSED(module), PyObject *block)
+{
+    return decode_block(block);
+}
+
+#endif /* VISUALIZER_STORE_H */
