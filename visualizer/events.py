@@ -338,6 +338,7 @@ class Recorder:
         for hook in self.before_drain:
             hook()
         if self._store is not None:
+            self._store.anchor()
             dropped = self._drop_excess()
             events = self._store.take(len(self._store) if limit is None else limit)
             return self._batch(events, dropped)
@@ -379,6 +380,7 @@ class Recorder:
             return None
         for hook in self.before_drain:
             hook()
+        store.anchor()
         dropped = self._drop_excess()
         first_seq = self._next_seq + dropped
         parts: list[tuple[bytes | list[tuple], int, list[int]]] = []

@@ -38,18 +38,20 @@
  * CPU's time-stamp counter is invariant (it ticks at one rate on every core,
  * whatever the power state: CPUID says so), records keep its reading instead
  * (about 8 ns), and a consumer turns it into perf_counter_ns time when it takes
- * the records: each take reads both clocks together (an anchor), and a record
- * is placed from the previous anchor at the counter's rate, measured between the
- * first anchor and the latest.  So stamps agree with perf_counter_ns to well
- * under a microsecond at every anchor, and the counter's own precision carries
- * them between.  Elsewhere records keep perf_counter_ns itself. */
+ * them.  Each drain first reads both clocks together (an *anchor*, kept if a
+ * millisecond or more has passed since the last one), and a counter reading
+ * is placed on the line through the last two anchors.  So every stamp agrees
+ * with perf_counter_ns at the anchors (to the few tens of nanoseconds the pair
+ * of readings takes), consecutive lines meet at their common anchor, and all
+ * the records of one drain are placed by the same line, so their order in time
+ * is the order of their readings.  Elsewhere records keep perf_counter_ns. */
 
 static int (*store_clock_ns)(long long *out);  /* perf_counter_ns as a C integer */
 static int tsc_on;
-static long long tsc_first, ns_first, tsc_anchor, ns_anchor;
-static double ns_per_tick;
+static long long tsc_last, ns_last;  /* the latest anchor */
+static double ns_per_tick;           /* the slope since the anchor before it; 0: none yet */
 
-#define TSC_MEASURE_NS 2000000LL  /* the shortest span the counter's rate is measured over */
+#define ANCHOR_EVERY_NS 1000000LL  /* the shortest time between two anchors */
 
 /* Read both clocks at (nearly) the same moment: 0, or -1 with an exception set. */
 static int
@@ -86,15 +88,7 @@ store_clock_init(int (*clock_ns)(long long *out), int allow_tsc)
         }
     }
 #endif
-    if (!tsc_on) {
-        return 0;
-    }
-    if (anchor_pair(&tsc_first, &ns_first) < 0) {
-        return -1;
-    }
-    tsc_anchor = tsc_first;
-    ns_anchor = ns_first;
-    return 0;
+    return tsc_on ? anchor_pair(&tsc_last, &ns_last) : 0;
 }
 
 /* A record's time as the store keeps it. */
@@ -110,11 +104,10 @@ store_stamp(long long *out)
     return store_clock_ns(out);
 }
 
-/* Before taking records: measure the counter's rate (the first time, over a short
- * wait if need be) and keep ``anchor`` as the previous anchor to place them from.
- * 0, or -1 with an exception set. */
+/* A new anchor, if a millisecond has passed since the last (the very first line
+ * waits for that millisecond): 0, or -1 with an exception set. */
 static int
-store_clock_anchor(long long *tsc_from, long long *ns_from)
+store_clock_anchor(void)
 {
     long long tsc, ns;
     if (!tsc_on) {
@@ -124,25 +117,30 @@ store_clock_anchor(long long *tsc_from, long long *ns_from)
         if (anchor_pair(&tsc, &ns) < 0) {
             return -1;
         }
-    } while (ns - ns_first < TSC_MEASURE_NS && ns_per_tick == 0);
-    if (tsc > tsc_first && ns > ns_first) {
-        ns_per_tick = (double)(ns - ns_first) / (double)(tsc - tsc_first);
+    } while (ns_per_tick == 0 && ns - ns_last < ANCHOR_EVERY_NS);
+    if (ns - ns_last >= ANCHOR_EVERY_NS && tsc > tsc_last) {
+        ns_per_tick = (double)(ns - ns_last) / (double)(tsc - tsc_last);
+        tsc_last = tsc;
+        ns_last = ns;
     }
-    *tsc_from = tsc_anchor;
-    *ns_from = ns_anchor;
-    tsc_anchor = tsc;
-    ns_anchor = ns;
     return 0;
 }
 
-/* A kept time in perf_counter_ns, from the anchor store_clock_anchor gave. */
+/* A kept time in perf_counter_ns (a line exists: store_clock_anchor was called). */
 static inline long long
-store_time_ns(long long kept, long long tsc_from, long long ns_from)
+store_time_ns(long long kept)
 {
     if (!tsc_on) {
         return kept;
     }
-    return ns_from + (long long)((double)(kept - tsc_from) * ns_per_tick);
+    return ns_last + (long long)((double)(kept - tsc_last) * ns_per_tick);
+}
+
+/* Before records are placed: a line to place them by, if there is none yet. */
+static inline int
+store_clock_ready(void)
+{
+    return ns_per_tick != 0 || !tsc_on ? 0 : store_clock_anchor();
 }
 
 typedef struct {
@@ -264,15 +262,15 @@ waiting_count(Store *self, PyObject *arg)
 
 /* The record as an event tuple, taking over its references (released on failure). */
 static PyObject *
-as_tuple(Record *record, long long tsc_from, long long ns_from)
+as_tuple(Record *record)
 {
     PyObject *event, *t, *b;
     if (record->ident == NULL) {
         return record->subject;
     }
-    t = PyLong_FromLongLong(store_time_ns(record->t, tsc_from, ns_from));
+    t = PyLong_FromLongLong(store_time_ns(record->t));
     b = record->b != NULL ? record->b
-                          : PyLong_FromLongLong(store_time_ns(record->since, tsc_from, ns_from));
+                          : PyLong_FromLongLong(store_time_ns(record->since));
     event = (t == NULL || b == NULL) ? NULL : PyTuple_New(6);
     if (event == NULL) {
         Py_XDECREF(t);
@@ -340,8 +338,7 @@ store_take(Store *self, PyObject *arg)
     Py_ssize_t count = waiting_count(self, arg), i;
     Record *records;
     PyObject *events;
-    long long tsc_from = 0, ns_from = 0;
-    if (count < 0 || store_clock_anchor(&tsc_from, &ns_from) < 0) {
+    if (count < 0 || store_clock_ready() < 0) {
         return NULL;
     }
     records = detach(self, count);
@@ -350,7 +347,7 @@ store_take(Store *self, PyObject *arg)
     }
     events = PyList_New(count);
     for (i = 0; i < count; i++) {
-        PyObject *event = events == NULL ? NULL : as_tuple(&records[i], tsc_from, ns_from);
+        PyObject *event = events == NULL ? NULL : as_tuple(&records[i]);
         if (event == NULL) {
             release(records + i + (events != NULL), count - i - (events != NULL));
             Py_CLEAR(events);
@@ -415,8 +412,7 @@ store_take_block(Store *self, PyObject *arg)
     BlockWriter *writer = &self->writer;
     PyObject *block, *idents, *result;
     Record *records;
-    long long tsc_from = 0, ns_from = 0;
-    if (count < 0 || store_clock_anchor(&tsc_from, &ns_from) < 0) {
+    if (count < 0 || store_clock_ready() < 0) {
         return NULL;
     }
     writer_reset(writer);
@@ -432,7 +428,7 @@ store_take_block(Store *self, PyObject *arg)
             continue;
         }
         kind = PyLong_AsLong(record->kind);
-        t = store_time_ns(record->t, tsc_from, ns_from);
+        t = store_time_ns(record->t);
         if ((kind == -1 && PyErr_Occurred()) || put_event_head(writer, i, t, record->ident, kind) < 0
             || put_value(writer, record->subject, t, 0) < 0
             || put_value(writer, record->a, t, 0) < 0) {
@@ -447,7 +443,7 @@ store_take_block(Store *self, PyObject *arg)
             if (grow(&writer->out, VALUE_HEAD_BYTES) < 0) {
                 goto failed;
             }
-            put_integer(writer, store_time_ns(record->since, tsc_from, ns_from), t);
+            put_integer(writer, store_time_ns(record->since), t);
         }
         put_event_end(writer, i, t);
     }
@@ -473,6 +469,16 @@ failed:
     return NULL;
 }
 
+/* anchor(): read both clocks for the records about to be taken (see the clock). */
+static PyObject *
+store_anchor(Store *Py_UNUSED(self), PyObject *Py_UNUSED(ignored))
+{
+    if (store_clock_anchor() < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static Py_ssize_t
 store_length(Store *self)
 {
@@ -488,6 +494,9 @@ static PyMethodDef store_methods[] = {
      "take_block(count) -> (block, count, idents): the first count waiting events in the "
      "block form decode_block reads, and the thread idents it names; TypeError (nothing "
      "taken) if one holds a value the form cannot."},
+    {"anchor", (PyCFunction)store_anchor, METH_NOARGS,
+     "anchor(): place the records taken next by the clocks as they are now (a drain "
+     "calls it first, so one line places all it takes)."},
     {"discard", (PyCFunction)store_discard, METH_O,
      "discard(count): forget the first count waiting events."},
     {NULL, NULL, 0, NULL},
