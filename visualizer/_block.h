@@ -43,6 +43,36 @@ enum {
 };
 #define MAX_DEPTH 64  /* far deeper than the reader allows (schema.MAX_NESTING) */
 
+/* An exact int's value if it fits in a machine word's worth of digits (most do),
+ * read without a call; else the general conversion.  0, or -1 with an exception
+ * set (OverflowError: beyond 64 bits). */
+static inline int
+int_value(PyObject *value, long long *out)
+{
+    int overflow;
+#if PY_VERSION_HEX >= 0x030C0000
+    if (PyUnstable_Long_IsCompact((PyLongObject *)value)) {
+        *out = (long long)PyUnstable_Long_CompactValue((PyLongObject *)value);
+        return 0;
+    }
+#elif !defined(Py_LIMITED_API)
+    Py_ssize_t size = Py_SIZE(value);
+    if (size == 0 || size == 1 || size == -1) {
+        *out = size * (long long)((PyLongObject *)value)->ob_digit[0];
+        return 0;
+    }
+#endif
+    *out = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (*out == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (overflow) {
+        PyErr_SetString(PyExc_OverflowError, "Encoder: an integer outside 64 bits");
+        return -1;
+    }
+    return 0;
+}
+
 /* Same characters?  (Both exact str.) */
 static inline int
 same_text(PyObject *one, PyObject *other)
@@ -135,6 +165,7 @@ typedef struct {
     int recent_next;
     long long previous_seq, previous_t, first_seq;
     Py_ssize_t count;
+    int no_times;        /* leave ``times`` empty (a block for the pipe needs none) */
 } BlockWriter;
 
 /* Empty a list (keeping its storage). */
@@ -307,13 +338,8 @@ put_value(BlockWriter *self, PyObject *value, int64_t t_ns, int depth)
         put_byte(&self->out, TAG_TRUE);
     }
     else if (PyLong_CheckExact(value)) {
-        int overflow;
-        long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
-        if (number == -1 && PyErr_Occurred()) {
-            return -1;
-        }
-        if (overflow) {
-            PyErr_SetString(PyExc_OverflowError, "Encoder: an integer outside 64 bits");
+        long long number;
+        if (int_value(value, &number) < 0) {
             return -1;
         }
         put_integer(self, number, t_ns);
@@ -353,7 +379,8 @@ put_event_head(BlockWriter *self, long long seq, long long t_ns, PyObject *threa
     Py_ssize_t index;
     int new_thread = 0;
 
-    if (grow(&self->out, EVENT_HEAD_BYTES) < 0 || grow(&self->times, sizeof t_ns) < 0) {
+    if (grow(&self->out, EVENT_HEAD_BYTES) < 0
+        || (!self->no_times && grow(&self->times, sizeof t_ns) < 0)) {
         return -1;
     }
     if (self->last_thread != NULL
@@ -405,8 +432,10 @@ put_event_head(BlockWriter *self, long long seq, long long t_ns, PyObject *threa
 static inline void
 put_event_end(BlockWriter *self, long long seq, long long t_ns)
 {
-    memcpy(self->times.data + self->times.size, &t_ns, sizeof t_ns);
-    self->times.size += sizeof t_ns;
+    if (!self->no_times) {
+        memcpy(self->times.data + self->times.size, &t_ns, sizeof t_ns);
+        self->times.size += sizeof t_ns;
+    }
     self->previous_seq = seq;
     self->previous_t = t_ns;
     self->count++;

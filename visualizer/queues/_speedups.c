@@ -218,13 +218,24 @@ typedef struct {
     PyObject *obj;
 } IdentCache;
 
+/* The one the fast paths share, so that one thread's events hold one ident object
+ * (the block writer then knows the thread again by pointer, not by value). */
+static IdentCache shared_idents;
+
 static inline PyObject *
 ident_of(IdentCache *cache, unsigned long ident)  /* borrowed */
 {
     if (cache->obj == NULL || cache->ident != ident) {
-        PyObject *obj = PyLong_FromUnsignedLong(ident);
-        if (obj == NULL) {
+        PyObject *obj;
+        if (cache != &shared_idents && shared_idents.obj != NULL && shared_idents.ident == ident) {
+            obj = Py_NewRef(shared_idents.obj);
+        }
+        else if ((obj = PyLong_FromUnsignedLong(ident)) == NULL) {
             return NULL;
+        }
+        else if (cache != &shared_idents) {
+            Py_XSETREF(shared_idents.obj, Py_NewRef(obj));
+            shared_idents.ident = ident;
         }
         Py_XSETREF(cache->obj, obj);
         cache->ident = ident;

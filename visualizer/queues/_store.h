@@ -301,6 +301,9 @@ store_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         return NULL;
     }
     self = (Store *)type->tp_alloc(type, 0);
+    if (self != NULL) {
+        self->writer.no_times = 1;
+    }
     if (self != NULL && writer_setup(&self->writer) < 0) {
         Py_DECREF(self);
         return NULL;
@@ -419,17 +422,16 @@ store_take_block(Store *self, PyObject *arg)
     /* No Python code runs here (exact ints and str only), so the array stays put. */
     for (i = 0; i < count; i++) {
         Record *record = &self->records[self->start + i];
-        long long t;
-        long kind;
+        long long t, kind;
         if (record->ident == NULL) {
             if (put_boxed(writer, i, record->subject) < 0) {
                 goto failed;
             }
             continue;
         }
-        kind = PyLong_AsLong(record->kind);
         t = store_time_ns(record->t);
-        if ((kind == -1 && PyErr_Occurred()) || put_event_head(writer, i, t, record->ident, kind) < 0
+        if (int_value(record->kind, &kind) < 0
+            || put_event_head(writer, i, t, record->ident, (long)kind) < 0
             || put_value(writer, record->subject, t, 0) < 0
             || put_value(writer, record->a, t, 0) < 0) {
             goto failed;

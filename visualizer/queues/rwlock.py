@@ -47,13 +47,11 @@ class ReadWriteLock:
         self._cond = threading.Condition(threading.Lock())
         self._append = append
         self._gate = gate
-        self._traced = traced  # untraced, the hot paths skip even the call to _event
+        self._traced = traced  # untraced, the hot paths skip even the call to _stamp
+        # _stamp(kind, name, mode, b): record an event of this lock by the calling thread
+        # (b as in KIND_FIELDS); called in place, without a method of ours around it.
         self._stamp = speedups.stamper(append, accelerated)
         self._reading = _Holding(self.acquire_read, self.release_read)
-
-    def _event(self, kind: int, mode: str, b: object) -> None:
-        """Record ``kind`` for this lock and the calling thread; ``b`` as in KIND_FIELDS."""
-        self._stamp(kind, self.name, mode, b)
 
     def _can_read(self) -> bool:
         if self.writer is not None:
@@ -92,17 +90,17 @@ class ReadWriteLock:
         with self._cond:
             if not self._can_read():
                 speedups.publish_pending()  # what this thread holds while it waits
-                self._event(LOCK_REQUESTED, READ, self.writer)
+                self._stamp(LOCK_REQUESTED, self.name, READ, self.writer)
                 self._wait_until(self._can_read, "read")
             self.readers.append(get_ident())
             if self._traced:
-                self._event(LOCK_ACQUIRED, READ, len(self.readers))
+                self._stamp(LOCK_ACQUIRED, self.name, READ, len(self.readers))
 
     def release_read(self) -> None:
         with self._cond:
             self.readers.remove(get_ident())
             if self._traced:
-                self._event(LOCK_RELEASED, READ, len(self.readers))
+                self._stamp(LOCK_RELEASED, self.name, READ, len(self.readers))
             if not self.readers:
                 self._cond.notify_all()
 
@@ -114,7 +112,7 @@ class ReadWriteLock:
             if self.writer is not None or self.readers:  # not self._can_write()
                 holder = self.writer if self.writer is not None else tuple(self.readers)
                 speedups.publish_pending()
-                self._event(LOCK_REQUESTED, WRITE, holder)
+                self._stamp(LOCK_REQUESTED, self.name, WRITE, holder)
                 self.writers_waiting += 1
                 try:
                     self._wait_until(self._can_write, "write")
@@ -122,13 +120,13 @@ class ReadWriteLock:
                     self.writers_waiting -= 1
             self.writer = get_ident()
             if self._traced:
-                self._event(LOCK_ACQUIRED, WRITE, 1)
+                self._stamp(LOCK_ACQUIRED, self.name, WRITE, 1)
 
     def release_write(self, *_exc_info: object) -> None:
         """Let the writer out (the arguments, if any, are ``__exit__``'s, unused)."""
         with self._cond:
             if self._traced:
-                self._event(LOCK_RELEASED, WRITE, 0)
+                self._stamp(LOCK_RELEASED, self.name, WRITE, 0)
             self.writer = None
             self._cond.notify_all()
 
