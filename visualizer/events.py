@@ -7,6 +7,10 @@ is a 6-tuple with the layout of :class:`Event`::
 
     (t_ns, thread_ident, kind, subject, a, b)
 
+(With the C speedups the fast paths make no tuple at all: the recorder's store
+keeps a C record per event and makes the tuple only for a consumer in this
+process that asks for one; see :class:`Recorder`.)
+
 ``subject`` is a lock name, a task id or a thread name; ``a`` and ``b`` depend on
 the kind (see :data:`KIND_FIELDS`).  Readers that want names use ``Event(*raw)``.
 

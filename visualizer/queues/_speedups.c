@@ -10,10 +10,12 @@
  * handles the general case.  If it cannot be built, visualizer.queues.speedups
  * falls back to the pure Python classes and nothing else changes.
  *
- * Events are the 6-tuples of visualizer/events.py, appended with the recorder's
- * own ``append`` (a list's, atomic under the GIL: called as PyList_Append).  A tuple of plain values
- * (ints, strings, None) is untracked by the garbage collector at once: millions
- * of them wait in the recorder, and scanning them found nothing to collect.
+ * Events go to the recorder's own ``append``.  Where that is a ``Store``'s
+ * (_store.h: the recorder keeps its events there whenever this module is
+ * loaded) an event is written as a C record, with no Python object made for it;
+ * otherwise it is a 6-tuple of visualizer/events.py, appended as PyList_Append
+ * to a list or by calling ``append``.  A tuple of plain values (ints, strings,
+ * None) is untracked by the garbage collector at once.
  *
  * An uncontended ``with lock`` block records ONE event, at its end: LOCK_HELD,
  * carrying the time the lock was taken (``b``), instead of LOCK_ACQUIRED and

@@ -451,10 +451,13 @@ store_take_block(Store *self, PyObject *arg)
     }
     block = PyBytes_FromStringAndSize(writer->out.data, writer->out.size);
     idents = PyList_GetSlice(writer->thread_list, 0, PyList_GET_SIZE(writer->thread_list));
-    result = (block == NULL || idents == NULL) ? NULL : Py_BuildValue("(NnN)", block, count, idents);
-    if (result == NULL) {
+    if (block == NULL || idents == NULL) {
         Py_XDECREF(block);
         Py_XDECREF(idents);
+        return NULL;
+    }
+    result = Py_BuildValue("(NnN)", block, count, idents);  /* N: taken, even on failure */
+    if (result == NULL) {
         return NULL;
     }
     writer_reset(writer);

@@ -6,12 +6,14 @@ frames it has not decoded yet, without decoding them (the window asks that every
 frame; see :class:`~visualizer.engine.host.stream.EventStream`).  Messages that
 are not event batches carry a count of 0.
 
-Why pickle (protocol 5): measured on a flat-out run's events (ints, short
-strings, None, floats), it encodes in ~150 ns and decodes in ~190 ns per event,
+Why pickle (protocol 5) for the frame: measured on a flat-out run's events (ints,
+short strings, None, floats), it encodes in ~150 ns and decodes in ~190 ns per event,
 the same as ``marshal``, but is a third smaller (it shares repeated strings such
 as lock names) and is stable across interpreter versions, which matters because
 the run process may use another CPython than the window.  Both ends are this
-package, so nothing foreign is ever unpickled.
+package, so nothing foreign is ever unpickled.  That per-event cost fell on the
+watched process, so where the C speedups are built an event batch is now a block
+of bytes written in C (see :mod:`.outbox`), and pickle only wraps it.
 
 Why a pipe and not shared memory: the bytes are not what costs.  Receiving
 pickled 2,000-event batches through a pipe cost the reading process 110-190 ns
