@@ -5,9 +5,9 @@ The run's threads, its queue, gate and recorder live in a child Python process
 window keeps the model and the views.  Events cross in batches on a pipe
 (:mod:`.outbox`, :mod:`.wire`, :mod:`.stream`: blocks of a compact binary form
 where the C speedups are built, pickled tuples where not); commands go back
-as ``(name, args)`` to an allowlist (:mod:`.commands`); :class:`RemoteRun` (:mod:`.proxy`) mirrors the
-run for the window with a :class:`~visualizer.engine.Run`'s interface.  The
-engine itself does not change: the child builds an ordinary ``Run`` from a
+as ``(name, args)`` to an allowlist (:mod:`.commands`); :class:`RemoteRun`
+(:mod:`.proxy`) mirrors the run for the window with a
+:class:`~visualizer.engine.Run`'s interface.  The engine itself does not change: the child builds an ordinary ``Run`` from a
 :class:`RunSpec`, which the command line and the tests build in-process.
 """
 
