@@ -7,8 +7,9 @@ window keeps the model and the views.  Events cross in batches on a pipe
 where the C speedups are built, pickled tuples where not); commands go back
 as ``(name, args)`` to an allowlist (:mod:`.commands`); :class:`RemoteRun`
 (:mod:`.proxy`) mirrors the run for the window with a
-:class:`~visualizer.engine.Run`'s interface.  The engine itself does not change: the child builds an ordinary ``Run`` from a
-:class:`RunSpec`, which the command line and the tests build in-process.
+:class:`~visualizer.engine.Run`'s interface.  The engine itself does not
+change: the child builds an ordinary ``Run`` from a :class:`RunSpec`, which
+the command line and the tests build in-process.
 """
 
 from visualizer.engine.host.launcher import WINDOW_NICE, Launcher, check_interpreter
