@@ -29,6 +29,7 @@ from visualizer.events import (
     LOCK_RELEASED,
     LOCK_REQUESTED,
     TASK_ADDED,
+    WRITE,
     Recorder,
     expand_held,
 )
@@ -75,6 +76,8 @@ def test_c_and_python_record_the_same_events(name):
         assert any(kind == LOCK_ACQUIRED for kind, *_ in c_events)
     if any(mode == EXCLUSIVE for kind, _, mode, _ in c_events if kind == LOCK_ACQUIRED):
         assert c_held > 0  # a (R)Lock: its uncontended holds are one event each in C
+    if any(mode == WRITE for kind, _, mode, _ in c_events if kind == LOCK_ACQUIRED):
+        assert c_held > 0  # so are a read-write lock's uncontended write holds
 
 
 def test_a_tracer_says_which_path_it_takes():
@@ -338,6 +341,47 @@ def test_a_hold_someone_waits_for_is_recorded_taken_before_the_request():
     ]
     request = next(e for e in events if e[2] == LOCK_REQUESTED)
     assert request[5] == holder.ident
+
+
+@needs_c
+def test_a_write_hold_a_reader_waits_for_is_recorded_taken_before_the_request():
+    """A read-write lock's pending write hold is published by the reader that must
+    wait for it, as a Lock's is by its waiter."""
+    recorder = Recorder()
+    rw = Tracer(recorder).rwlock("RW")
+    holding, done = threading.Event(), threading.Event()
+
+    def write() -> None:
+        with rw.write_locked():
+            holding.set()
+            done.wait(5)
+
+    def read() -> None:
+        with rw.read_locked():
+            pass
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert holding.wait(5)
+    assert recorder.pending() == 1  # the lock's creation: the write hold is not recorded yet
+    reader = threading.Thread(target=read)
+    reader.start()
+    deadline = time.monotonic() + 5
+    while recorder.pending() < 3:  # the hold the reader published, and its request
+        assert time.monotonic() < deadline, "the reader never asked"
+        time.sleep(0.001)
+    done.set()
+    writer.join(5)
+    reader.join(5)
+    events = recorder.drain().events
+    assert kinds_of(events, "RW")[1:] == [
+        (writer.ident, LOCK_ACQUIRED),
+        (reader.ident, LOCK_REQUESTED),
+        (writer.ident, LOCK_RELEASED),
+        (reader.ident, LOCK_ACQUIRED),
+        (reader.ident, LOCK_RELEASED),
+    ]
+    assert next(e for e in events if e[2] == LOCK_REQUESTED)[5] == writer.ident
 
 
 @needs_c

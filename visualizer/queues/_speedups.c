@@ -347,6 +347,7 @@ typedef struct Mutex {
     IdentCache idents;
     long depth;
     PyObject *name;
+    PyObject *mode;        /* the events' mode: "x", or "w" for a read-write lock's writer */
     Appender out;
     GateRef gate;
     /* A pending hold (see the top of the file): taken by the fast path at
@@ -397,6 +398,7 @@ pending_unlink(Mutex *self)
 }
 
 static PyObject *small_one;  /* the int 1: a published hold's depth */
+static PyObject *small_zero; /* the int 0: a released hold's depth */
 
 #define OWNER(self) ((self)->idents.obj)
 
@@ -406,7 +408,7 @@ publish(Mutex *self)
 {
     pending_unlink(self);
     return emit_at(&self->out, self->since, OWNER(self), kind_acquired, self->name,
-                   str_exclusive, small_one, 0);
+                   self->mode, small_one, 0);
 }
 
 /* publish_pending(): record every pending hold's acquisition, oldest first. */
@@ -485,11 +487,11 @@ raw_release(Mutex *self)
 static int
 mutex_init(Mutex *self, PyObject *args, PyObject *kwargs)
 {
-    static char *keywords[] = {"name", "append", "gate", "reentrant", NULL};
-    PyObject *name, *append, *gate;
+    static char *keywords[] = {"name", "append", "gate", "reentrant", "mode", NULL};
+    PyObject *name, *append, *gate, *mode = str_exclusive;
     int reentrant = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO|p", keywords, &name, &append, &gate,
-                                     &reentrant)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO|pO", keywords, &name, &append, &gate,
+                                     &reentrant, &mode)) {
         return -1;
     }
     if (self->lock == NULL) {
@@ -502,6 +504,8 @@ mutex_init(Mutex *self, PyObject *args, PyObject *kwargs)
     self->reentrant = (char)reentrant;
     Py_INCREF(name);
     Py_XSETREF(self->name, name);
+    Py_INCREF(mode);
+    Py_XSETREF(self->mode, mode);
     appender_init(&self->out, append);
     return gate_ref_init(&self->gate, gate);
 }
@@ -511,6 +515,7 @@ mutex_traverse(Mutex *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->name);
+    Py_VISIT(self->mode);
     Py_VISIT(self->out.append);
     Py_VISIT(self->out.list);
     Py_VISIT(self->out.store);
@@ -524,6 +529,7 @@ mutex_clear(Mutex *self)
 {
     pending_unlink(self);
     Py_CLEAR(self->name);
+    Py_CLEAR(self->mode);
     Py_CLEAR(self->out.append);
     Py_CLEAR(self->out.list);
     Py_CLEAR(self->out.store);
@@ -601,7 +607,7 @@ mutex_enter(Mutex *self, PyObject *Py_UNUSED(ignored))
     if (depth == NULL) {
         return NULL;
     }
-    if (emit(&self->out, OWNER(self), kind_acquired, self->name, str_exclusive, depth, 0) < 0) {
+    if (emit(&self->out, OWNER(self), kind_acquired, self->name, self->mode, depth, 0) < 0) {
         Py_DECREF(depth);
         return NULL;
     }
@@ -632,7 +638,7 @@ mutex_exit(Mutex *self, PyObject *const *Py_UNUSED(args), Py_ssize_t Py_UNUSED(n
     if (self->pending) {
         /* The whole hold, unseen so far, as one event (re-entry published it). */
         pending_unlink(self);
-        if (emit(&self->out, OWNER(self), kind_held, self->name, str_exclusive, NULL,
+        if (emit(&self->out, OWNER(self), kind_held, self->name, self->mode, NULL,
                  self->since) < 0) {
             pending_link(self);
             return NULL;  /* still held, as it was */
@@ -643,7 +649,7 @@ mutex_exit(Mutex *self, PyObject *const *Py_UNUSED(args), Py_ssize_t Py_UNUSED(n
         if (depth == NULL) {
             return NULL;
         }
-        if (emit(&self->out, OWNER(self), kind_released, self->name, str_exclusive, depth, 0) < 0) {
+        if (emit(&self->out, OWNER(self), kind_released, self->name, self->mode, depth, 0) < 0) {
             Py_DECREF(depth);
             return NULL;  /* still held, as it was */
         }
@@ -657,6 +663,53 @@ mutex_exit(Mutex *self, PyObject *const *Py_UNUSED(args), Py_ssize_t Py_UNUSED(n
         if (raw_release(self) < 0) {
             return NULL;
         }
+    }
+    Py_RETURN_NONE;
+}
+
+/* _hold_begin(): a hold taken elsewhere (a read-write lock's writer, let in by its
+ * own bookkeeping) begins now, by this thread: pending, as an uncontended ``with``
+ * block's (nothing recorded until it is looked at or ends).  The raw lock and the
+ * gate are not touched: the caller has decided the hold is uncontended and the gate
+ * open. */
+static PyObject *
+mutex_hold_begin(Mutex *self, PyObject *Py_UNUSED(ignored))
+{
+    if (self->has_owner) {
+        PyErr_SetString(PyExc_RuntimeError, "_hold_begin: the hold has begun already");
+        return NULL;
+    }
+    if (ident_of(&self->idents, PyThread_get_thread_ident()) == NULL
+        || (self->out.store != NULL ? store_stamp(&self->since) : now_raw(&self->since)) < 0) {
+        return NULL;
+    }
+    self->has_owner = 1;
+    pending_link(self);
+    Py_RETURN_NONE;
+}
+
+/* _hold_end(): the hold _hold_begin began ends: one LOCK_HELD if it was never seen,
+ * else its LOCK_RELEASED (depth 0). */
+static PyObject *
+mutex_hold_end(Mutex *self, PyObject *Py_UNUSED(ignored))
+{
+    int failed;
+    if (!self->has_owner) {
+        PyErr_SetString(PyExc_RuntimeError, "_hold_end: no hold has begun");
+        return NULL;
+    }
+    if (self->pending) {
+        pending_unlink(self);
+        failed = emit(&self->out, OWNER(self), kind_held, self->name, self->mode, NULL,
+                      self->since);
+    }
+    else {
+        failed = emit(&self->out, OWNER(self), kind_released, self->name, self->mode, small_zero,
+                      0);
+    }
+    self->has_owner = 0;
+    if (failed < 0) {
+        return NULL;
     }
     Py_RETURN_NONE;
 }
@@ -749,6 +802,10 @@ static PyMethodDef mutex_methods[] = {
     {"_try_acquire", (PyCFunction)(void (*)(void))mutex_try_acquire, METH_FASTCALL,
      "Take the raw lock (no events): without waiting, or up to ``timeout`` seconds."},
     {"_unlock", (PyCFunction)mutex_unlock, METH_NOARGS, "Release the raw lock (no events)."},
+    {"_hold_begin", (PyCFunction)mutex_hold_begin, METH_NOARGS,
+     "A hold decided elsewhere begins (pending: recorded when seen or when it ends)."},
+    {"_hold_end", (PyCFunction)mutex_hold_end, METH_NOARGS,
+     "The hold _hold_begin began ends: LOCK_HELD if unseen, else LOCK_RELEASED."},
     {"locked", (PyCFunction)mutex_locked, METH_NOARGS, "Whether the raw lock is taken."},
     {"_is_owned", (PyCFunction)mutex_is_owned, METH_NOARGS,
      "Whether the calling thread holds the lock (threading.Condition's hook)."},
@@ -1056,8 +1113,9 @@ speedups_exec(PyObject *module)
         return -1;
     }
     small_one = PyLong_FromLong(1);
+    small_zero = PyLong_FromLong(0);
     if (kind_acquired == NULL || kind_released == NULL || kind_held == NULL
-        || str_exclusive == NULL || small_one == NULL) {
+        || str_exclusive == NULL || small_one == NULL || small_zero == NULL) {
         return -1;
     }
     time_module = PyImport_ImportModule("time");

@@ -51,6 +51,9 @@ class ReadWriteLock:
         # _stamp(kind, name, mode, b): record an event of this lock by the calling thread
         # (b as in KIND_FIELDS); called in place, without a method of ours around it.
         self._stamp = speedups.stamper(append, accelerated)
+        # With the C speedups an uncontended write hold taken while the gate is open is
+        # one LOCK_HELD at its end, as a Lock's is (see speedups.write_hold).
+        self._hold = speedups.write_hold(name, append, gate) if traced and accelerated else None
         self._reading = _Holding(self.acquire_read, self.release_read)
 
     def _can_read(self) -> bool:
@@ -109,7 +112,8 @@ class ReadWriteLock:
         if gate.closed:
             gate.checkpoint(f"write-acquire {self.name}")
         with self._cond:
-            if self.writer is not None or self.readers:  # not self._can_write()
+            waited = self.writer is not None or bool(self.readers)  # not self._can_write()
+            if waited:
                 holder = self.writer if self.writer is not None else tuple(self.readers)
                 speedups.publish_pending()
                 self._stamp(LOCK_REQUESTED, self.name, WRITE, holder)
@@ -119,13 +123,18 @@ class ReadWriteLock:
                 finally:
                     self.writers_waiting -= 1
             self.writer = get_ident()
-            if self._traced:
+            if self._hold is not None and not waited and not gate.closed:
+                self._hold._hold_begin()  # recorded when looked at, or when it ends
+            elif self._traced:
                 self._stamp(LOCK_ACQUIRED, self.name, WRITE, 1)
 
     def release_write(self, *_exc_info: object) -> None:
         """Let the writer out (the arguments, if any, are ``__exit__``'s, unused)."""
         with self._cond:
-            if self._traced:
+            hold = self._hold
+            if hold is not None and hold.owner is not None:
+                hold._hold_end()
+            elif self._traced:
                 self._stamp(LOCK_RELEASED, self.name, WRITE, 0)
             self.writer = None
             self._cond.notify_all()

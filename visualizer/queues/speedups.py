@@ -35,7 +35,7 @@ from time import perf_counter_ns
 from types import ModuleType
 from typing import Any
 
-from visualizer.events import EXCLUSIVE, LOCK_ACQUIRED, LOCK_RELEASED, Recorder
+from visualizer.events import EXCLUSIVE, LOCK_ACQUIRED, LOCK_RELEASED, WRITE, Recorder
 
 FORCE_PURE = "QUEUE_VISUALIZER_PURE_PYTHON"
 """Environment variable: set (not to ``0``) to use the pure Python paths only."""
@@ -163,6 +163,16 @@ class PyRMutex(PyMutex):
         if not depth:
             self.owner = None
             self._unlock()
+
+
+def write_hold(name: str, append: Callable[[tuple], None], gate: Any) -> Any:
+    """What records a read-write lock's uncontended write holds as a ``Lock``'s are
+    (one ``LOCK_HELD`` at the end unless seen before): a C ``Mutex`` whose lock is
+    never taken, only its ``_hold_begin`` / ``_hold_end``; None without the speedups
+    (the lock then records ``LOCK_ACQUIRED`` and ``LOCK_RELEASED`` itself)."""
+    if native is None:
+        return None
+    return native.Mutex(name, append, gate, mode=WRITE)
 
 
 def py_sink(
