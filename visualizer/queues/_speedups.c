@@ -324,13 +324,21 @@ emit_at(Appender *out, long long t, PyObject *ident, PyObject *kind, PyObject *s
     return appended;
 }
 
+/* The time now as ``out`` keeps it: a Store's stamp, else perf_counter_ns.
+ * 0, or -1 with an exception set. */
+static inline int
+stamp_for(Appender *out, long long *t)
+{
+    return out->store != NULL ? store_stamp(t) : now_raw(t);
+}
+
 /* Append (now, ident, kind, subject, a, b), with ``b`` and ``since`` as for emit_at. */
 static inline int
 emit(Appender *out, PyObject *ident, PyObject *kind, PyObject *subject, PyObject *a,
      PyObject *b, long long since)
 {
     long long t;
-    if ((out->store != NULL ? store_stamp(&t) : now_raw(&t)) < 0) {
+    if (stamp_for(out, &t) < 0) {
         return -1;
     }
     return emit_at(out, t, ident, kind, subject, a, b, since);
@@ -593,7 +601,7 @@ mutex_enter(Mutex *self, PyObject *Py_UNUSED(ignored))
             self->depth = 1;
         }
         /* Uncontended: nothing to record yet, only when (see the top of the file). */
-        if ((self->out.store != NULL ? store_stamp(&self->since) : now_raw(&self->since)) < 0) {
+        if (stamp_for(&self->out, &self->since) < 0) {
             self->has_owner = 0;
             self->locked = 0;
             PyThread_release_lock(self->lock);
@@ -680,7 +688,7 @@ mutex_hold_begin(Mutex *self, PyObject *Py_UNUSED(ignored))
         return NULL;
     }
     if (ident_of(&self->idents, PyThread_get_thread_ident()) == NULL
-        || (self->out.store != NULL ? store_stamp(&self->since) : now_raw(&self->since)) < 0) {
+        || stamp_for(&self->out, &self->since) < 0) {
         return NULL;
     }
     self->has_owner = 1;
