@@ -35,6 +35,7 @@ from visualizer.events import (
 )
 from visualizer.queues import STRATEGIES, Tracer, speedups
 from visualizer.queues.gate import Gate
+from visualizer.queues.traced import WAIT_SLICE
 from visualizer.recording import reader
 
 needs_c = pytest.mark.skipif(speedups.native is None, reason=speedups.PATH)
@@ -465,3 +466,61 @@ def test_a_deadlock_between_fast_path_holds_is_found():
     for thread in threads:
         thread.join(5)
         assert not thread.is_alive()
+
+
+@pytest.mark.parametrize("accelerated", [True, False])
+@pytest.mark.parametrize("reentrant", [False, True])
+def test_a_contended_with_records_the_request_naming_the_holder_then_the_take(
+    accelerated, reentrant
+):
+    """The ``with`` that finds the lock taken: C (speedups) or Python, the waiter's
+    request names the holder, whose hold the stream has shown taken first; its wait
+    lasts past a pause (the gate closed and opened again while it waits)."""
+    recorder = Recorder()
+    gate = Gate(recorder.record)
+    tracer = Tracer(recorder, gate, accelerated=accelerated)
+    lock = tracer.rlock("L") if reentrant else tracer.lock("L")
+    holding, done, entered = threading.Event(), threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock:
+            holding.set()
+            done.wait(5)
+
+    def wait() -> None:
+        with lock:
+            entered.set()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(5)
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    deadline = time.monotonic() + 5
+    while recorder.pending() < 3:  # the creation, the published hold, the request
+        assert time.monotonic() < deadline, "the waiter never asked"
+        time.sleep(0.001)
+    gate.close()  # a pause while it waits: it keeps waiting, and takes the lock once free
+    time.sleep(WAIT_SLICE * 1.5)  # let a slice end with the gate closed
+    gate.open()
+    done.set()
+    holder.join(5)
+    waiter.join(5)
+    assert entered.is_set() and not waiter.is_alive()
+    events = recorder.drain().events
+    assert kinds_of(events, "L")[1:] == [
+        (holder.ident, LOCK_ACQUIRED),
+        (waiter.ident, LOCK_REQUESTED),
+        (holder.ident, LOCK_RELEASED),
+        (waiter.ident, LOCK_ACQUIRED),
+        (waiter.ident, LOCK_RELEASED),
+    ]
+    request, taken, _released = (e for e in events if e[1] == waiter.ident and e[3] == "L")
+    assert request[4:] == (EXCLUSIVE, holder.ident)
+    assert taken[4:] == (EXCLUSIVE, 1)
+    assert [e[0] for e in events] == sorted(e[0] for e in events)
+
+
+@needs_c
+def test_the_c_and_python_waits_slice_alike():
+    assert speedups.native.WAIT_SLICE == WAIT_SLICE

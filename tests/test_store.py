@@ -161,6 +161,27 @@ def test_a_value_no_block_can_hold_goes_as_tuples_in_its_place():
 
 
 @needs_c
+def test_ints_the_fast_paths_record_come_back_with_their_values_whatever_their_size():
+    """The store keeps an int of one digit as a number and any other value as an object:
+    both ways, as tuples and as blocks, the values are what was recorded."""
+    edges = [0, 1, -1, 255, 257, 2**30 - 1, 2**30, -(2**30) + 1, -(2**30), 2**40, -(2**62)]
+    values = [*edges, 2**63 - 1, -(2**63), "text", None, True, 1.5]
+    expected = [(TASK_ADDED, value, ~value if type(value) is int else 0, 7) for value in values]
+    as_tuples, as_blocks = Recorder(), Recorder()
+    for recorder in (as_tuples, as_blocks):
+        tracer = Tracer(recorder)
+        for _kind, subject, a, b in expected:
+            tracer.record(TASK_ADDED, subject, a, b)
+    tuples = as_tuples.drain().events
+    batch = as_blocks.drain_blocks(100, 100)
+    assert batch is not None and isinstance(batch.parts[0][0], bytes)
+    from_blocks = speedups.decode_block(batch.parts[0][0])[0]
+    for events in (tuples, from_blocks):
+        assert [(kind, subject, a, b) for _t, _id, kind, subject, a, b in events] == expected
+        assert [type(event[3]) for event in events] == [type(value) for value in values]
+
+
+@needs_c
 def test_the_store_drops_the_oldest_beyond_its_capacity_and_counts_them():
     for drain_blocks in (False, True):
         recorder = Recorder(capacity=5)

@@ -50,7 +50,8 @@
 #endif
 
 static PyObject *str_closed, *str_dict, *str_acquire, *str_release, *str_exclusive;
-static PyObject *kind_acquired, *kind_released, *kind_held;
+static PyObject *kind_acquired, *kind_released, *kind_held, *kind_requested;
+static PyObject *str_blocked, *str_wait_rest;
 static PyObject *perf_counter_ns;  /* time.perf_counter_ns, where no C clock matches it */
 
 /* --- the clock: the same as time.perf_counter_ns() --------------------------------- */
@@ -564,6 +565,87 @@ mutex_dealloc(Mutex *self)
     Py_DECREF(type);
 }
 
+/* A contended wait is made of slices this long (traced.py's WAIT_SLICE): between two,
+ * the waiter looks at the gate, and after the first reports a long wait. */
+#define WAIT_SLICE_S 0.05
+
+/* ``with lock`` when another thread holds it and the gate is open: what acquire and
+ * _contended do in Python (traced.py), the same events in the same order, without a
+ * Python frame.  That matters beyond its cost: a thread woken with the lock runs
+ * bytecode only after recording, and a thread that runs bytecode while holding the
+ * lock can be made to hand over the GIL there, making every other thread that wants
+ * the lock wait too (measured at 4 + 4: 40 % more context switches a task with the
+ * Python path).  A wait that lasts a slice calls _blocked (its THREAD_BLOCKED names
+ * the waiting line); if the gate closes during the wait (a pause, a stop),
+ * _wait_rest goes on with it in Python, where a stop raises RunStopped. */
+static PyObject *
+mutex_contended(Mutex *self, unsigned long me)
+{
+    PyObject *me_obj, *owner, *result;
+    int taken, closed, slices = 0;
+    result = publish_pending(NULL, NULL);  /* the holder's hold first: see the top */
+    if (result == NULL) {
+        return NULL;
+    }
+    Py_DECREF(result);
+    me_obj = ident_of(&shared_idents, me);
+    if (me_obj == NULL) {
+        return NULL;
+    }
+    Py_INCREF(me_obj);  /* the shared cache may move on while this thread waits */
+    owner = self->has_owner ? OWNER(self) : Py_None;
+    if (emit(&self->out, me_obj, kind_requested, self->name, self->mode, owner, 0) < 0) {
+        goto failed;
+    }
+    for (;;) {
+        taken = raw_acquire(self, 1, WAIT_SLICE_S);
+        if (taken < 0) {
+            goto failed;
+        }
+        if (taken) {
+            break;
+        }
+        closed = gate_closed(&self->gate);
+        if (closed < 0) {
+            goto failed;
+        }
+        if (closed) {
+            result = PyObject_CallMethodOneArg((PyObject *)self, str_wait_rest,
+                                               slices == 0 ? Py_True : Py_False);
+            if (result == NULL) {
+                goto failed;
+            }
+            Py_DECREF(result);
+            break;  /* taken */
+        }
+        if (slices++ == 0) {
+            result = PyObject_CallMethodNoArgs((PyObject *)self, str_blocked);
+            if (result == NULL) {
+                goto failed;
+            }
+            Py_DECREF(result);
+        }
+    }
+    Py_DECREF(me_obj);
+    if (ident_of(&self->idents, me) == NULL) {
+        raw_release(self);
+        return NULL;
+    }
+    self->has_owner = 1;
+    if (self->reentrant) {
+        self->depth = 1;
+    }
+    if (emit(&self->out, OWNER(self), kind_acquired, self->name, self->mode, small_one, 0) < 0) {
+        self->has_owner = 0;
+        raw_release(self);
+        return NULL;
+    }
+    Py_RETURN_TRUE;
+failed:
+    Py_DECREF(me_obj);
+    return NULL;
+}
+
 /* ``with lock``: one check of the gate, one try of the lock, one event. */
 static PyObject *
 mutex_enter(Mutex *self, PyObject *Py_UNUSED(ignored))
@@ -588,7 +670,7 @@ mutex_enter(Mutex *self, PyObject *Py_UNUSED(ignored))
     }
     else {
         if (PyThread_acquire_lock_timed(self->lock, 0, 0) != PY_LOCK_ACQUIRED) {
-            return PyObject_CallMethodNoArgs((PyObject *)self, str_acquire);  /* contended */
+            return mutex_contended(self, me);
         }
         self->locked = 1;
         if (ident_of(&self->idents, me) == NULL) {
@@ -1102,7 +1184,10 @@ speedups_exec(PyObject *module)
     str_dict = PyUnicode_InternFromString("__dict__");
     str_acquire = PyUnicode_InternFromString("acquire");
     str_release = PyUnicode_InternFromString("release");
-    if (str_closed == NULL || str_dict == NULL || str_acquire == NULL || str_release == NULL) {
+    str_blocked = PyUnicode_InternFromString("_blocked");
+    str_wait_rest = PyUnicode_InternFromString("_wait_rest");
+    if (str_closed == NULL || str_dict == NULL || str_acquire == NULL || str_release == NULL
+        || str_blocked == NULL || str_wait_rest == NULL) {
         return -1;
     }
     /* The kinds and the mode come from visualizer.events: one vocabulary. */
@@ -1113,6 +1198,7 @@ speedups_exec(PyObject *module)
     kind_acquired = PyObject_GetAttrString(events, "LOCK_ACQUIRED");
     kind_released = PyObject_GetAttrString(events, "LOCK_RELEASED");
     kind_held = PyObject_GetAttrString(events, "LOCK_HELD");
+    kind_requested = PyObject_GetAttrString(events, "LOCK_REQUESTED");
     str_exclusive = PyObject_GetAttrString(events, "EXCLUSIVE");
     str_completed = PyObject_GetAttrString(events, "COMPLETED");
     str_cancelled = PyObject_GetAttrString(events, "CANCELLED");
@@ -1123,7 +1209,11 @@ speedups_exec(PyObject *module)
     small_one = PyLong_FromLong(1);
     small_zero = PyLong_FromLong(0);
     if (kind_acquired == NULL || kind_released == NULL || kind_held == NULL
-        || str_exclusive == NULL || small_one == NULL || small_zero == NULL) {
+        || kind_requested == NULL || str_exclusive == NULL || small_one == NULL
+        || small_zero == NULL) {
+        return -1;
+    }
+    if (PyModule_AddObject(module, "WAIT_SLICE", PyFloat_FromDouble(WAIT_SLICE_S)) < 0) {
         return -1;
     }
     time_module = PyImport_ImportModule("time");

@@ -143,11 +143,24 @@ store_clock_ready(void)
     return ns_per_tick != 0 || !tsc_on ? 0 : store_clock_anchor();
 }
 
+/* A value an event names: a reference, or an int held as a number (NUMBER_* bits).
+ * Task ids and counters are ints the event is often the last to name: held as
+ * numbers, a drain 16 ms later need not fetch each from memory (a cache miss
+ * measured at 3 % of a traced 4 + 4 run), nor free it. */
+typedef union {
+    PyObject *object;
+    long long number;
+} Field;
+
+enum { NUMBER_SUBJECT = 1, NUMBER_A = 2, NUMBER_B = 4 };
+
 typedef struct {
     long long t;        /* when (store_stamp: see the store's clock) */
     long long since;    /* b of a LOCK_HELD (when the hold began), where ``b`` is NULL */
     PyObject *ident;    /* the thread's ident (an int); NULL: ``subject`` is a whole event */
-    PyObject *kind, *subject, *a, *b;  /* strong references */
+    PyObject *kind;     /* strong references, as are the Fields not held as numbers */
+    Field subject, a, b;
+    int numbers;        /* NUMBER_* bits: which Fields are numbers */
 } Record;
 
 typedef struct {
@@ -194,6 +207,30 @@ store_grow(Store *self)
     return 0;
 }
 
+/* Keep ``value`` in ``field``: as a number if it is an exact int within one
+ * digit's reach (1: held so), else as a new reference (NULL stays NULL). */
+static inline int
+hold(Field *field, PyObject *value)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    if (value != NULL && PyLong_CheckExact(value)
+        && PyUnstable_Long_IsCompact((PyLongObject *)value)) {
+        field->number = (long long)PyUnstable_Long_CompactValue((PyLongObject *)value);
+        return 1;
+    }
+#elif !defined(Py_LIMITED_API)
+    if (value != NULL && PyLong_CheckExact(value)) {
+        Py_ssize_t size = Py_SIZE(value);
+        if (size == 0 || size == 1 || size == -1) {
+            field->number = size * (long long)((PyLongObject *)value)->ob_digit[0];
+            return 1;
+        }
+    }
+#endif
+    field->object = Py_XNewRef(value);
+    return 0;
+}
+
 /* Keep one event (new references to all but ``b``'s NULL: then ``since`` is b).
  * 0, or -1 with an exception set. */
 static inline int
@@ -209,9 +246,15 @@ store_put(Store *self, long long t, PyObject *ident, PyObject *kind, PyObject *s
     record->since = since;
     record->ident = Py_XNewRef(ident);
     record->kind = Py_XNewRef(kind);
-    record->subject = Py_NewRef(subject);
-    record->a = Py_XNewRef(a);
-    record->b = Py_XNewRef(b);
+    if (ident == NULL) {  /* a whole event, kept as it is */
+        record->subject.object = Py_NewRef(subject);
+        record->a.object = record->b.object = NULL;
+        record->numbers = 0;
+        return 0;
+    }
+    record->numbers = (hold(&record->subject, subject) ? NUMBER_SUBJECT : 0)
+                      | (hold(&record->a, a) ? NUMBER_A : 0)
+                      | (hold(&record->b, b) ? NUMBER_B : 0);
     return 0;
 }
 
@@ -220,11 +263,18 @@ release(Record *records, Py_ssize_t count)
 {
     Py_ssize_t i;
     for (i = 0; i < count; i++) {
+        int numbers = records[i].numbers;
         Py_XDECREF(records[i].ident);
         Py_XDECREF(records[i].kind);
-        Py_XDECREF(records[i].subject);
-        Py_XDECREF(records[i].a);
-        Py_XDECREF(records[i].b);
+        if (!(numbers & NUMBER_SUBJECT)) {
+            Py_XDECREF(records[i].subject.object);
+        }
+        if (!(numbers & NUMBER_A)) {
+            Py_XDECREF(records[i].a.object);
+        }
+        if (!(numbers & NUMBER_B)) {
+            Py_XDECREF(records[i].b.object);
+        }
     }
 }
 
@@ -260,36 +310,67 @@ waiting_count(Store *self, PyObject *arg)
     return count < self->end - self->start ? count : self->end - self->start;
 }
 
+/* A field as an object: a new one made of a number, else the reference it holds
+ * (taken over); NULL with an exception set if there is no memory. */
+static inline PyObject *
+field_object(Record *record, Field *field, int bit)
+{
+    return record->numbers & bit ? PyLong_FromLongLong(field->number) : field->object;
+}
+
 /* The record as an event tuple, taking over its references (released on failure). */
 static PyObject *
 as_tuple(Record *record)
 {
-    PyObject *event, *t, *b;
+    PyObject *values[3], *t, *event = NULL;
+    int i, bits[3] = {NUMBER_SUBJECT, NUMBER_A, NUMBER_B};
+    Field *fields[3] = {&record->subject, &record->a, &record->b};
     if (record->ident == NULL) {
-        return record->subject;
+        return record->subject.object;
+    }
+    for (i = 0; i < 3; i++) {
+        values[i] = field_object(record, fields[i], bits[i]);
+        record->numbers |= bits[i];  /* taken over, or made (NULL: failed, or ``since``) */
+    }
+    if (values[2] == NULL && !PyErr_Occurred()) {
+        values[2] = PyLong_FromLongLong(store_time_ns(record->since));
     }
     t = PyLong_FromLongLong(store_time_ns(record->t));
-    b = record->b != NULL ? record->b
-                          : PyLong_FromLongLong(store_time_ns(record->since));
-    event = (t == NULL || b == NULL) ? NULL : PyTuple_New(6);
+    if (t != NULL && values[0] != NULL && values[1] != NULL && values[2] != NULL) {
+        event = PyTuple_New(6);
+    }
     if (event == NULL) {
         Py_XDECREF(t);
-        if (record->b == NULL) {
-            Py_XDECREF(b);  /* made here */
+        for (i = 0; i < 3; i++) {
+            Py_XDECREF(values[i]);
         }
-        release(record, 1);
+        release(record, 1);  /* its ident and kind */
         return NULL;
     }
     PyTuple_SET_ITEM(event, 0, t);
     PyTuple_SET_ITEM(event, 1, record->ident);
     PyTuple_SET_ITEM(event, 2, record->kind);
-    PyTuple_SET_ITEM(event, 3, record->subject);
-    PyTuple_SET_ITEM(event, 4, record->a);
-    PyTuple_SET_ITEM(event, 5, b);
-    if (is_plain(record->subject) && is_plain(record->a) && is_plain(b)) {
+    for (i = 0; i < 3; i++) {
+        PyTuple_SET_ITEM(event, 3 + i, values[i]);
+    }
+    if (is_plain(values[0]) && is_plain(values[1]) && is_plain(values[2])) {
         PyObject_GC_UnTrack(event);  /* nothing in it for the collector to find */
     }
     return event;
+}
+
+/* A field into the block (an integer if held as a number). */
+static inline int
+put_field(BlockWriter *writer, Record *record, Field *field, int bit, long long t)
+{
+    if (!(record->numbers & bit)) {
+        return put_value(writer, field->object, t, 0);
+    }
+    if (grow(&writer->out, VALUE_HEAD_BYTES) < 0) {
+        return -1;
+    }
+    put_integer(writer, field->number, t);
+    return 0;
 }
 
 static PyObject *
@@ -424,7 +505,7 @@ store_take_block(Store *self, PyObject *arg)
         Record *record = &self->records[self->start + i];
         long long t, kind;
         if (record->ident == NULL) {
-            if (put_boxed(writer, i, record->subject) < 0) {
+            if (put_boxed(writer, i, record->subject.object) < 0) {
                 goto failed;
             }
             continue;
@@ -432,12 +513,12 @@ store_take_block(Store *self, PyObject *arg)
         t = store_time_ns(record->t);
         if (int_value(record->kind, &kind) < 0
             || put_event_head(writer, i, t, record->ident, (long)kind) < 0
-            || put_value(writer, record->subject, t, 0) < 0
-            || put_value(writer, record->a, t, 0) < 0) {
+            || put_field(writer, record, &record->subject, NUMBER_SUBJECT, t) < 0
+            || put_field(writer, record, &record->a, NUMBER_A, t) < 0) {
             goto failed;
         }
-        if (record->b != NULL) {
-            if (put_value(writer, record->b, t, 0) < 0) {
+        if (record->numbers & NUMBER_B || record->b.object != NULL) {
+            if (put_field(writer, record, &record->b, NUMBER_B, t) < 0) {
                 goto failed;
             }
         }

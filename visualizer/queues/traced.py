@@ -149,6 +149,17 @@ class _TracedMutex(_Core):
         self._append((perf_counter_ns(), me, LOCK_TIMED_OUT, self.name, EXCLUSIVE, None))
         return False
 
+    def _wait_rest(self, report: bool) -> None:
+        """The rest of a contended ``with`` the C fast path began waiting in, once the
+        gate has closed (a pause or a stop): as :func:`sliced_acquire` goes on, so a
+        stop raises RunStopped.  ``report``: the wait has lasted a slice unreported."""
+        gate = self._gate
+        if gate.aborted:
+            raise RunStopped
+        if report:
+            self._blocked()
+        sliced_acquire(self._try_acquire, gate, -1)
+
     def _waits(self) -> str:
         return f"waiting for lock '{self.name}'"
 
