@@ -524,3 +524,15 @@ def test_a_contended_with_records_the_request_naming_the_holder_then_the_take(
 @needs_c
 def test_the_c_and_python_waits_slice_alike():
     assert speedups.native.WAIT_SLICE == WAIT_SLICE
+
+
+@needs_c
+def test_the_c_task_maker_makes_the_task_the_namedtuple_would():
+    from visualizer.queues.base import Task, _new_task, new_task
+
+    made = new_task("t", 3, {"p": 1})
+    assert type(made) is Task and made == Task("t", 3, {"p": 1}) == _new_task("t", 3, {"p": 1})
+    assert (made.task_id, made.priority, made.payload) == ("t", 3, {"p": 1})
+    assert speedups.native.new_tuple(tuple, 1, 2) == (1, 2)
+    with pytest.raises(TypeError):
+        speedups.native.new_tuple(list, 1)

@@ -1243,7 +1243,34 @@ speedups_exec(PyObject *module)
     return 0;
 }
 
+/* new_tuple(cls, *items): an instance of ``cls`` (tuple or a subclass, such as the
+ * Task NamedTuple) holding ``items``, as tuple.__new__(cls, items) makes it, without
+ * the Python frame of a NamedTuple's own constructor: a task is made on every add. */
+static PyObject *
+new_tuple(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    PyTypeObject *type;
+    PyObject *made;
+    Py_ssize_t i;
+    if (nargs < 1 || !PyType_Check(args[0])
+        || !PyType_IsSubtype((PyTypeObject *)args[0], &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError, "new_tuple(cls, *items): cls a tuple type");
+        return NULL;
+    }
+    type = (PyTypeObject *)args[0];
+    made = type == &PyTuple_Type ? PyTuple_New(nargs - 1) : type->tp_alloc(type, nargs - 1);
+    if (made == NULL) {
+        return NULL;
+    }
+    for (i = 1; i < nargs; i++) {
+        PyTuple_SET_ITEM(made, i - 1, Py_NewRef(args[i]));
+    }
+    return made;
+}
+
 static PyMethodDef speedups_functions[] = {
+    {"new_tuple", (PyCFunction)(void (*)(void))new_tuple, METH_FASTCALL,
+     "new_tuple(cls, *items): tuple.__new__(cls, items), without a Python frame."},
     {"publish_pending", publish_pending, METH_NOARGS,
      "Record the acquisition of every hold still pending (see _speedups.c), oldest first."},
     {"store_clock", store_clock, METH_NOARGS,
