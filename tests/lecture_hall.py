@@ -132,7 +132,7 @@ def problems(window, kind: str) -> list[str]:  # noqa: ANN001 (a MainWindow)
     )
 
     from visualizer.ui.views import LanesView, LocksView
-    from visualizer.ui.views.locks_view import HELD, WAITING
+    from visualizer.ui.views.locks_view import HELD, LOCK, WAITING
 
     found: list[str] = []
 
@@ -211,6 +211,9 @@ def problems(window, kind: str) -> list[str]:  # noqa: ANN001 (a MainWindow)
         for row, column in sorted(getattr(delegate, "cut", ())):
             if column in (HELD, WAITING):
                 found.append(f"lock row {row}: {'holders' if column == HELD else 'waiters'} cut")
+            elif column == LOCK:
+                name = table.model().lock_names()[row]
+                found.append(f"lock row {row}: the name {name!r} is cut")
         for column in (HELD, WAITING):
             if table.isColumnHidden(column):
                 found.append(f"lock column {column} hidden")

@@ -149,6 +149,7 @@ def test_step_buttons_force_a_double_delivery_undo_takes_it_back(window, qtbot):
     qtbot.waitUntil(lambda: heap_view.truth is not None, timeout=20_000)
     assert len(heap_view.truth) == len(window.model.heap) - 1 == 10
     assert "differ" in heap_view.caption.toolTip()
+    assert "lost or doubled" in heap_view.caption.toolTip()
 
     # Undo replays all but the last step in a fresh run: the delivery is not made yet.
     ctl.stepping.undo_action.trigger()

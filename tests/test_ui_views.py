@@ -524,3 +524,32 @@ def test_timeline_does_not_promise_a_start_after_the_run_ended(qtbot):
     view.set_model(model)
     view.refresh()
     assert view.rows() == [] and view._empty_text().startswith("The run has ended")
+
+
+def test_a_long_lock_name_wraps_where_its_row_has_the_lines_and_is_reported_where_not(qtbot):
+    """A condition's lock name ("not_empty") beside a cell of wrapped chips wraps after its
+    "_" rather than being elided; in a row one line tall it is elided, and reported cut."""
+    from PySide6.QtGui import QFontMetrics, QStandardItem, QStandardItemModel
+    from PySide6.QtWidgets import QTableView
+
+    from visualizer.ui.views.chips import ChipDelegate
+
+    model = QStandardItemModel(1, 1)
+    model.setItem(0, 0, QStandardItem("not_\u200bempty"))
+    table = QTableView()
+    qtbot.addWidget(table)
+    table.setModel(model)
+    table.setWordWrap(False)
+    delegate = ChipDelegate(table)
+    table.setItemDelegate(delegate)
+    line = QFontMetrics(table.font()).lineSpacing()
+    width = QFontMetrics(table.font()).horizontalAdvance("empty") + 16  # not "not_empty"
+    table.setColumnWidth(0, width)
+    table.resize(width + 40, 8 * line)
+    table.show()
+    qtbot.waitExposed(table)
+    for height, cut in ((line + 6, True), (3 * line + 6, False)):
+        table.setRowHeight(0, height)
+        delegate.cut.clear()
+        table.grab()  # paints every cell now
+        assert ((0, 0) in delegate.cut) is cut, height

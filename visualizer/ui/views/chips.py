@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
@@ -111,13 +111,42 @@ class ChipDelegate(QStyledItemDelegate):
     """Paints a cell's :data:`CHIPS_ROLE` list as chips; other cells as usual.
 
     Chips wrap onto more lines where the row is tall enough (the lock table makes
-    it so); where even their short names do not fit, the cell goes into
-    :attr:`cut` (row, column) at that paint: the lecture-hall test checks it is empty.
+    it so), and so does a plain cell's text (a lock's name); where even their short
+    names do not fit, or the text is elided, the cell goes into :attr:`cut` (row,
+    column) at that paint: the lecture-hall test checks it is empty.
     """
 
     def __init__(self, parent=None) -> None:  # noqa: ANN001 (Qt's parent: any QObject)
         super().__init__(parent)
         self.cut: set[tuple[int, int]] = set()
+
+    def _paint_text(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        """A plain cell: on one line (elided as the view says), or wrapped where it is too
+        wide and its row, made tall by another cell's chips, has the lines for it."""
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        metrics = QFontMetrics(opt.font)
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        key = (index.row(), index.column())
+        self.cut.discard(key)
+        # The text's room: the cell less the margin the style keeps on each side.
+        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, opt, widget) + 1
+        room = opt.rect.width() - 2 * margin
+        if opt.text and metrics.horizontalAdvance(opt.text) > room:
+            wrapped = metrics.boundingRect(
+                QRect(0, 0, max(1, room), 10_000), Qt.TextFlag.TextWordWrap, opt.text
+            )
+            if wrapped.width() <= room and wrapped.height() <= opt.rect.height() - 4:
+                opt.features |= QStyleOptionViewItem.ViewItemFeature.WrapText
+            else:
+                self.cut.add(key)  # elided: the lecture-hall test reads it
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
 
     def paint(
         self,
@@ -127,7 +156,7 @@ class ChipDelegate(QStyledItemDelegate):
     ) -> None:
         chips: Sequence[Chip] | None = index.data(CHIPS_ROLE)
         if not chips:
-            super().paint(painter, option, index)
+            self._paint_text(painter, option, index)
             return
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)

@@ -368,6 +368,7 @@ class HeapView(RunView):
         self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.caption.setMinimumWidth(1)
         self._caption_lines: list[str] = []
+        self._caption_why = ""  # the tooltip's explanation of the caption, if any
         self.tree = HeapTree()
         self.strip = HeapStrip()
         layout = QVBoxLayout(self)
@@ -384,7 +385,7 @@ class HeapView(RunView):
     def restyle(self) -> None:
         self.caption.setFixedHeight(2 * self.caption.fontMetrics().lineSpacing() + 10)
         self._caption_lines, lines = [], self._caption_lines
-        self._set_caption(lines)
+        self._set_caption(lines, self._caption_why)
 
     def set_model(self, model: RunModel | None) -> None:
         self.model = model
@@ -484,15 +485,16 @@ class HeapView(RunView):
         for picture in (self.tree, self.strip):
             picture.set_state(entries, statuses, len(truth), differ, self.selected)
         noun = "entry" if len(truth) == 1 else "entries"
-        lines = [f"The program's own heap, paused: {len(truth):,} {noun}"]
+        # Short lines: the dock beside the code is a third of a 1024-pixel projector, and
+        # these two say what the pause is for.  The tooltip explains.
+        lines = [f"Paused, the real heap: {len(truth):,} {noun}"]
         if differ:
-            lines.append(
-                f"The events tell {len(replica):,}: {len(differ)} slot(s) differ, lit up "
-                "(a task lost or doubled where no event shows it)"
-            )
+            lines.append(f"The events say {len(replica):,}: {len(differ)} differ, lit up")
+            why = "A slot lit up: a task lost or doubled where no event shows it"
         else:
             lines.append("The events tell the same heap")
-        self._set_caption(lines)
+            why = "The heap the events describe is the program's own, slot for slot"
+        self._set_caption(lines, why)
 
     def _show_own_paused(self, truth: list[Entry], replica: list[Entry]) -> None:
         """A user's heapq list while stepping, against what its calls imply.
@@ -540,20 +542,22 @@ class HeapView(RunView):
             lines.append(line)
         return lines
 
-    def _set_caption(self, lines: list[str]) -> None:
+    def _set_caption(self, lines: list[str], why: str = "") -> None:
         if lines == self._caption_lines and self.caption.text():
             return
         self._caption_lines = lines
+        self._caption_why = why
         metrics = self.caption.fontMetrics()
         width = max(10, self.caption.width())
         elide = Qt.TextElideMode.ElideRight
         self.caption.setText("\n".join(metrics.elidedText(line, elide, width) for line in lines))
-        self.caption.setToolTip("\n".join([*lines, "Each node: its priority over its task (#id)"]))
+        tip = [*lines, why] if why else lines
+        self.caption.setToolTip("\n".join([*tip, "Each node: its priority over its task (#id)"]))
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
         self._caption_lines, lines = [], self._caption_lines
-        self._set_caption(lines)
+        self._set_caption(lines, self._caption_why)
 
     def select_task(self, task_id: Hashable | None) -> None:
         self.selected = task_id

@@ -17,6 +17,7 @@ every figure.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QRect,
     Qt,
 )
 from PySide6.QtGui import QColor, QFontMetrics
@@ -145,6 +147,26 @@ def _stats_text(stats) -> str:
     return f"{p50}/{p99}"
 
 
+WRAP = int(Qt.TextFlag.TextWordWrap)
+
+
+def wrappable(name: str) -> str:
+    """A lock's name with places to wrap after its "_" and "." (zero-width spaces):
+    "PriorityQueue.not_empty" on two or three lines rather than elided."""
+    return name.replace("_", "_\u200b").replace(".", ".\u200b")
+
+
+def name_lines(metrics: QFontMetrics, text: str | None, room: int, line: float) -> int:
+    """Chip lines a row needs for its lock's name (as :func:`wrappable` text) to wrap whole
+    in ``room`` pixels: 1 if it fits on one, or if no wrapping would make it fit."""
+    if not text or metrics.horizontalAdvance(text) <= room:
+        return 1
+    wrapped = metrics.boundingRect(QRect(0, 0, max(1, room), 10_000), WRAP, text)
+    if wrapped.width() > room:
+        return 1  # a word wider than the column: elided, whatever the height
+    return max(1, math.ceil((wrapped.height() + 4) / line))
+
+
 class LockTableModel(QAbstractTableModel):
     """One row per traced primitive, rebuilt from the model's lock table on refresh."""
 
@@ -179,6 +201,8 @@ class LockTableModel(QAbstractTableModel):
         row = self._rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
+            if column == LOCK:  # "not_empty" may wrap after its "_" rather than be elided
+                return wrappable(row.texts[column])
             return row.texts[column]
         if role == Qt.ItemDataRole.ToolTipRole:
             # Every figure of the row, so a column hidden for want of width is one hover away.
@@ -445,6 +469,13 @@ class LocksView(RunView):
                 grew = True
         metrics = QFontMetrics(self.table_model.font)
         model = self.table_model
+        for row in range(min(model.rowCount(), MEASURED_ROWS)):
+            # A name wraps between its words: the column needs its widest one.
+            words = re.split("[ \u200b]", model.index(row, LOCK).data() or "")
+            word = max((metrics.horizontalAdvance(w) for w in words), default=0) + 10
+            if word > self._least.get(LOCK, 0):
+                self._least[LOCK] = word
+                grew = True
         for column in CHIP_COLUMNS:
             for row in range(min(model.rowCount(), MEASURED_ROWS)):
                 chips = model.index(row, column).data(CHIPS_ROLE) or []
@@ -471,8 +502,14 @@ class LocksView(RunView):
         # A chip column is never narrower than its widest chip by short name, nor than a
         # few letters of its header: its chips wrap rather than being cut.
         least = {c: max(self._least.get(c, 0), header.sectionSizeHint(c)) for c in CHIP_COLUMNS}
-        # The lock's name gives way first (elided in the middle, whole in its tooltip).
-        name_cap = max(header.sectionSizeHint(LOCK) // 2, available // 4)
+        # The lock's name gives way first: it wraps between its words (rows grow for it),
+        # and a column steps aside before it is narrower than its widest word; where even
+        # that is not enough it is elided in the middle (whole in its tooltip).
+        name_cap = max(
+            header.sectionSizeHint(LOCK) // 2,
+            available // 4,
+            min(self._least.get(LOCK, 0), self._wanted[LOCK]),
+        )
         shown = list(range(len(COLUMNS)))
         for column in (*DROP_ORDER, CONTENDED):
             fixed = sum(self._wanted[c] for c in shown if c not in CHIP_COLUMNS)
@@ -484,7 +521,10 @@ class LocksView(RunView):
             table.setColumnHidden(column, column not in shown)
         header.setMinimumSectionSize(8)  # squeezed columns must not run past the edge
         widths = {c: self._wanted[c] for c in shown if c not in CHIP_COLUMNS}
-        widths[LOCK] = min(widths[LOCK], name_cap)
+        # Whole if the chip columns keep their least beside it ("not_empty" was "no…ty"
+        # at 1024x768 with room to spare), else no wider than the cap or what is left.
+        others = sum(width for c, width in widths.items() if c != LOCK) + sum(least.values())
+        widths[LOCK] = min(widths[LOCK], max(name_cap, available - others))
         spare = available - sum(widths.values())
         natural = sum(self._wanted[c] for c in CHIP_COLUMNS)
         room = spare - sum(least.values())
@@ -522,8 +562,9 @@ class LocksView(RunView):
         metrics = QFontMetrics(self.table_model.font)
         line = chip_line_height(metrics) + GAP
         changed = short_of_room = False
+        name_room = table.columnWidth(LOCK) - 6
         for row in range(min(model.rowCount(), MEASURED_ROWS)):
-            lines = 1
+            lines = name_lines(metrics, model.index(row, LOCK).data(), name_room, line)
             for column in CHIP_COLUMNS:
                 chips = model.index(row, column).data(CHIPS_ROLE) or []
                 width = table.columnWidth(column) - 6
