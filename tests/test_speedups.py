@@ -288,6 +288,26 @@ def kinds_of(events: list[tuple], subject: object) -> list[tuple[int, int]]:
     return [(thread, kind) for _t, thread, kind, name, *_ in events if name == subject]
 
 
+def until_pending(recorder: Recorder, count: int) -> None:
+    """Wait until ``count`` events wait, counted without a drain (which would publish a
+    pending hold itself)."""
+    deadline = time.monotonic() + 5
+    while recorder.pending() < count:
+        assert time.monotonic() < deadline, "nobody asked"
+        time.sleep(0.001)
+
+
+def handed_over(holder: threading.Thread, waiter: threading.Thread) -> list[tuple[int, int]]:
+    """A lock's events, after its creation, when ``waiter`` waited for ``holder``'s hold."""
+    return [
+        (holder.ident, LOCK_ACQUIRED),
+        (waiter.ident, LOCK_REQUESTED),
+        (holder.ident, LOCK_RELEASED),
+        (waiter.ident, LOCK_ACQUIRED),
+        (waiter.ident, LOCK_RELEASED),
+    ]
+
+
 @needs_c
 def test_an_uncontended_hold_is_one_event_stamped_at_both_ends():
     recorder = Recorder()
@@ -323,23 +343,13 @@ def test_a_hold_someone_waits_for_is_recorded_taken_before_the_request():
     assert recorder.pending() == 1  # the lock's creation: the hold is not recorded yet
     waiter = threading.Thread(target=lambda: lock.acquire() and lock.release())
     waiter.start()
-    deadline = time.monotonic() + 5
-    # Count without draining (a drain would publish the hold itself): then the hold
-    # the waiter published and the waiter's request.
-    while recorder.pending() < 3:
-        assert time.monotonic() < deadline, "the waiter never asked"
-        time.sleep(0.001)
+    # The lock's creation, then the hold the waiter published and the waiter's request.
+    until_pending(recorder, 3)
     done.set()
     holder.join(5)
     waiter.join(5)
     events = recorder.drain().events
-    assert kinds_of(events, "L")[1:] == [
-        (holder.ident, LOCK_ACQUIRED),
-        (waiter.ident, LOCK_REQUESTED),
-        (holder.ident, LOCK_RELEASED),
-        (waiter.ident, LOCK_ACQUIRED),
-        (waiter.ident, LOCK_RELEASED),
-    ]
+    assert kinds_of(events, "L")[1:] == handed_over(holder, waiter)
     request = next(e for e in events if e[2] == LOCK_REQUESTED)
     assert request[5] == holder.ident
 
@@ -367,21 +377,12 @@ def test_a_write_hold_a_reader_waits_for_is_recorded_taken_before_the_request():
     assert recorder.pending() == 1  # the lock's creation: the write hold is not recorded yet
     reader = threading.Thread(target=read)
     reader.start()
-    deadline = time.monotonic() + 5
-    while recorder.pending() < 3:  # the hold the reader published, and its request
-        assert time.monotonic() < deadline, "the reader never asked"
-        time.sleep(0.001)
+    until_pending(recorder, 3)  # the hold the reader published, and its request
     done.set()
     writer.join(5)
     reader.join(5)
     events = recorder.drain().events
-    assert kinds_of(events, "RW")[1:] == [
-        (writer.ident, LOCK_ACQUIRED),
-        (reader.ident, LOCK_REQUESTED),
-        (writer.ident, LOCK_RELEASED),
-        (reader.ident, LOCK_ACQUIRED),
-        (reader.ident, LOCK_RELEASED),
-    ]
+    assert kinds_of(events, "RW")[1:] == handed_over(writer, reader)
     assert next(e for e in events if e[2] == LOCK_REQUESTED)[5] == writer.ident
 
 
@@ -496,10 +497,7 @@ def test_a_contended_with_records_the_request_naming_the_holder_then_the_take(
     assert holding.wait(5)
     waiter = threading.Thread(target=wait)
     waiter.start()
-    deadline = time.monotonic() + 5
-    while recorder.pending() < 3:  # the creation, the published hold, the request
-        assert time.monotonic() < deadline, "the waiter never asked"
-        time.sleep(0.001)
+    until_pending(recorder, 3)  # the creation, the published hold, the request
     gate.close()  # a pause while it waits: it keeps waiting, and takes the lock once free
     time.sleep(WAIT_SLICE * 1.5)  # let a slice end with the gate closed
     gate.open()
@@ -508,13 +506,7 @@ def test_a_contended_with_records_the_request_naming_the_holder_then_the_take(
     waiter.join(5)
     assert entered.is_set() and not waiter.is_alive()
     events = recorder.drain().events
-    assert kinds_of(events, "L")[1:] == [
-        (holder.ident, LOCK_ACQUIRED),
-        (waiter.ident, LOCK_REQUESTED),
-        (holder.ident, LOCK_RELEASED),
-        (waiter.ident, LOCK_ACQUIRED),
-        (waiter.ident, LOCK_RELEASED),
-    ]
+    assert kinds_of(events, "L")[1:] == handed_over(holder, waiter)
     request, taken, _released = (e for e in events if e[1] == waiter.ident and e[3] == "L")
     assert request[4:] == (EXCLUSIVE, holder.ident)
     assert taken[4:] == (EXCLUSIVE, 1)
