@@ -214,6 +214,9 @@ def problems(window, kind: str) -> list[str]:  # noqa: ANN001 (a MainWindow)
             elif column == LOCK:
                 name = table.model().lock_names()[row]
                 found.append(f"lock row {row}: the name {name!r} is cut")
+            else:
+                text = table.model().index(row, column).data()
+                found.append(f"lock row {row}: {text!r} is cut (column {column})")
         for column in (HELD, WAITING):
             if table.isColumnHidden(column):
                 found.append(f"lock column {column} hidden")

@@ -218,6 +218,13 @@ class LockTableModel(QAbstractTableModel):
     def lock_names(self) -> list[str]:
         return list(self._names)
 
+    def longest(self) -> tuple[int, ...]:
+        """Each column's longest text, in characters (a cheap sign a column may have grown)."""
+        return tuple(
+            max((len(row.texts[column]) for row in self._rows[:MEASURED_ROWS]), default=0)
+            for column in range(len(COLUMNS))
+        )
+
     def update_from(self, model: RunModel | None) -> None:
         """Rebuild the rows; reset only if the set of locks changed."""
         if model is None:
@@ -406,6 +413,7 @@ class LocksView(RunView):
         self._frames = 0
         self._wanted: dict[int, int] = {}  # widest contents seen per column (never shrinks)
         self._least: dict[int, int] = {}  # widest single chip (short name) per chip column
+        self._longest: tuple[int, ...] = ()  # each column's longest text when last looked
         self._row_lines: dict[int, int] = {}  # lines of chips each row has needed
         self._laid_out_for = -1  # the room the columns were last laid out in
         self.restyle()
@@ -446,12 +454,21 @@ class LocksView(RunView):
             self._row_lines = {}
             self._fit_table_height(len(names))
             self._measure_columns()
-        elif self._frames % COLUMN_CHECK_EVERY == 0:
+        elif self._frames % COLUMN_CHECK_EVERY == 0 or self._longer_texts():
+            # Also at once when a text is longer than any before: a run that stops right
+            # after "0 %" became "100 %" (a deadlock) would else show "1…%" until resized.
             self._measure_columns()
         elif self._fit_rows():  # more waiters now: their row grows at once, never cut,
             self._measure_columns()  # and if three lines are not enough, the columns change now
         self._frames += 1
         self.graph.set_state(graph_state(self.model), NO_RUN if self.model is None else NO_LOCKS)
+
+    def _longer_texts(self) -> bool:
+        longest, before = self.table_model.longest(), self._longest
+        self._longest = longest
+        if len(longest) != len(before):
+            return True
+        return any(now > then for now, then in zip(longest, before, strict=True))
 
     def _measure_columns(self) -> None:
         """Note each column's widest contents; lay out again if any grew.
