@@ -43,25 +43,35 @@ enum {
 };
 #define MAX_DEPTH 64  /* far deeper than the reader allows (schema.MAX_NESTING) */
 
-/* An exact int's value if it fits in a machine word's worth of digits (most do),
- * read without a call; else the general conversion.  0, or -1 with an exception
- * set (OverflowError: beyond 64 bits). */
+/* An exact int's value, read without a call, if it fits in a machine word's worth
+ * of digits (most do): 1 if read, 0 if it does not (then *out is untouched). */
 static inline int
-int_value(PyObject *value, long long *out)
+compact_value(PyObject *value, long long *out)
 {
-    int overflow;
 #if PY_VERSION_HEX >= 0x030C0000
     if (PyUnstable_Long_IsCompact((PyLongObject *)value)) {
         *out = (long long)PyUnstable_Long_CompactValue((PyLongObject *)value);
-        return 0;
+        return 1;
     }
 #elif !defined(Py_LIMITED_API)
     Py_ssize_t size = Py_SIZE(value);
     if (size == 0 || size == 1 || size == -1) {
         *out = size * (long long)((PyLongObject *)value)->ob_digit[0];
-        return 0;
+        return 1;
     }
 #endif
+    return 0;
+}
+
+/* An exact int's value: compact_value, else the general conversion.  0, or -1 with
+ * an exception set (OverflowError: beyond 64 bits). */
+static inline int
+int_value(PyObject *value, long long *out)
+{
+    int overflow;
+    if (compact_value(value, out)) {
+        return 0;
+    }
     *out = PyLong_AsLongLongAndOverflow(value, &overflow);
     if (*out == -1 && PyErr_Occurred()) {
         return -1;

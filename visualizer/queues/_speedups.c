@@ -420,14 +420,24 @@ publish(Mutex *self)
                    self->mode, small_one, 0);
 }
 
-/* publish_pending(): record every pending hold's acquisition, oldest first. */
-static PyObject *
-publish_pending(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+/* Record every pending hold's acquisition, oldest first: 0, or -1 with an exception. */
+static int
+publish_all(void)
 {
     while (pending_first != NULL) {
         if (publish(pending_first) < 0) {
-            return NULL;
+            return -1;
         }
+    }
+    return 0;
+}
+
+/* publish_pending(): publish_all, for the Python paths and the recorder's drains. */
+static PyObject *
+publish_pending(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    if (publish_all() < 0) {
+        return NULL;
     }
     Py_RETURN_NONE;
 }
@@ -583,11 +593,9 @@ mutex_contended(Mutex *self, unsigned long me)
 {
     PyObject *me_obj, *owner, *result;
     int taken, closed, slices = 0;
-    result = publish_pending(NULL, NULL);  /* the holder's hold first: see the top */
-    if (result == NULL) {
+    if (publish_all() < 0) {  /* the holder's hold first: see the top */
         return NULL;
     }
-    Py_DECREF(result);
     me_obj = ident_of(&shared_idents, me);
     if (me_obj == NULL) {
         return NULL;

@@ -207,26 +207,14 @@ store_grow(Store *self)
     return 0;
 }
 
-/* Keep ``value`` in ``field``: as a number if it is an exact int within one
- * digit's reach (1: held so), else as a new reference (NULL stays NULL). */
+/* Keep ``value`` in ``field``: as a number if it is a compact exact int (1: held
+ * so), else as a new reference (NULL stays NULL). */
 static inline int
 hold(Field *field, PyObject *value)
 {
-#if PY_VERSION_HEX >= 0x030C0000
-    if (value != NULL && PyLong_CheckExact(value)
-        && PyUnstable_Long_IsCompact((PyLongObject *)value)) {
-        field->number = (long long)PyUnstable_Long_CompactValue((PyLongObject *)value);
+    if (value != NULL && PyLong_CheckExact(value) && compact_value(value, &field->number)) {
         return 1;
     }
-#elif !defined(Py_LIMITED_API)
-    if (value != NULL && PyLong_CheckExact(value)) {
-        Py_ssize_t size = Py_SIZE(value);
-        if (size == 0 || size == 1 || size == -1) {
-            field->number = size * (long long)((PyLongObject *)value)->ob_digit[0];
-            return 1;
-        }
-    }
-#endif
     field->object = Py_XNewRef(value);
     return 0;
 }

@@ -28,7 +28,6 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QRect,
     Qt,
 )
 from PySide6.QtGui import QColor, QFontMetrics
@@ -54,6 +53,7 @@ from visualizer.ui.views.chips import (
     chip_width,
     lines_needed,
     short_chip,
+    wrapped_height,
 )
 from visualizer.ui.views.labels import format_duration, thread_colors, thread_label
 from visualizer.ui.views.waitfor_graph import NO_LOCKS, NO_RUN, GraphState, WaitForGraph
@@ -147,9 +147,6 @@ def _stats_text(stats) -> str:
     return f"{p50}/{p99}"
 
 
-WRAP = int(Qt.TextFlag.TextWordWrap)
-
-
 def wrappable(name: str) -> str:
     """A lock's name with places to wrap after its "_" and "." (zero-width spaces):
     "PriorityQueue.not_empty" on two or three lines rather than elided."""
@@ -161,10 +158,10 @@ def name_lines(metrics: QFontMetrics, text: str | None, room: int, line: float) 
     in ``room`` pixels: 1 if it fits on one, or if no wrapping would make it fit."""
     if not text or metrics.horizontalAdvance(text) <= room:
         return 1
-    wrapped = metrics.boundingRect(QRect(0, 0, max(1, room), 10_000), WRAP, text)
-    if wrapped.width() > room:
+    height = wrapped_height(metrics, text, room)
+    if height is None:
         return 1  # a word wider than the column: elided, whatever the height
-    return max(1, math.ceil((wrapped.height() + 4) / line))
+    return max(1, math.ceil((height + 4) / line))
 
 
 class LockTableModel(QAbstractTableModel):
