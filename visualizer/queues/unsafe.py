@@ -77,7 +77,8 @@ class UnsafeQueue(TaskTable):
         self._status[task_id] = QUEUED
         self._queued += 1
         if self._traced:  # watched: say so in the event stream
-            self._record(TASK_ADDED, task_id, priority, added + 1)
+            record = self._record
+            record(TASK_ADDED, task_id, priority, added + 1)
         heapq.heappush(
             self._heap, (-priority, next(self._order), new_task(task_id, priority, payload))
         )
@@ -100,7 +101,8 @@ class UnsafeQueue(TaskTable):
             self._status[task.task_id] = PROCESSING
             self._queued -= 1
             if self._traced:
-                self._record(TASK_POPPED, task.task_id, task.priority)
+                record = self._record
+                record(TASK_POPPED, task.task_id, task.priority)
             return task
         return None
 
