@@ -41,10 +41,13 @@ class ReadWriteLock:
         self.name = name
         self.prefer_writers = prefer_writers
         self.kind_label = "RWLock (writer-preferring)" if prefer_writers else "RWLock"
-        self.readers: list[int] = []  # all fields below are guarded by _cond
+        self.readers: list[int] = []  # all fields below are guarded by _lock
         self.writer: int | None = None
         self.writers_waiting = 0
-        self._cond = threading.Condition(threading.Lock())
+        # The condition's own lock, entered straight (``with self._lock``): the same
+        # as ``with self._cond``, without the two Python calls Condition makes for it.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._append = append
         self._gate = gate
         self._traced = traced  # untraced, the hot paths skip even the call to _stamp
@@ -71,12 +74,12 @@ class ReadWriteLock:
         the code panel (see :func:`~visualizer.queues.traced.sliced_acquire`).
         """
         waits = f"waiting to {mode} '{self.name}'"
-        if self._gate.controlled:  # the scheduler parks the thread; nothing may hold _cond then
-            self._cond.release()
+        if self._gate.controlled:  # the scheduler parks the thread; nothing may hold _lock then
+            self._lock.release()
             try:
                 self._gate.block(allowed, None, waits)
             finally:
-                self._cond.acquire()
+                self._lock.acquire()
             return
         blocked: Callable[[], None] | None = blocked_reporter(self._append, get_ident(), waits)
         while not allowed():
@@ -90,7 +93,7 @@ class ReadWriteLock:
         gate = self._gate
         if gate.closed:
             gate.checkpoint(f"read-acquire {self.name}")
-        with self._cond:
+        with self._lock:
             if not self._can_read():
                 speedups.publish_pending()  # what this thread holds while it waits
                 self._stamp(LOCK_REQUESTED, self.name, READ, self.writer)
@@ -100,7 +103,7 @@ class ReadWriteLock:
                 self._stamp(LOCK_ACQUIRED, self.name, READ, len(self.readers))
 
     def release_read(self) -> None:
-        with self._cond:
+        with self._lock:
             self.readers.remove(get_ident())
             if self._traced:
                 self._stamp(LOCK_RELEASED, self.name, READ, len(self.readers))
@@ -111,8 +114,8 @@ class ReadWriteLock:
         gate = self._gate
         if gate.closed:
             gate.checkpoint(f"write-acquire {self.name}")
-        with self._cond:
-            waited = self.writer is not None or bool(self.readers)  # not self._can_write()
+        with self._lock:
+            waited = self.writer is not None or self.readers  # truthy: not self._can_write()
             if waited:
                 holder = self.writer if self.writer is not None else tuple(self.readers)
                 speedups.publish_pending()
@@ -128,9 +131,9 @@ class ReadWriteLock:
             elif self._traced:
                 self._stamp(LOCK_ACQUIRED, self.name, WRITE, 1)
 
-    def release_write(self, *_exc_info: object) -> None:
+    def release_write(self, _type: object = None, _exc: object = None, _tb: object = None) -> None:
         """Let the writer out (the arguments, if any, are ``__exit__``'s, unused)."""
-        with self._cond:
+        with self._lock:
             hold = self._hold
             if hold is not None and hold.owner is not None:
                 hold._hold_end()
