@@ -30,6 +30,7 @@ from visualizer.events import (
     TASK_ADDED,
     TASK_COMPLETED,
     TASK_POPPED,
+    Kind,
     Recorder,
 )
 from visualizer.queues import STRATEGIES, Tracer, speedups
@@ -179,6 +180,25 @@ def test_ints_the_fast_paths_record_come_back_with_their_values_whatever_their_s
     for events in (tuples, from_blocks):
         assert [(kind, subject, a, b) for _t, _id, kind, subject, a, b in events] == expected
         assert [type(event[3]) for event in events] == [type(value) for value in values]
+
+
+@needs_c
+def test_a_kind_no_c_int_holds_comes_back_as_the_object_recorded():
+    """A record keeps its kind as a C int; any other kind (an enum member, a huge int,
+    text: only a user's own code records such) is kept as the object, goes as a tuple."""
+    recorder = Recorder()
+    tracer = Tracer(recorder)
+    odd_kinds = [Kind.TASK_ADDED, 2**40, "added"]
+    for number, kind in enumerate(odd_kinds):
+        tracer.record(kind, number, "a", None)
+    tracer.record(TASK_ADDED, 9, "a", None)
+    batch = recorder.drain_blocks(100, 100)
+    assert batch is not None
+    (part, count, _idents), *_ = batch.parts
+    assert isinstance(part, list) and count == 4  # the block form could not hold them
+    assert [event[2] for event in part] == [*odd_kinds, TASK_ADDED]
+    assert [type(event[2]) for event in part] == [Kind, int, str, int]
+    assert [event[3] for event in part] == [0, 1, 2, 9]
 
 
 @needs_c

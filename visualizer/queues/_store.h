@@ -152,23 +152,34 @@ typedef union {
     long long number;
 } Field;
 
-enum { NUMBER_SUBJECT = 1, NUMBER_A = 2, NUMBER_B = 4 };
+enum {
+    NUMBER_SUBJECT = 1, NUMBER_A = 2, NUMBER_B = 4,
+    SINCE_B = 8,   /* ``b`` is a stamp (store_stamp's), turned into time when taken */
+    ODD_KIND = 16, /* ``ident`` is a tuple (ident, kind): a kind no C int holds */
+};
 
+/* 48 bytes: the drain reads every record once, often from memory (a frame's worth
+ * at 4 + 4 outgrows the caches), so a record is kept as small as its fields allow. */
 typedef struct {
     long long t;        /* when (store_stamp: see the store's clock) */
-    long long since;    /* b of a LOCK_HELD (when the hold began), where ``b`` is NULL */
     PyObject *ident;    /* the thread's ident (an int); NULL: ``subject`` is a whole event */
-    PyObject *kind;     /* strong references, as are the Fields not held as numbers */
-    Field subject, a, b;
-    int numbers;        /* NUMBER_* bits: which Fields are numbers */
+    Field subject, a, b; /* strong references, but for the Fields held as numbers */
+    int kind;           /* the event's kind (unless ODD_KIND) */
+    int numbers;        /* NUMBER_* bits: which Fields are numbers; SINCE_B, ODD_KIND */
 } Record;
 
 typedef struct {
     PyObject_HEAD
     Record *records;
     Py_ssize_t start, end, capacity;  /* waiting: records[start:end] */
+    Record *spare;                    /* see detach */
+    Py_ssize_t spare_capacity;
+    int spare_busy;
     BlockWriter writer;
 } Store;
+
+/* The most records the spare array of ``detach`` grows to (a block's worth and more). */
+#define SPARE_MAX 8192
 
 static PyTypeObject *store_type;
 
@@ -226,23 +237,42 @@ store_put(Store *self, long long t, PyObject *ident, PyObject *kind, PyObject *s
           PyObject *a, PyObject *b, long long since)
 {
     Record *record;
+    long long kind_value = -1;
+    int numbers = 0;
     if (self->end == self->capacity && store_grow(self) < 0) {
         return -1;
     }
-    record = &self->records[self->end++];
-    record->t = t;
-    record->since = since;
-    record->ident = Py_XNewRef(ident);
-    record->kind = Py_XNewRef(kind);
+    record = &self->records[self->end];
     if (ident == NULL) {  /* a whole event, kept as it is */
+        record->ident = NULL;
         record->subject.object = Py_NewRef(subject);
-        record->a.object = record->b.object = NULL;
         record->numbers = 0;
+        self->end++;
         return 0;
     }
-    record->numbers = (hold(&record->subject, subject) ? NUMBER_SUBJECT : 0)
-                      | (hold(&record->a, a) ? NUMBER_A : 0)
-                      | (hold(&record->b, b) ? NUMBER_B : 0);
+    if (PyLong_CheckExact(kind) && compact_value(kind, &kind_value) && kind_value >= 0
+        && kind_value <= INT_MAX) {
+        record->ident = Py_NewRef(ident);
+        record->kind = (int)kind_value;
+    }
+    else if ((record->ident = PyTuple_Pack(2, ident, kind)) != NULL) {
+        numbers = ODD_KIND;
+    }
+    else {
+        return -1;
+    }
+    record->t = t;
+    numbers |= (hold(&record->subject, subject) ? NUMBER_SUBJECT : 0)
+               | (hold(&record->a, a) ? NUMBER_A : 0);
+    if (b == NULL) {
+        record->b.number = since;
+        numbers |= NUMBER_B | SINCE_B;
+    }
+    else if (hold(&record->b, b)) {
+        numbers |= NUMBER_B;
+    }
+    record->numbers = numbers;
+    self->end++;
     return 0;
 }
 
@@ -253,9 +283,11 @@ release(Record *records, Py_ssize_t count)
     for (i = 0; i < count; i++) {
         int numbers = records[i].numbers;
         Py_XDECREF(records[i].ident);
-        Py_XDECREF(records[i].kind);
         if (!(numbers & NUMBER_SUBJECT)) {
             Py_XDECREF(records[i].subject.object);
+        }
+        if (records[i].ident == NULL) {
+            continue;  /* a whole event: nothing else is set */
         }
         if (!(numbers & NUMBER_A)) {
             Py_XDECREF(records[i].a.object);
@@ -266,12 +298,32 @@ release(Record *records, Py_ssize_t count)
     }
 }
 
-/* The first ``count`` waiting records, moved out of the array (the caller frees
- * the copy); NULL with an exception set if there is no memory for it. */
+/* The first ``count`` waiting records, moved out of the array into the store's
+ * spare array (or, if that is in use, a new one: dropping references may run
+ * Python code that drains this store again); give it back with ``undetach``.
+ * NULL with an exception set if there is no memory for it.  A spare kept from
+ * drain to drain spares each block's drain a fresh allocation of the size of its
+ * records (its pages faulted in anew every time, measured at 6 ns an event). */
 static Record *
 detach(Store *self, Py_ssize_t count)
 {
-    Record *copy = PyMem_Malloc((size_t)(count ? count : 1) * sizeof(Record));
+    Record *copy;
+    size_t size = (size_t)(count ? count : 1) * sizeof(Record);
+    if (!self->spare_busy && self->spare_capacity >= count) {
+        copy = self->spare;
+        self->spare_busy = 1;
+    }
+    else if (!self->spare_busy && count <= SPARE_MAX) {
+        copy = PyMem_Realloc(self->spare, size);
+        if (copy != NULL) {
+            self->spare = copy;
+            self->spare_capacity = count ? count : 1;
+            self->spare_busy = 1;
+        }
+    }
+    else {
+        copy = PyMem_Malloc(size);
+    }
     if (copy == NULL) {
         PyErr_NoMemory();
         return NULL;
@@ -282,6 +334,18 @@ detach(Store *self, Py_ssize_t count)
         self->start = self->end = 0;
     }
     return copy;
+}
+
+/* Done with what ``detach`` gave. */
+static void
+undetach(Store *self, Record *copy)
+{
+    if (copy == self->spare) {
+        self->spare_busy = 0;
+    }
+    else {
+        PyMem_Free(copy);
+    }
 }
 
 static Py_ssize_t
@@ -298,19 +362,25 @@ waiting_count(Store *self, PyObject *arg)
     return count < self->end - self->start ? count : self->end - self->start;
 }
 
-/* A field as an object: a new one made of a number, else the reference it holds
- * (taken over); NULL with an exception set if there is no memory. */
+/* A field as an object: a new one made of a number (a stamp for SINCE_B), else the
+ * reference it holds (taken over); NULL with an exception set if there is no memory. */
 static inline PyObject *
 field_object(Record *record, Field *field, int bit)
 {
-    return record->numbers & bit ? PyLong_FromLongLong(field->number) : field->object;
+    if (!(record->numbers & bit)) {
+        return field->object;
+    }
+    if (bit == NUMBER_B && record->numbers & SINCE_B) {
+        return PyLong_FromLongLong(store_time_ns(field->number));
+    }
+    return PyLong_FromLongLong(field->number);
 }
 
 /* The record as an event tuple, taking over its references (released on failure). */
 static PyObject *
 as_tuple(Record *record)
 {
-    PyObject *values[3], *t, *event = NULL;
+    PyObject *values[3], *t, *ident, *kind, *event = NULL;
     int i, bits[3] = {NUMBER_SUBJECT, NUMBER_A, NUMBER_B};
     Field *fields[3] = {&record->subject, &record->a, &record->b};
     if (record->ident == NULL) {
@@ -318,26 +388,35 @@ as_tuple(Record *record)
     }
     for (i = 0; i < 3; i++) {
         values[i] = field_object(record, fields[i], bits[i]);
-        record->numbers |= bits[i];  /* taken over, or made (NULL: failed, or ``since``) */
+        record->numbers |= bits[i];  /* taken over, or made (NULL: failed) */
     }
-    if (values[2] == NULL && !PyErr_Occurred()) {
-        values[2] = PyLong_FromLongLong(store_time_ns(record->since));
+    if (record->numbers & ODD_KIND) {
+        ident = Py_NewRef(PyTuple_GET_ITEM(record->ident, 0));
+        kind = Py_NewRef(PyTuple_GET_ITEM(record->ident, 1));
+        Py_DECREF(record->ident);
     }
+    else {
+        ident = record->ident;
+        kind = PyLong_FromLong(record->kind);
+    }
+    record->ident = NULL;
     t = PyLong_FromLongLong(store_time_ns(record->t));
-    if (t != NULL && values[0] != NULL && values[1] != NULL && values[2] != NULL) {
+    if (t != NULL && kind != NULL && values[0] != NULL && values[1] != NULL
+        && values[2] != NULL) {
         event = PyTuple_New(6);
     }
     if (event == NULL) {
         Py_XDECREF(t);
+        Py_DECREF(ident);
+        Py_XDECREF(kind);
         for (i = 0; i < 3; i++) {
             Py_XDECREF(values[i]);
         }
-        release(record, 1);  /* its ident and kind */
         return NULL;
     }
     PyTuple_SET_ITEM(event, 0, t);
-    PyTuple_SET_ITEM(event, 1, record->ident);
-    PyTuple_SET_ITEM(event, 2, record->kind);
+    PyTuple_SET_ITEM(event, 1, ident);
+    PyTuple_SET_ITEM(event, 2, kind);
     for (i = 0; i < 3; i++) {
         PyTuple_SET_ITEM(event, 3 + i, values[i]);
     }
@@ -357,7 +436,10 @@ put_field(BlockWriter *writer, Record *record, Field *field, int bit, long long 
     if (grow(&writer->out, VALUE_HEAD_BYTES) < 0) {
         return -1;
     }
-    put_integer(writer, field->number, t);
+    put_integer(writer,
+                bit == NUMBER_B && record->numbers & SINCE_B ? store_time_ns(field->number)
+                                                              : field->number,
+                t);
     return 0;
 }
 
@@ -388,6 +470,7 @@ store_dealloc(Store *self)
         release(self->records + self->start, self->end - self->start);
         PyMem_Free(self->records);
     }
+    PyMem_Free(self->spare);
     writer_free(&self->writer);
     type->tp_free((PyObject *)self);
     Py_DECREF(type);
@@ -427,7 +510,7 @@ store_take(Store *self, PyObject *arg)
         }
         PyList_SET_ITEM(events, i, event);
     }
-    PyMem_Free(records);
+    undetach(self, records);
     return events;
 }
 
@@ -445,7 +528,7 @@ store_discard(Store *self, PyObject *arg)
         return NULL;
     }
     release(records, count);
-    PyMem_Free(records);
+    undetach(self, records);
     Py_RETURN_NONE;
 }
 
@@ -491,30 +574,23 @@ store_take_block(Store *self, PyObject *arg)
     /* No Python code runs here (exact ints and str only), so the array stays put. */
     for (i = 0; i < count; i++) {
         Record *record = &self->records[self->start + i];
-        long long t, kind;
+        long long t;
         if (record->ident == NULL) {
             if (put_boxed(writer, i, record->subject.object) < 0) {
                 goto failed;
             }
             continue;
         }
-        t = store_time_ns(record->t);
-        if (int_value(record->kind, &kind) < 0
-            || put_event_head(writer, i, t, record->ident, (long)kind) < 0
-            || put_field(writer, record, &record->subject, NUMBER_SUBJECT, t) < 0
-            || put_field(writer, record, &record->a, NUMBER_A, t) < 0) {
+        if (record->numbers & ODD_KIND) {
+            PyErr_SetString(PyExc_TypeError, "take_block: an event kind that is not a C int");
             goto failed;
         }
-        if (record->numbers & NUMBER_B || record->b.object != NULL) {
-            if (put_field(writer, record, &record->b, NUMBER_B, t) < 0) {
-                goto failed;
-            }
-        }
-        else {
-            if (grow(&writer->out, VALUE_HEAD_BYTES) < 0) {
-                goto failed;
-            }
-            put_integer(writer, store_time_ns(record->since), t);
+        t = store_time_ns(record->t);
+        if (put_event_head(writer, i, t, record->ident, record->kind) < 0
+            || put_field(writer, record, &record->subject, NUMBER_SUBJECT, t) < 0
+            || put_field(writer, record, &record->a, NUMBER_A, t) < 0
+            || put_field(writer, record, &record->b, NUMBER_B, t) < 0) {
+            goto failed;
         }
         put_event_end(writer, i, t);
     }
@@ -536,7 +612,7 @@ store_take_block(Store *self, PyObject *arg)
         return NULL;
     }
     release(records, count);
-    PyMem_Free(records);
+    undetach(self, records);
     return result;
 failed:
     writer_reset(writer);
