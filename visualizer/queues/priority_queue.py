@@ -108,7 +108,9 @@ class PriorityQueueStrategy(TaskTable):
             self._status[task_id] = QUEUED
             self._queued += 1
             self._added += 1
-            self._record(TASK_ADDED, task_id, priority, self._added)
+            if self._traced:  # watched: say so in the event stream
+                record = self._record
+                record(TASK_ADDED, task_id, priority, self._added)
             # Lock order table -> mutex: put() takes the queue's mutex inside ours.
             self._pq.put((-priority, next(self._order), new_task(task_id, priority, payload)))
 
@@ -129,7 +131,9 @@ class PriorityQueueStrategy(TaskTable):
                     continue
                 self._status[task.task_id] = PROCESSING
                 self._queued -= 1
-                self._record(TASK_POPPED, task.task_id, task.priority)
+                if self._traced:
+                    record = self._record
+                    record(TASK_POPPED, task.task_id, task.priority)
                 return task
 
     def complete_task(self, task_id: Hashable) -> None:
