@@ -183,6 +183,15 @@ def test_ints_the_fast_paths_record_come_back_with_their_values_whatever_their_s
 
 
 @needs_c
+def test_taking_nothing_from_an_empty_store_gives_nothing():
+    store = Recorder()._store
+    assert store.take(0) == [] and store.take(5) == []
+    assert store.take_block(3)[1] == 0
+    store.discard(2)
+    assert len(store) == 0
+
+
+@needs_c
 def test_a_kind_no_c_int_holds_comes_back_as_the_object_recorded():
     """A record keeps its kind as a C int; any other kind (an enum member, a huge int,
     text: only a user's own code records such) is kept as the object, goes as a tuple."""

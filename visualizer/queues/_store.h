@@ -309,7 +309,7 @@ detach(Store *self, Py_ssize_t count)
 {
     Record *copy;
     size_t size = (size_t)(count ? count : 1) * sizeof(Record);
-    if (!self->spare_busy && self->spare_capacity >= count) {
+    if (!self->spare_busy && self->spare != NULL && self->spare_capacity >= count) {
         copy = self->spare;
         self->spare_busy = 1;
     }
