@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QFontMetrics, QPalette
 
 from visualizer.engine import Run, Workload
 from visualizer.events import (
@@ -48,6 +48,7 @@ from visualizer.ui.views.chips import CHIPS_ROLE
 from visualizer.ui.views.heap_view import MAX_LEVELS
 from visualizer.ui.views.locks_view import HELD, LOCK, TYPE, WAITING
 from visualizer.ui.views.timeline_widget import TimelineWidget
+from visualizer.ui.views.waitfor_graph import GraphState, WaitForGraph
 
 
 class Traced:
@@ -424,6 +425,29 @@ def test_wait_for_graph_draws_a_deadlock_cycle_in_red(qtbot):
         if image.pixel(x, y) == red
     )
     assert reds > 100
+
+
+def test_wait_for_graph_gives_a_long_lock_name_the_room_a_short_one_leaves(qtbot):
+    """priority-queue's two locks side by side: ``PriorityQueue.mutex`` is shown whole
+    where equal slots would have cut it; cut in the middle only where nothing fits."""
+    graph = WaitForGraph()
+    qtbot.addWidget(graph)
+    graph.set_state(GraphState(locks=("table", "PriorityQueue.mutex")))
+    name_width = QFontMetrics(graph.node_font).horizontalAdvance("PriorityQueue.mutex")
+    graph.resize(int(name_width * 1.7), 160)
+    assert name_width + 20 > graph.width() / 2 - 10  # an equal slot would not hold it
+    _threads, locks = graph._positions()
+    boxes = [locks["table"], locks["PriorityQueue.mutex"]]
+    assert boxes[0].right() < boxes[1].left() and 0 <= boxes[0].left()
+    assert boxes[1].right() <= graph.width()
+    for name, box in zip(("table", "PriorityQueue.mutex"), boxes, strict=True):
+        assert graph.lock_label(name, int(box.width()) - 8)[1] == name
+    graph.resize(int(name_width * 0.8), 160)
+    _threads, locks = graph._positions()
+    narrow = locks["PriorityQueue.mutex"]
+    assert narrow.right() <= graph.width() and locks["table"].right() < narrow.left()
+    cut = graph.lock_label("PriorityQueue.mutex", int(narrow.width()) - 8)[1]
+    assert "\u2026" in cut and cut.startswith("Pri") and cut.endswith("x")
 
 
 # --- throughput ------------------------------------------------------------------------------

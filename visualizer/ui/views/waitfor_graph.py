@@ -15,7 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPaintEvent, QPen, QPolygonF
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QPolygonF,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from visualizer.ui.theme import ALERT_COLOR, foreground, muted, text_on, view_font
@@ -48,6 +57,7 @@ class WaitForGraph(QWidget):
 
     def restyle(self) -> None:
         self.node_font = view_font(bold=True)
+        self.small_node_font = view_font(small=True, bold=True)
         self.note_font = view_font(small=True)
         self.update()
 
@@ -125,20 +135,38 @@ class WaitForGraph(QWidget):
             cx = slot * (i + 0.5)
             threads[ident] = QRectF(cx - diameter / 2, thread_y, diameter, diameter)
         locks: dict[str, QRectF] = {}
-        count = max(1, len(state.locks))
-        slot = width / count
+        x = 0.0
+        for name, slot, w in zip(state.locks, *self._lock_widths(width), strict=True):
+            locks[name] = QRectF(x + (slot - w) / 2, lock_y, w, node_h)
+            x += slot
+        return threads, locks
+
+    def _lock_widths(self, width: float) -> tuple[list[float], list[float]]:
+        """Each lock's slot along the row and its box's width.
+
+        A box is wide enough for its name and for its arrows to arrive about 18 px
+        apart; the row's room is shared out by those widths, not in equal slots, so
+        a long name (``PriorityQueue.mutex``) beside a short one (``table``) is not cut.
+        """
+        state = self.state
         metrics = QFontMetrics(self.node_font)
         degree = dict.fromkeys(state.locks, 0)
         for _ident, lock in state.waits:
             degree[lock] = degree.get(lock, 0) + 1
         for lock, _ident in state.holds:
             degree[lock] = degree.get(lock, 0) + 1
-        for i, name in enumerate(state.locks):
-            # Wide enough for its name and for its arrows to arrive about 18 px apart.
-            w = min(slot - 10, max(metrics.horizontalAdvance(name) + 20, 18 * (degree[name] + 1)))
-            cx = slot * (i + 0.5)
-            locks[name] = QRectF(cx - w / 2, lock_y, w, node_h)
-        return threads, locks
+        wanted = [
+            max(metrics.horizontalAdvance(name) + 20, 18 * (degree[name] + 1))
+            for name in state.locks
+        ]
+        gap = 10.0
+        total = sum(wanted) + gap * len(wanted)
+        if total <= width:  # room for all: the rest spaces them out evenly
+            spare = (width - sum(wanted)) / max(1, len(wanted))
+            return [w + spare for w in wanted], wanted
+        share = max(0.0, width - gap * len(wanted)) / max(1.0, sum(wanted))
+        boxes = [w * share for w in wanted]
+        return [box + gap for box in boxes], boxes
 
     # --- painting ------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
@@ -165,7 +193,6 @@ class WaitForGraph(QWidget):
                 end = QPointF(threads[ident].center().x(), threads[ident].bottom())
                 self._arrow(painter, ports[lock, ident], end, lock, ident, dashed=False)
         painter.setFont(self.node_font)
-        metrics = QFontMetrics(self.node_font)
         on_cycle = {node for edge in state.cycle_edges for node in edge}
         for ident, name, color in state.threads:
             rect = threads[ident]
@@ -186,12 +213,19 @@ class WaitForGraph(QWidget):
             painter.setBrush(self.palette().base())
             painter.drawRoundedRect(rect, 4, 4)
             painter.setPen(ink)
-            painter.drawText(
-                rect,
-                Qt.AlignmentFlag.AlignCenter,
-                metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, int(rect.width()) - 8),
-            )
+            font, text = self.lock_label(name, int(rect.width()) - 8)
+            painter.setFont(font)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
         self._paint_notes(painter)
+
+    def lock_label(self, name: str, room: int) -> tuple[QFont, str]:
+        """The font and text a lock's box shows in ``room`` pixels: the name whole in the
+        node font, else whole in the small one (``PriorityQueue.mutex`` on a narrow
+        graph), and cut in the middle only when even that is too wide."""
+        if QFontMetrics(self.node_font).horizontalAdvance(name) <= room:
+            return self.node_font, name
+        small = QFontMetrics(self.small_node_font)
+        return self.small_node_font, small.elidedText(name, Qt.TextElideMode.ElideMiddle, room)
 
     def _paint_notes(self, painter: QPainter) -> None:
         """The deadlock, spelled out in red along the top; the arrow legend along the bottom."""
