@@ -438,7 +438,7 @@ def test_wait_for_graph_gives_a_long_lock_name_the_room_a_short_one_leaves(qtbot
     assert name_width + 20 > graph.width() / 2 - 10  # an equal slot would not hold it
     _threads, locks = graph._positions()
     boxes = [locks["table"], locks["PriorityQueue.mutex"]]
-    assert boxes[0].right() < boxes[1].left() and 0 <= boxes[0].left()
+    assert boxes[0].right() < boxes[1].left() and boxes[0].left() >= 0
     assert boxes[1].right() <= graph.width()
     for name, box in zip(("table", "PriorityQueue.mutex"), boxes, strict=True):
         assert graph.lock_label(name, int(box.width()) - 8)[1] == name
