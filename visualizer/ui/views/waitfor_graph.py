@@ -156,7 +156,7 @@ class WaitForGraph(QWidget):
         for lock, _ident in state.holds:
             degree[lock] = degree.get(lock, 0) + 1
         wanted = [
-            max(metrics.horizontalAdvance(name) + 20, 18 * (degree[name] + 1))
+            float(max(metrics.horizontalAdvance(name) + 20, 18 * (degree[name] + 1)))
             for name in state.locks
         ]
         gap = 10.0
