@@ -174,3 +174,46 @@ def test_folding_in_c_and_in_python_leaves_the_same_bits_and_table(monkeypatch):
     # re-queued one and the one too far away.
     assert set(statuses) == {"a string id", 5100, 10**30}
     assert lowest == 3 and sum(forgotten.values()) == added - 1 == 1300
+
+
+def test_the_python_fold_sets_in_place_what_add_would_one_id_at_a_time(monkeypatch):
+    """Without the C speedups ``fold`` sets the usual id straight into the bits; over
+    batches that cross trims, grow the bits both ways and hold ids no bits can, it
+    leaves exactly what ``add``, one id at a time, leaves."""
+    import random
+
+    import visualizer.queues.finished as finished
+
+    monkeypatch.setattr(finished, "_fold_native", None)
+    rng = random.Random(7)
+    inline, one_by_one = FinishedIds(keep=64), FinishedIds(keep=64)
+    statuses: dict = {}
+    tables = ({}, {})
+    next_id = 100
+    for _ in range(24):
+        batch: list = []
+        for _ in range(rng.randrange(500, 3000)):
+            next_id += rng.choice((1, 1, 1, 2, 7))
+            task = rng.choice((next_id, next_id, next_id, next_id - 4000, 3, 10**12, "x"))
+            statuses[task] = rng.choice(("completed", "completed", "cancelled", "queued"))
+            batch.append(task)
+        for table in tables:
+            table.update(statuses)
+        inline.fold(batch, tables[0], forgotten_inline := {"completed": 0, "cancelled": 0})
+        kept = tables[1]
+        forgotten = {"completed": 0, "cancelled": 0}
+        for task in batch:
+            status = kept.get(task)
+            if status in ("completed", "cancelled") and one_by_one.add(task, status):
+                del kept[task]
+                forgotten[status] += 1
+        assert forgotten_inline == forgotten
+        assert (inline.bits, inline.base, inline.lowest, inline._added) == (
+            one_by_one.bits,
+            one_by_one.base,
+            one_by_one.lowest,
+            one_by_one._added,
+        )
+        assert tables[0] == tables[1]
+        statuses.clear()
+    assert inline._added > 3 * 4096  # the batches crossed trims
