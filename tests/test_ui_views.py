@@ -163,6 +163,30 @@ def test_heap_draws_every_entry_of_a_small_queue_and_the_last_path(qtbot, traced
     assert view.tree.entries[0] == (100, 99)
 
 
+def test_a_long_sift_path_loses_slots_from_its_middle_not_where_it_ended(qtbot, traced):
+    fill(traced.queue, 3000)
+    traced.queue.add_task(99_999, 100)  # the new top priority sifts up through 12 slots
+    model = traced.fold()
+    path = model.heap.last_path
+    assert len(path) >= 10 and path[-1] == 0
+    view = show(qtbot, HeapView(), model, size=(520, 480))  # the dock at 1280x800
+    whole = [line for line in view.caption.toolTip().splitlines() if "Last push" in line][0]
+    assert whole.endswith(" \u2192 ".join(str(slot) for slot in path))  # whole in the tip
+    shown = [line for line in view.caption.text().splitlines() if "Last push" in line][0]
+    assert shown != whole and shown.endswith(" \u2192 \u2026 \u2192 0")
+    assert shown.startswith(f"Last push: #99999, sifted up through slots {path[0]} \u2192 ")
+    assert view.caption.fontMetrics().horizontalAdvance(shown) <= view.caption.width()
+    view.resize(360, 480)  # narrower: the line says only where the task came to rest
+    shown = [line for line in view.caption.text().splitlines() if "Last push" in line][0]
+    assert shown == "Last push: #99999, sifted up to slot 0"
+    traced.queue.add_task(100_000, 0)  # the lowest priority: it stays in the last slot
+    view.set_model(traced.fold())
+    view.refresh()
+    assert len(model.heap.last_path) <= 2  # too short to lose slots, still too long
+    shown = [line for line in view.caption.text().splitlines() if "Last push" in line][0]
+    assert shown == f"Last push: #100000, sifted up to slot {model.heap.last_path[-1]}"
+
+
 def test_heap_collapses_deep_levels_into_a_count(qtbot, traced):
     fill(traced.queue, 2_000, spread=50)
     view = show(qtbot, HeapView(), traced.fold(), size=(900, 600))

@@ -331,6 +331,32 @@ class HeapStrip(_HeapPicture):
             )
 
 
+ARROW = " \u2192 "
+SLOTS = "slots "
+"""The caption's sift path: ``through slots 2995 → 1497 → …``."""
+
+
+def fitted(line: str, metrics: QFontMetrics, width: int) -> str:
+    """``line`` within ``width`` pixels. A sift path too long for it loses slots from its
+    middle, not its end: where the task came to rest (slot 0: it is on top now) is the
+    point of the line; narrower still, the line says only that ("sifted up to slot 0").
+    Anything else is cut at its end. The caption's tooltip has every line whole.
+    """
+    if metrics.horizontalAdvance(line) <= width:
+        return line
+    head, marker, chain = line.partition(SLOTS)
+    slots = chain.split(ARROW)
+    if marker:
+        shorter = [
+            head + marker + ARROW.join([*slots[:keep], "\u2026", slots[-1]])
+            for keep in range(len(slots) - 2, 0, -1)
+        ]
+        for line in [*shorter, f"{head.removesuffix('through ')}to slot {slots[-1]}"]:
+            if metrics.horizontalAdvance(line) <= width:
+                return line
+    return metrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
+
+
 EXACT_COUNT_LIMIT = 4_096
 """Heaps up to this size are searched for queued tasks; bigger ones give a lower bound."""
 
@@ -537,8 +563,8 @@ class HeapView(RunView):
             direction = "sifted up" if heap.last_op == "push" else "sifted down"
             line = f"Last {heap.last_op}: #{heap.last_task}"
             if heap.last_path:
-                slots = " \u2192 ".join(str(i) for i in heap.last_path)
-                line += f", {direction} through slots {slots}"
+                slots = ARROW.join(str(i) for i in heap.last_path)
+                line += f", {direction} through {SLOTS}{slots}"
             lines.append(line)
         return lines
 
@@ -549,8 +575,7 @@ class HeapView(RunView):
         self._caption_why = why
         metrics = self.caption.fontMetrics()
         width = max(10, self.caption.width())
-        elide = Qt.TextElideMode.ElideRight
-        self.caption.setText("\n".join(metrics.elidedText(line, elide, width) for line in lines))
+        self.caption.setText("\n".join(fitted(line, metrics, width) for line in lines))
         tip = [*lines, why] if why else lines
         self.caption.setToolTip("\n".join([*tip, "Each node: its priority over its task (#id)"]))
 
