@@ -172,14 +172,8 @@ typedef struct {
     PyObject_HEAD
     Record *records;
     Py_ssize_t start, end, capacity;  /* waiting: records[start:end] */
-    Record *spare;                    /* see detach */
-    Py_ssize_t spare_capacity;
-    int spare_busy;
     BlockWriter writer;
 } Store;
-
-/* The most records the spare array of ``detach`` grows to (a block's worth and more). */
-#define SPARE_MAX 8192
 
 static PyTypeObject *store_type;
 
@@ -298,32 +292,12 @@ release(Record *records, Py_ssize_t count)
     }
 }
 
-/* The first ``count`` waiting records, moved out of the array into the store's
- * spare array (or, if that is in use, a new one: dropping references may run
- * Python code that drains this store again); give it back with ``undetach``.
- * NULL with an exception set if there is no memory for it.  A spare kept from
- * drain to drain spares each block's drain a fresh allocation of the size of its
- * records (its pages faulted in anew every time, measured at 6 ns an event). */
+/* The first ``count`` waiting records, moved out of the array (the caller frees
+ * the copy); NULL with an exception set if there is no memory for it. */
 static Record *
 detach(Store *self, Py_ssize_t count)
 {
-    Record *copy;
-    size_t size = (size_t)(count ? count : 1) * sizeof(Record);
-    if (!self->spare_busy && self->spare != NULL && self->spare_capacity >= count) {
-        copy = self->spare;
-        self->spare_busy = 1;
-    }
-    else if (!self->spare_busy && count <= SPARE_MAX) {
-        copy = PyMem_Realloc(self->spare, size);
-        if (copy != NULL) {
-            self->spare = copy;
-            self->spare_capacity = count ? count : 1;
-            self->spare_busy = 1;
-        }
-    }
-    else {
-        copy = PyMem_Malloc(size);
-    }
+    Record *copy = PyMem_Malloc((size_t)(count ? count : 1) * sizeof(Record));
     if (copy == NULL) {
         PyErr_NoMemory();
         return NULL;
@@ -334,18 +308,6 @@ detach(Store *self, Py_ssize_t count)
         self->start = self->end = 0;
     }
     return copy;
-}
-
-/* Done with what ``detach`` gave. */
-static void
-undetach(Store *self, Record *copy)
-{
-    if (copy == self->spare) {
-        self->spare_busy = 0;
-    }
-    else {
-        PyMem_Free(copy);
-    }
 }
 
 static Py_ssize_t
@@ -362,18 +324,25 @@ waiting_count(Store *self, PyObject *arg)
     return count < self->end - self->start ? count : self->end - self->start;
 }
 
-/* A field as an object: a new one made of a number (a stamp for SINCE_B), else the
- * reference it holds (taken over); NULL with an exception set if there is no memory. */
+/* The value of a field held as a number: ``b`` under SINCE_B is a stamp, made a time. */
+static inline long long
+field_number(Record *record, Field *field, int bit)
+{
+    if (bit == NUMBER_B && record->numbers & SINCE_B) {
+        return store_time_ns(field->number);
+    }
+    return field->number;
+}
+
+/* A field as an object: a new one made of its number, else the reference it holds
+ * (taken over); NULL with an exception set if there is no memory. */
 static inline PyObject *
 field_object(Record *record, Field *field, int bit)
 {
     if (!(record->numbers & bit)) {
         return field->object;
     }
-    if (bit == NUMBER_B && record->numbers & SINCE_B) {
-        return PyLong_FromLongLong(store_time_ns(field->number));
-    }
-    return PyLong_FromLongLong(field->number);
+    return PyLong_FromLongLong(field_number(record, field, bit));
 }
 
 /* The record as an event tuple, taking over its references (released on failure). */
@@ -436,10 +405,7 @@ put_field(BlockWriter *writer, Record *record, Field *field, int bit, long long 
     if (grow(&writer->out, VALUE_HEAD_BYTES) < 0) {
         return -1;
     }
-    put_integer(writer,
-                bit == NUMBER_B && record->numbers & SINCE_B ? store_time_ns(field->number)
-                                                              : field->number,
-                t);
+    put_integer(writer, field_number(record, field, bit), t);
     return 0;
 }
 
@@ -470,7 +436,6 @@ store_dealloc(Store *self)
         release(self->records + self->start, self->end - self->start);
         PyMem_Free(self->records);
     }
-    PyMem_Free(self->spare);
     writer_free(&self->writer);
     type->tp_free((PyObject *)self);
     Py_DECREF(type);
@@ -510,7 +475,7 @@ store_take(Store *self, PyObject *arg)
         }
         PyList_SET_ITEM(events, i, event);
     }
-    undetach(self, records);
+    PyMem_Free(records);
     return events;
 }
 
@@ -528,7 +493,7 @@ store_discard(Store *self, PyObject *arg)
         return NULL;
     }
     release(records, count);
-    undetach(self, records);
+    PyMem_Free(records);
     Py_RETURN_NONE;
 }
 
@@ -612,7 +577,7 @@ store_take_block(Store *self, PyObject *arg)
         return NULL;
     }
     release(records, count);
-    undetach(self, records);
+    PyMem_Free(records);
     return result;
 failed:
     writer_reset(writer);
