@@ -451,6 +451,24 @@ def test_wait_for_graph_draws_a_deadlock_cycle_in_red(qtbot):
     assert reds > 100
 
 
+def test_a_short_wait_for_graph_keeps_every_node_inside_it(qtbot):
+    """The Locks dock squeezed at 1280x800 (priority-queue): about 75 px for the graph.
+    The lock row stays along its bottom, the thread circles shrink above it."""
+    graph = WaitForGraph()
+    qtbot.addWidget(graph)
+    threads = tuple((ident, f"worker-{ident}", QColor("orange")) for ident in range(1, 7))
+    graph.set_state(GraphState(threads=threads, locks=("table", "PriorityQueue.mutex")))
+    graph.resize(400, 75)
+    circles, boxes = graph._positions()
+    assert all(box.bottom() <= graph.height() for box in boxes.values())
+    lowest_circle = max(circle.bottom() for circle in circles.values())
+    assert lowest_circle + 12 <= min(box.top() for box in boxes.values())
+    graph.resize(400, 300)  # tall: circles of the usual size, locks at the bottom
+    circles, boxes = graph._positions()
+    assert min(circle.height() for circle in circles.values()) > 20
+    assert all(graph.height() - 40 < box.bottom() <= graph.height() for box in boxes.values())
+
+
 def test_wait_for_graph_gives_a_long_lock_name_the_room_a_short_one_leaves(qtbot):
     """priority-queue's two locks side by side: ``PriorityQueue.mutex`` is shown whole
     where equal slots would have cut it; cut in the middle only where nothing fits."""

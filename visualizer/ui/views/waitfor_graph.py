@@ -128,9 +128,11 @@ class WaitForGraph(QWidget):
         threads: dict[int, QRectF] = {}
         count = max(1, len(state.threads))
         slot = width / count
-        diameter = min(node_h + 6, slot - 6)
         thread_y = top + 4
-        lock_y = max(thread_y + diameter + 24, bottom - node_h - 4)
+        lock_y = bottom - node_h - 4  # the locks along the bottom, however short the graph:
+        # on a short one the circles shrink so the arrows keep 12 px, rather than the lock
+        # row being pushed below the widget's edge and clipped.
+        diameter = max(8.0, min(node_h + 6, slot - 6, lock_y - thread_y - 12))
         for i, (ident, _name, _color) in enumerate(state.threads):
             cx = slot * (i + 0.5)
             threads[ident] = QRectF(cx - diameter / 2, thread_y, diameter, diameter)
